@@ -1,0 +1,1 @@
+"""Benchmarks and the synthetic scan corpus they (and the tests) use."""

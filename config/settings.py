@@ -1,0 +1,114 @@
+"""One typed settings model, loaded from TOML.
+
+Why one model: every command, the daemon and the workers read the same file, so a typo is caught
+at start-up with the key's path in the message instead of surfacing hours later in a worker.
+Resolution order (``load_settings``): an explicit ``--config FILE``; else ``sohoa.toml`` in the current
+folder; else the built-in defaults, which keep all data under ``./var/``.
+Sections owned by other packages (signing, records, watch) live in their own modules here.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from common.errors import ConfigError
+from config.records import RecordsSettings
+from config.signing import SigningSettings
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IngestSettings(_Section):
+    default_dpi: float = Field(300.0, gt=0, description="DPI assumed when a scan has none or an implausible one")
+    min_plausible_dpi: float = Field(70.0, gt=0)
+    max_plausible_dpi: float = Field(1200.0, gt=0)
+    max_megapixels: float = Field(200.0, gt=0, description="Pages above this are refused (decompression bombs)")
+    text_policy: Literal["refuse", "redo"] = Field(
+        "refuse", description="PDF pages that already carry text: refuse the file, or redo OCR (--redo-ocr)"
+    )
+
+
+class CleanSettings(_Section):
+    orientation: bool = True
+    orientation_osd_fallback: bool = True
+    deskew: bool = True
+    max_skew_degrees: float = Field(15.0, ge=0, le=45)
+    remove_borders: bool = True
+    despeckle: bool = True
+    normalize_background: bool = True
+    blank_pages: Literal["keep", "drop", "mark"] = "keep"
+    blank_ink_ratio: float = Field(0.002, ge=0, le=1, description="Share of dark pixels below which a page is blank")
+
+
+class OcrSettings(_Section):
+    languages: str = "vie+eng"
+    page_timeout_s: float = Field(180.0, gt=0)
+    workers: int = Field(0, ge=0, description="OCR worker processes; 0 = number of CPU cores")
+    psm: int = Field(3, ge=0, le=13, description="Tesseract page segmentation mode")
+    low_confidence: float = Field(60.0, ge=0, le=100, description="Mean word confidence under which a page is flagged")
+
+
+class OutputSettings(_Section):
+    image_mode: Literal["color", "gray", "bitonal"] = Field(
+        "color", description="Page image kept in the PDF; bitonal is for text-only archives"
+    )
+    jpeg_quality: int = Field(75, ge=10, le=100)
+    recompress_lossless: bool = Field(
+        True, description="Lossless colour/grey scans become JPEG; false keeps them lossless (Flate)"
+    )
+    sidecar_text: bool = False
+    title_from_first_line: bool = False
+    creator: str = "sohoa"
+
+
+class Settings(_Section):
+    data_dir: Path = Path("var")
+    log_format: Literal["text", "json"] = "text"
+    language: Literal["vi", "en"] = "vi"
+    ingest: IngestSettings = IngestSettings()
+    clean: CleanSettings = CleanSettings()
+    ocr: OcrSettings = OcrSettings()
+    output: OutputSettings = OutputSettings()
+    signing: SigningSettings = SigningSettings()
+    records: RecordsSettings = RecordsSettings()
+
+    source: Path | None = Field(None, exclude=True, description="The file these settings came from, if any")
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the config, relative paths taken under ``data_dir``."""
+        return path if path.is_absolute() else self.data_dir / path
+
+
+DEFAULT_CONFIG_NAME = "sohoa.toml"
+
+
+def load_settings(path: Path | None = None, *, cwd: Path | None = None) -> Settings:
+    """Load settings from ``path``, else ``./sohoa.toml``, else built-in defaults."""
+    if path is None:
+        candidate = (cwd or Path.cwd()) / DEFAULT_CONFIG_NAME
+        if not candidate.exists():
+            return Settings()
+        path = candidate
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path=path, detail="file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(path=path, detail=str(exc)) from None
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(path=path, detail=problems) from None
+    settings.source = path
+    if not settings.data_dir.is_absolute():
+        settings.data_dir = (path.parent / settings.data_dir).resolve()
+    return settings

@@ -1,0 +1,1 @@
+"""Sequences the stages, owns executors (local process pool, Celery) and the ``sohoa`` CLI."""

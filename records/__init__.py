@@ -1,0 +1,1 @@
+"""Dossier records, documents, the content-addressed store, search and the audit log."""

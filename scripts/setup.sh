@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Set up sohoa on Debian 12 as root: system packages, a .venv, the project and its Python deps.
+# Idempotent and quiet when everything is already there. Usage: scripts/setup.sh [--test] [--bench]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0; want_bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    --bench) want_bench=1 ;;
+    *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+# What the pipeline itself needs: OCR with Vietnamese, fonts with Vietnamese glyphs, poppler, PKCS#11.
+apt_run=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd fonts-liberation2
+         fonts-noto-core fonts-dejavu-core poppler-utils python3-venv python3-dev libzbar0 softhsm2
+         opensc libnss3-tools)
+# What the tests add: real database, broker and HTTP services started on 127.0.0.1.
+apt_test=(postgresql postgresql-contrib redis-server)
+
+missing=()
+check() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
+for p in "${apt_run[@]}"; do check "$p"; done
+if [ $want_test = 1 ]; then for p in "${apt_test[@]}"; do check "$p"; done; fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup.sh: missing system packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+    exit 4
+  fi
+  echo "setup.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+extras=""
+[ $want_test = 1 ] && extras="test"
+[ $want_bench = 1 ] && extras="${extras:+$extras,}bench"
+spec="."
+[ -n "$extras" ] && spec=".[$extras]"
+stamp=".venv/.sohoa-installed-$(sha256sum pyproject.toml | cut -c1-16)-${extras:-run}"
+if [ ! -f "$stamp" ]; then
+  echo "setup.sh: installing Python packages ($spec) into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e "$spec"
+  rm -f .venv/.sohoa-installed-*
+  touch "$stamp"
+fi

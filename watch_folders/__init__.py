@@ -1,0 +1,1 @@
+"""Observers, stability tracking, spool/journal and routing for scanner folders. Knows nothing about OCR."""
