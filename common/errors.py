@@ -27,6 +27,10 @@ class SohoaError(Exception):
         self.fields = fields
         super().__init__(self.message("en"))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuild from fields so errors survive pickling across worker processes.
+        return (_rebuild, (type(self), self.fields))
+
     def message(self, lang: Lang = "vi") -> str:
         template = self.vi if lang == "vi" else self.en
         try:
@@ -47,6 +51,10 @@ class SohoaError(Exception):
             "message_vi": self.message("vi"),
             "message_en": self.message("en"),
         }
+
+
+def _rebuild(cls: type[SohoaError], fields: dict[str, Any]) -> SohoaError:
+    return cls(**fields)
 
 
 # --- usage, configuration, environment (2-9) -------------------------------------------------
