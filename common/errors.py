@@ -143,6 +143,13 @@ class InputHasText(InputError):
     en = "{path}: the PDF already has text on page(s) {pages}; use --redo-ocr to replace the old text layer."
 
 
+class InputAllBlank(InputError):
+    code = "input_all_blank"
+    exit_code = 17
+    vi = "{path}: mọi trang đều trắng và đã bị loại bỏ; không có gì để lưu."
+    en = "{path}: every page is blank and was dropped; nothing to write."
+
+
 # --- output and processing (30-49) ----------------------------------------------------------
 
 

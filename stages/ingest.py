@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import re
 import subprocess
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +51,10 @@ _MAGIC: list[tuple[bytes, FileKind]] = [
 ]
 _TEXT_OPERATORS = "Tj TJ ' \""
 _TIFF_COMPRESSION_G4 = 4
+
+# Our own cap (IngestSettings.max_megapixels) is checked from the header before decoding, with a
+# message naming the file; Pillow's global bomb guard would fire first with a generic one.
+Image.MAX_IMAGE_PIXELS = None
 
 
 @dataclass(frozen=True)
@@ -115,16 +118,12 @@ def _check_size(path: Path, width: int, height: int, settings: IngestSettings, i
 
 
 def _open_image(path: Path) -> Image.Image:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            return Image.open(path)
-        except Image.DecompressionBombError as exc:
-            raise InputTooLarge(path=path, detail=str(exc), limit="?") from None
-        except UnidentifiedImageError:
-            raise InputCorrupt(path=path, detail="image header cannot be read") from None
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise InputCorrupt(path=path, detail=str(exc)) from None
+    try:
+        return Image.open(path)
+    except UnidentifiedImageError:
+        raise InputCorrupt(path=path, detail="image header cannot be read") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputCorrupt(path=path, detail=str(exc)) from None
 
 
 def _scan_image(path: Path, kind: FileKind, settings: IngestSettings) -> list[PageRef]:

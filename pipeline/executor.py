@@ -1,0 +1,78 @@
+"""Page-parallel execution: a local pool of worker processes with a warm OCR engine each.
+
+Why processes: Tesseract and OpenCV hold the GIL for long stretches, and a page that crashes a native
+library must not take the job's process with it. Why ``forkserver``: the daemon runs threads
+(observers, HTTP), and forking a threaded process can deadlock the child. Each worker sets
+``OMP_THREAD_LIMIT=1`` before Tesseract loads — its OpenMP build spins and burns CPU on a busy machine —
+and keeps its engine warm across pages and documents.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+from common.errors import ProcessingError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _init_worker() -> None:
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+
+
+def default_workers(configured: int) -> int:
+    return configured if configured > 0 else max(1, len(os.sched_getaffinity(0)))
+
+
+class PageExecutor:
+    """Runs a picklable function over items, in order, in ``workers`` processes (inline when 1).
+
+    Reuse one executor for many documents (daemon, batch): the workers and their OCR engines stay warm.
+    """
+
+    def __init__(self, workers: int = 0) -> None:
+        self.workers = default_workers(workers)
+        self._pool: Executor | None = None
+
+    def _get_pool(self) -> Executor:
+        if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                             initializer=_init_worker)
+        return self._pool
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T], *, label: str = "") -> Iterator[R]:
+        items = list(items)
+        if self.workers == 1 or len(items) <= 1:
+            _init_worker()
+            yield from (fn(item) for item in items)
+            return
+        pool = self._get_pool()
+        futures = [pool.submit(fn, item) for item in items]
+        try:
+            for future in futures:
+                yield future.result()
+        except BrokenProcessPool:
+            self.close()
+            detail = "a worker process died (out of memory or a crash in a native library)"
+            raise ProcessingError(path=label, stage="worker", detail=detail) from None
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> PageExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

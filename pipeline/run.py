@@ -1,0 +1,179 @@
+"""The one place where stages are sequenced: ingest → clean → OCR → prepare → assemble → check → write.
+
+Per page (in a worker): load → clean → (blank policy) → OCR → prepare (encode image, lay text). Only
+the small ``PreparedPage`` and a summary travel back, so memory stays flat however long the document.
+In the calling process: check all inputs first (bad input never produces partial output), assemble the
+PDF/A into a temp file beside the target, run the conformance self-check on it, rename atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from common.atomic import atomic_writer, check_writable_dir, write_bytes_atomic
+from common.errors import ConformanceError, InputAllBlank
+from config.settings import Settings
+from pipeline.executor import PageExecutor
+from stages.assemble import PreparedPage, build_pdfa, prepare_page
+from stages.clean import clean_page
+from stages.conformance import check_pdfa
+from stages.ingest import PageRef, load_page, scan_inputs
+from stages.model import DocumentMeta
+from stages.ocr import get_engine, ocr_page
+
+log = logging.getLogger("sohoa.pipeline")
+
+
+@dataclass
+class PageReport:
+    """What happened to one page; JSON-friendly."""
+
+    label: str
+    text: str = ""
+    words: int = 0
+    mean_confidence: float | None = None
+    ocr_failed: str | None = None
+    blank: bool = False
+    dropped: bool = False
+    rotation: int = 0
+    skew: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class ProcessResult:
+    output: Path
+    pages: list[PageReport]
+    sha256: str
+    size: int
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def page_count(self) -> int:
+        return sum(1 for p in self.pages if not p.dropped)
+
+    @property
+    def mean_confidence(self) -> float | None:
+        values = [p.mean_confidence for p in self.pages if p.mean_confidence is not None]
+        return sum(values) / len(values) if values else None
+
+    def low_confidence_pages(self, threshold: float) -> list[int]:
+        kept = [p for p in self.pages if not p.dropped]
+        return [n + 1 for n, p in enumerate(kept)
+                if p.ocr_failed or (p.mean_confidence is not None and p.mean_confidence < threshold)]
+
+    def to_dict(self, threshold: float) -> dict[str, object]:
+        return {
+            "output": str(self.output),
+            "sha256": self.sha256,
+            "size": self.size,
+            "pages": self.page_count,
+            "seconds": round(self.seconds, 3),
+            "mean_confidence": None if self.mean_confidence is None else round(self.mean_confidence, 1),
+            "low_confidence_pages": self.low_confidence_pages(threshold),
+            "warnings": self.warnings,
+            "page_details": [
+                {"label": p.label, "words": p.words, "mean_confidence": p.mean_confidence,
+                 "ocr_failed": p.ocr_failed, "blank": p.blank, "dropped": p.dropped,
+                 "rotation": p.rotation, "skew": round(p.skew, 2), "warnings": p.warnings,
+                 "timings": {k: round(v, 3) for k, v in p.timings.items()}}
+                for p in self.pages
+            ],
+        }
+
+
+@dataclass
+class _PageOutcome:
+    report: PageReport
+    prepared: PreparedPage | None
+
+
+def _process_page(job: tuple[PageRef, Settings]) -> _PageOutcome:
+    """Worker side: one page through every per-page stage."""
+    ref, settings = job
+    started = time.perf_counter()
+    page = load_page(ref, settings.ingest)
+    page.timings["load"] = time.perf_counter() - started
+    page = clean_page(page, settings.clean)
+    report = PageReport(label=page.label, blank=page.blank, rotation=page.rotation, skew=page.skew)
+    if page.blank and settings.clean.blank_pages == "drop":
+        report.dropped = True
+        report.warnings = [*page.warnings, f"{page.label}: blank page dropped"]
+        return _PageOutcome(report, None)
+    if page.blank:
+        page.ocr = None
+        if settings.clean.blank_pages == "mark":
+            page.warnings.append(f"{page.label}: blank page")
+    else:
+        page.ocr = ocr_page(page, settings.ocr, engine=get_engine(settings.ocr))
+        page.timings["ocr"] = page.ocr.seconds
+        report.text = page.ocr.text()
+        report.words = len(page.ocr.words)
+        report.mean_confidence = page.ocr.mean_confidence
+        report.ocr_failed = page.ocr.failed
+        if page.ocr.failed:
+            page.warnings.append(f"{page.label}: OCR failed ({page.ocr.failed}); page kept as image only")
+    mark = time.perf_counter()
+    prepared = prepare_page(page, settings.output)
+    page.timings["prepare"] = time.perf_counter() - mark
+    report.warnings = list(page.warnings)
+    report.timings = dict(page.timings)
+    return _PageOutcome(report, prepared)
+
+
+def process_document(
+    inputs: Sequence[Path],
+    output: Path,
+    settings: Settings,
+    *,
+    meta: DocumentMeta | None = None,
+    redo_ocr: bool = False,
+    sidecar: Path | None = None,
+    executor: PageExecutor | None = None,
+) -> ProcessResult:
+    """Turn the scans in ``inputs`` (pages of one document) into one PDF/A-2B at ``output``."""
+    started = time.perf_counter()
+    check_writable_dir(output)
+    refs = scan_inputs(inputs, settings.ingest, redo_ocr=redo_ocr)
+    own_executor = executor is None
+    runner = executor or PageExecutor(min(settings.ocr.workers or len(refs), len(refs)) or 1)
+    try:
+        outcomes = list(runner.map(_process_page, [(ref, settings) for ref in refs], label=str(output)))
+    finally:
+        if own_executor:
+            runner.close()
+    prepared = [o.prepared for o in outcomes if o.prepared is not None]
+    reports = [o.report for o in outcomes]
+    if not prepared:
+        raise InputAllBlank(path=inputs[0])
+    document_meta = meta or DocumentMeta()
+    with atomic_writer(output) as (stream, temp):
+        build_pdfa(prepared, document_meta, settings.output, stream)
+        stream.flush()
+        violations = check_pdfa(temp)
+        if violations:
+            detail = "; ".join(f"{v.clause}: {v.message}" for v in violations[:5])
+            raise ConformanceError(path=output, detail=detail)
+    data_hash, size = _hash_file(output)
+    if sidecar is not None:
+        write_bytes_atomic(sidecar, "\f".join(r.text for r in reports if not r.dropped).encode("utf-8"))
+    warnings = [w for r in reports for w in r.warnings]
+    return ProcessResult(output=output, pages=reports, sha256=data_hash, size=size,
+                         seconds=time.perf_counter() - started, warnings=warnings)
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
