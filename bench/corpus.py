@@ -18,11 +18,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-FONT_DIRS = [Path("/usr/share/fonts/truetype/liberation2"), Path("/usr/share/fonts/truetype/noto"),
-             Path("/usr/share/fonts/truetype/dejavu")]
-FONT_FILES = ["LiberationSerif-Regular.ttf", "LiberationSans-Regular.ttf", "NotoSerif-Regular.ttf",
-              "NotoSans-Regular.ttf", "DejaVuSerif.ttf", "DejaVuSans.ttf"]
-VIETNAMESE_PROBE = "ẠẢẤẦẨẪẬẮẰẲẴẶẸẺẼẾỀỂỄỆỈỊỌỎỐỒỔỖỘỚỜỞỠỢỤỦỨỪỬỮỰỲỴỶỸđĐơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ"
+from common.fonts import vietnamese_fonts
+
+_FONTS = Path("/usr/share/fonts/truetype")
+CORPUS_FONTS = [_FONTS / "liberation2/LiberationSerif-Regular.ttf", _FONTS / "liberation2/LiberationSans-Regular.ttf",
+                _FONTS / "noto/NotoSerif-Regular.ttf", _FONTS / "noto/NotoSans-Regular.ttf",
+                _FONTS / "dejavu/DejaVuSerif.ttf", _FONTS / "dejavu/DejaVuSans.ttf"]
 
 SENTENCES = [
     "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
@@ -64,20 +65,9 @@ SENTENCES = [
 ]
 
 
-def font_paths(names: list[str] | None = None) -> list[Path]:
-    """Installed fonts from our list that really draw Vietnamese (checked through their cmap)."""
-    from fontTools.ttLib import TTFont
-
-    found: list[Path] = []
-    for name in names or FONT_FILES:
-        for folder in FONT_DIRS:
-            path = folder / name
-            if path.exists():
-                cmap = TTFont(path, lazy=True).getBestCmap()
-                if all(ord(ch) in cmap for ch in VIETNAMESE_PROBE):
-                    found.append(path)
-                break
-    return found
+def font_paths(candidates: list[Path] | None = None) -> list[Path]:
+    """Installed corpus fonts that really draw Vietnamese (checked through their cmap)."""
+    return vietnamese_fonts(candidates or CORPUS_FONTS)
 
 
 @dataclass
@@ -127,7 +117,8 @@ class SyntheticPage:
             self.image.save(buf, format="TIFF", compression="group4", dpi=(self.dpi, self.dpi))
             return buf.getvalue(), ".tif"
         if self.degradation.jpeg_quality:
-            self.image.save(buf, format="JPEG", quality=self.degradation.jpeg_quality, dpi=(self.dpi, self.dpi))
+            quality = self.degradation.jpeg_quality
+            self.image.save(buf, format="JPEG", quality=quality, dpi=(self.dpi, self.dpi))
             return buf.getvalue(), ".jpg"
         self.image.save(buf, format="PNG", dpi=(self.dpi, self.dpi))
         return buf.getvalue(), ".png"

@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.pdf")
     parser.add_argument("-l", "--languages", help="Tesseract languages (default from config: vie+eng)")
     parser.add_argument("--redo-ocr", action="store_true", help="replace the text layer of PDFs that already have one")
-    parser.add_argument("--sidecar", type=Path, metavar="FILE.txt", help="also write the OCR text (UTF-8, \\f between pages)")
+    parser.add_argument("--sidecar", type=Path, metavar="FILE.txt",
+                        help="also write the OCR text (UTF-8, form feed between pages)")
     parser.add_argument("--title", help="document title for the PDF metadata")
     parser.add_argument("--dossier", metavar="CODE", help="dossier code recorded in the PDF metadata")
     parser.add_argument("--kind", choices=["component", "result", "copy"], help="document kind")

@@ -1,0 +1,98 @@
+"""Checks of every external dependency, each with the exact command that fixes it.
+
+Why: a center's installer is rarely a Python developer. ``sohoa doctor`` names what is missing
+(Tesseract, its Vietnamese model, poppler, fonts with Vietnamese glyphs, PKCS#11 module, database) and
+prints the one command that installs it, instead of letting a worker fail hours later.
+Packages contribute checks through ``CHECKS``; each check is a function of the settings.
+"""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from common.errors import MissingDependency
+from common.fonts import FONT_PACKAGES, vietnamese_fonts
+from common.tools import apt_command, probe_tool
+from config.settings import Settings
+
+
+@dataclass
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+Check = Callable[[Settings], list[CheckResult]]
+
+_LANG_PACKAGES = {"vie": "tesseract-ocr-vie", "eng": "tesseract-ocr-eng", "osd": "tesseract-ocr-osd"}
+
+
+def check_tesseract(settings: Settings) -> list[CheckResult]:
+    try:
+        info = probe_tool("tesseract", apt_package="tesseract-ocr", min_version=(4, 1))
+    except MissingDependency as err:
+        return [CheckResult("tesseract", False, err.message("en"), err.fields.get("fix", ""))]
+    results = [CheckResult("tesseract", True, f"{info.version_text} ({info.path})")]
+    listed = subprocess.run([str(info.path), "--list-langs"], capture_output=True, text=True, check=False,
+                            timeout=30)
+    available = {line.strip() for line in (listed.stdout + listed.stderr).splitlines()[1:] if line.strip()}
+    wanted = [lang for lang in settings.ocr.languages.split("+") if lang] + ["osd"]
+    for lang in dict.fromkeys(wanted):
+        package = _LANG_PACKAGES.get(lang, f"tesseract-ocr-{lang}")
+        if lang in available:
+            results.append(CheckResult(f"tesseract {lang} model", True, "installed"))
+        else:
+            results.append(CheckResult(f"tesseract {lang} model", False, f"{lang}.traineddata not found",
+                                       apt_command(package)))
+    return results
+
+
+def check_poppler(settings: Settings) -> list[CheckResult]:
+    results = []
+    for program, why in (("pdftoppm", "renders non-image PDF pages"), ("pdftotext", "text checks"),
+                         ("pdfsig", "independent signature check")):
+        try:
+            info = probe_tool(program, apt_package="poppler-utils", version_args=("-v",))
+            results.append(CheckResult(program, True, f"{info.version_text} ({why})"))
+        except MissingDependency as err:
+            results.append(CheckResult(program, False, err.message("en"), apt_command("poppler-utils")))
+    return results
+
+
+def check_fonts(settings: Settings) -> list[CheckResult]:
+    fonts = vietnamese_fonts()
+    if fonts:
+        return [CheckResult("Vietnamese fonts", True, ", ".join(p.name for p in fonts[:3]))]
+    return [CheckResult("Vietnamese fonts", False, "no installed font covers Vietnamese letters",
+                        apt_command(*FONT_PACKAGES.split()))]
+
+
+def check_python_modules(settings: Settings) -> list[CheckResult]:
+    results = []
+    for module, package in (("cv2", "opencv-python-headless"), ("pikepdf", "pikepdf"), ("pyhanko", "pyhanko"),
+                            ("pytesseract", "pytesseract")):
+        try:
+            imported = importlib.import_module(module)
+            version = getattr(imported, "__version__", "")
+            results.append(CheckResult(f"python {module}", True, str(version)))
+        except ImportError as exc:
+            results.append(CheckResult(f"python {module}", False, str(exc), f".venv/bin/pip install {package}"))
+    return results
+
+
+CHECKS: list[Check] = [check_tesseract, check_poppler, check_fonts, check_python_modules]
+
+
+def run_checks(settings: Settings) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    for check in CHECKS:
+        results.extend(check(settings))
+    return results
