@@ -1,0 +1,257 @@
+"""The clean stage: find how a scan must turn to be upright, and make the grey copy Tesseract reads.
+
+Why this shape: the page image itself is never touched (assemble embeds the scanner's bytes and places
+them with ``Page.upright_matrix()``); clean only *measures* (``rotation``, ``skew``, ``content_box``,
+``blank``) and builds ``ocr_image`` in the upright frame. All measurements run on one ~100 dpi copy, so the
+full-resolution work is a handful of single-pass OpenCV calls (grey conversion, one warp, one divide, one
+connected-component pass): about a tenth of Tesseract's own time. Tesseract OSD, which costs several
+times more, is only asked when the cheap cues disagree or are weak.
+
+Memory: besides ``page.image`` at most two full-resolution 8-bit planes and one label plane live at once;
+the grey source copy is dropped as soon as it has been warped.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import cv2
+import numpy as np
+
+from common.errors import ProcessingError
+from config.settings import CleanSettings
+from stages.model import Page
+from stages.orientation import line_geometry, osd_rotation, quarter_turn, up_down
+
+# Analysis resolution: text lines (~17 px pitch at 12 pt) and the marks above them stay visible, and a
+# full A4 page is under a megapixel, so the projection search takes milliseconds.
+ANALYSIS_DPI = 100.0
+# Tesseract OSD wants characters around 20 px tall; 150 dpi gives that for 10-13 pt text.
+OSD_DPI = 150.0
+OSD_TIMEOUT_S = 15.0
+# Confidence needed to trust the cheap orientation cues (measured on bench.corpus, see bench_clean.py):
+# line-axis sharpness ratio between the two axes, up/down asymmetry, and lines that voted.
+MIN_AXIS_RATIO = 1.5
+MIN_UPDOWN_SCORE = 0.12
+MIN_LINES = 3
+# Tilts below this are not corrected: resampling would blur the OCR copy for no gain.
+MIN_SKEW_DEGREES = 0.1
+# A pixel is ink in the analysis copy when darker than this share of the local paper brightness.
+INK_RATIO = 0.75
+# Dark scanner border: darker than this share of the paper, touching the frame edge, and running along
+# at least this share of that edge (a text glyph cut by the edge never does).
+BORDER_DARKNESS = 0.45
+BORDER_MIN_RUN = 0.10
+# Dark spots up to this diameter (mm) are dust, not text: a full stop or a Vietnamese dot below at
+# 10 pt is about 0.35 mm wide.
+SPECKLE_MAX_MM = 0.2
+# Background (paper) estimate: a max filter wider than the thickest strokes, then a wide blur.
+BACKGROUND_WINDOW_MM = 4.0
+DARK_LEVEL = 128  # in the normalised OCR copy, ink is darker than this
+
+
+def clean_page(page: Page, settings: CleanSettings) -> Page:
+    """Set ``rotation``, ``skew``, ``content_box``, ``ocr_image``, ``blank``, ``warnings`` on ``page``.
+
+    ``page.image`` is read, never modified. Returns the same ``page`` for chaining.
+    """
+    started = time.perf_counter()
+    grey = _to_grey(page)
+    h, w = grey.shape
+    dpi = float(max(page.dpi)) if max(page.dpi) > 0 else 300.0
+    f = min(1.0, ANALYSIS_DPI / dpi)
+    small = cv2.resize(grey, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+
+    border = _border_mask(small) if settings.remove_borders else np.zeros(small.shape, bool)
+    ink = _ink_map(small, f * dpi, border)
+
+    page.rotation, page.skew = 0, 0.0
+    if (settings.orientation or settings.deskew) and int(np.count_nonzero(ink)) >= 200:
+        _measure_geometry(page, grey, ink, settings, dpi)
+    del ink
+
+    matrix = page.upright_matrix()
+    uw, uh = page.upright_size()
+    ocr = _warp(grey, matrix, (uw, uh), page.rotation, page.skew)
+    del grey
+
+    small_matrix = matrix.copy()
+    small_matrix[:, 2] *= f
+    sw, sh = max(1, round(uw * f)), max(1, round(uh * f))
+    small_up = _warp(small, small_matrix, (sw, sh), page.rotation, page.skew)
+    # outside the scanned frame (corners uncovered by deskewing) is not paper either
+    border_up = _warp(border.astype(np.uint8) * 255, small_matrix, (sw, sh), page.rotation, page.skew,
+                      fill=255, nearest=True) > 0
+
+    page.content_box = _content_box(border_up, f, (uw, uh))
+    if settings.normalize_background and page.mode != "bitonal":
+        _normalise_background(ocr, small_up, border_up, f * dpi)
+    if border_up.any():
+        _paint_border_white(ocr, border_up)
+    if settings.despeckle:
+        _despeckle(ocr, dpi)
+    page.ocr_image = ocr
+    page.blank = _is_blank(ocr, page.content_box, settings.blank_ink_ratio)
+    page.timings["clean"] = time.perf_counter() - started
+    return page
+
+
+def _to_grey(page: Page) -> np.ndarray:
+    """A full-resolution uint8 grey copy of the source image (dark ink, light paper)."""
+    img = page.image
+    if img.dtype == bool:
+        return np.where(img, np.uint8(0), np.uint8(255))
+    if img.dtype != np.uint8:
+        raise ProcessingError(path=page.label, stage="clean",
+                              detail=f"unsupported pixel type {img.dtype} (expected 8-bit or bitonal)")
+    if img.ndim == 2:
+        return img
+    if img.ndim == 3 and img.shape[2] == 3:
+        return cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    if img.ndim == 3 and img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_RGBA2GRAY)
+    raise ProcessingError(path=page.label, stage="clean", detail=f"unsupported image shape {img.shape}")
+
+
+def _odd(n: float) -> int:
+    k = max(3, int(round(n)))
+    return k if k % 2 else k + 1
+
+
+def _paper_level(small: np.ndarray, window_px: float) -> np.ndarray:
+    """Local paper brightness: max filter (erases strokes thinner than the window), then smoothed."""
+    k = _odd(window_px)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    bg = cv2.dilate(small, kernel)
+    return cv2.blur(bg, (k, k))
+
+
+def _border_mask(small: np.ndarray) -> np.ndarray:
+    """Dark regions connected to the frame edge and running along a good part of it (scanner lid/bed)."""
+    paper = float(np.percentile(small, 90))
+    dark = (small < BORDER_DARKNESS * paper).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=4)
+    h, w = small.shape
+    keep = np.zeros(n, bool)
+    for i in range(1, n):
+        x, y, bw, bh = (int(v) for v in stats[i, :4])
+        horizontal_run = bw >= BORDER_MIN_RUN * w and (y == 0 or y + bh == h)
+        vertical_run = bh >= BORDER_MIN_RUN * h and (x == 0 or x + bw == w)
+        keep[i] = horizontal_run or vertical_run
+    if not keep.any():
+        return np.zeros(small.shape, bool)
+    mask = keep[labels]
+    # the border's soft inner edge (scanner shadow, blur) is not ink either
+    return cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+
+
+def _ink_map(small: np.ndarray, dpi: float, border: np.ndarray) -> np.ndarray:
+    """Binary ink map of the analysis copy, relative to the local paper level (survives uneven light)."""
+    bg = _paper_level(small, BACKGROUND_WINDOW_MM / 25.4 * dpi)
+    ink = small.astype(np.float32) < INK_RATIO * bg.astype(np.float32)
+    ink[border] = False
+    return ink
+
+
+def _measure_geometry(page: Page, grey: np.ndarray, ink: np.ndarray, settings: CleanSettings,
+                      dpi: float) -> None:
+    """Set ``page.rotation`` and ``page.skew`` from the ink map; ask OSD only when the cues are weak."""
+    max_tilt = settings.max_skew_degrees if settings.deskew else 0.0
+    geom = line_geometry(ink, max_tilt, try_vertical=settings.orientation)
+    if geom is None:
+        return
+    if settings.deskew and abs(geom.tilt) >= MIN_SKEW_DEGREES:
+        page.skew = round(-geom.tilt, 2)
+    if not settings.orientation:
+        return
+    cue = up_down(geom.profile)
+    page.rotation = quarter_turn(geom.vertical, cue.score > 0)
+    sure = geom.axis_ratio >= MIN_AXIS_RATIO and abs(cue.score) >= MIN_UPDOWN_SCORE and cue.lines >= MIN_LINES
+    if sure:
+        return
+    if not settings.orientation_osd_fallback:
+        page.warnings.append(f"orientation uncertain, guessed {page.rotation} degrees (OSD disabled)")
+        return
+    g = min(1.0, OSD_DPI / dpi)
+    h, w = grey.shape
+    osd_copy = cv2.resize(grey, (max(1, round(w * g)), max(1, round(h * g))), interpolation=cv2.INTER_AREA)
+    rotation = osd_rotation(osd_copy, timeout_s=OSD_TIMEOUT_S)
+    if rotation is None:
+        page.warnings.append(f"orientation uncertain, Tesseract OSD had no answer, guessed {page.rotation} degrees")
+    else:
+        page.rotation = rotation
+        page.warnings.append("orientation uncertain, used Tesseract OSD")
+
+
+def _warp(img: np.ndarray, matrix: np.ndarray, size: tuple[int, int], rotation: int, skew: float,
+          *, fill: int = 255, nearest: bool = False) -> np.ndarray:
+    """``img`` in the upright frame. Quarter turns alone are exact pixel moves (no resampling).
+
+    ``upright_matrix`` maps pixel *edges* (pixel i spans [i, i+1)); OpenCV's ``warpAffine`` works on pixel
+    *centres*, so the matrix is shifted by half a pixel on both sides to land on the same pixels.
+    """
+    if skew == 0.0:
+        return np.ascontiguousarray(np.rot90(img, k=-(rotation // 90)))
+    m = matrix.astype(np.float64).copy()
+    m[:, 2] += m[:, :2] @ np.array([0.5, 0.5]) - 0.5
+    flags = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    return cv2.warpAffine(img, m, size, flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+
+
+def _content_box(border_up: np.ndarray, f: float, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The paper's box in upright pixels: rows and columns that are mostly not scanner border."""
+    uw, uh = size
+    if not border_up.any():
+        return (0, 0, uw, uh)
+    rows = np.flatnonzero(border_up.mean(axis=1) < 0.5)
+    cols = np.flatnonzero(border_up.mean(axis=0) < 0.5)
+    if rows.size == 0 or cols.size == 0:
+        return (0, 0, uw, uh)
+    left = min(uw, math.ceil(cols[0] / f))
+    top = min(uh, math.ceil(rows[0] / f))
+    right = max(left, min(uw, math.floor((cols[-1] + 1) / f)))
+    bottom = max(top, min(uh, math.floor((rows[-1] + 1) / f)))
+    return (left, top, right, bottom)
+
+
+def _normalise_background(ocr: np.ndarray, small_up: np.ndarray, border_up: np.ndarray, dpi: float) -> None:
+    """Divide by the paper level, in place: tinted paper and uneven light become white, ink stays dark."""
+    small_up = small_up.copy()
+    if border_up.any():
+        paper = np.median(small_up[~border_up]) if (~border_up).any() else 255
+        small_up[border_up] = np.uint8(paper)
+    bg = _paper_level(small_up, BACKGROUND_WINDOW_MM / 25.4 * dpi)
+    np.maximum(bg, 1, out=bg)
+    full = cv2.resize(bg, (ocr.shape[1], ocr.shape[0]), interpolation=cv2.INTER_LINEAR)
+    cv2.divide(ocr, full, dst=ocr, scale=255)
+
+
+def _paint_border_white(ocr: np.ndarray, border_up: np.ndarray) -> None:
+    mask = cv2.resize(border_up.astype(np.uint8), (ocr.shape[1], ocr.shape[0]), interpolation=cv2.INTER_NEAREST)
+    ocr[mask > 0] = 255
+
+
+def _despeckle(ocr: np.ndarray, dpi: float) -> int:
+    """Whiten isolated dark dots smaller than ``SPECKLE_MAX_MM``; returns how many pixels were whitened."""
+    diameter = SPECKLE_MAX_MM / 25.4 * dpi
+    max_area = max(1, int(diameter * diameter))
+    _, dark = cv2.threshold(ocr, DARK_LEVEL - 1, 1, cv2.THRESH_BINARY_INV)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    del dark
+    small = stats[:, cv2.CC_STAT_AREA] <= max_area
+    small[0] = False
+    if not small.any():
+        return 0
+    mask = small[labels]
+    ocr[mask] = 255
+    return int(stats[small, cv2.CC_STAT_AREA].sum())
+
+
+def _is_blank(ocr: np.ndarray, box: tuple[int, int, int, int], ratio: float) -> bool:
+    """Ink share inside the paper box (border already white, speckles already removed) below ``ratio``."""
+    left, top, right, bottom = box
+    area = max(1, (right - left) * (bottom - top))
+    inner = ocr[top:bottom, left:right]
+    dark = int(np.count_nonzero(inner < DARK_LEVEL))
+    return dark / area < ratio
