@@ -1,0 +1,221 @@
+"""PDF/A-2B document-level pieces: sRGB output intent, XMP metadata, Info dictionary, dates.
+
+Why by hand rather than through a converter: the pages are already PDF/A-ready (embedded font, device
+RGB/grey images under an sRGB intent), so PDF/A only needs a correct output intent and metadata that
+agrees with the Info dictionary. Writing the XMP packet ourselves keeps it exactly as PDF/A wants it
+(uncompressed, no ``bytes``/``encoding`` attributes, our custom ``sohoa`` schema declared through
+``pdfaExtension:schemas``), and nothing can silently bump ``pdfaid`` or the producer.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from xml.sax.saxutils import escape
+
+import pikepdf
+
+from common.errors import InternalError
+from stages.model import DocumentMeta
+
+SOHOA_NS = "https://sohoa.vn/ns/1.0/"
+SOHOA_PREFIX = "sohoa"
+SRGB_IDENTIFIER = "sRGB IEC61966-2.1"
+ACCEPTED_ICC_CLASSES = (b"prtr", b"mntr", b"scnr", b"spac")
+_ICC_FIXED_DATE = (2024, 1, 1, 0, 0, 0)  # header creation date pinned so the profile bytes are stable
+
+# Custom properties we write, with the description that goes into the extension schema declaration.
+SOHOA_PROPERTIES = {
+    "dossierCode": "Dossier code (ma ho so) the document belongs to, Circular 01/2018/TT-VPCP art. 19",
+    "documentKind": "Kind of document in the dossier: component, result or copy",
+}
+
+
+def icc_header_problem(profile: bytes, expected_components: int | None = None) -> str | None:
+    """Why ``profile`` is unusable as a PDF/A-2 output intent, or ``None`` when it is fine.
+
+    PDF/A-2 (via ISO 32000-1) takes ICC profiles up to version 4; the output-intent profile must be an
+    output, monitor, input or colour-space class profile; ``/N`` must match its colour space.
+    """
+    if len(profile) < 128 or profile[36:40] != b"acsp":
+        return "not an ICC profile (no 'acsp' signature)"
+    declared = struct.unpack(">I", profile[0:4])[0]
+    if declared != len(profile):
+        return f"ICC header size {declared} differs from stream length {len(profile)}"
+    if profile[8] not in (2, 4):
+        return f"ICC version {profile[8]}.{profile[9] >> 4} is not 2.x or 4.x"
+    if profile[12:16] not in ACCEPTED_ICC_CLASSES:
+        return f"ICC device class {profile[12:16]!r} is not allowed for an output intent"
+    components = {b"RGB ": 3, b"GRAY": 1, b"CMYK": 4}.get(profile[16:20])
+    if components is None:
+        return f"ICC colour space {profile[16:20]!r} is not RGB, GRAY or CMYK"
+    if expected_components is not None and components != expected_components:
+        return f"/N {expected_components} does not match the profile's {components} components"
+    return None
+
+
+@lru_cache(maxsize=1)
+def srgb_profile() -> bytes:
+    """sRGB ICC profile from LittleCMS (via Pillow), header date pinned, checked for PDF/A-2 use."""
+    from PIL import ImageCms
+
+    raw = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    raw[24:36] = struct.pack(">6H", *_ICC_FIXED_DATE)
+    problem = icc_header_problem(bytes(raw), 3)
+    if problem:
+        raise InternalError(detail=f"built-in sRGB profile unusable for PDF/A: {problem}")
+    return bytes(raw)
+
+
+def add_output_intent(pdf: pikepdf.Pdf) -> None:
+    """Attach the GTS_PDFA1 sRGB output intent that makes DeviceRGB/DeviceGray images legal."""
+    profile = pikepdf.Stream(pdf, srgb_profile())
+    profile.N = 3
+    intent = pikepdf.Dictionary(
+        Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFA1,
+        OutputConditionIdentifier=pikepdf.String(SRGB_IDENTIFIER), Info=pikepdf.String(SRGB_IDENTIFIER),
+        RegistryName=pikepdf.String("http://www.color.org"), DestOutputProfile=pdf.make_indirect(profile),
+    )
+    pdf.Root.OutputIntents = pikepdf.Array([pdf.make_indirect(intent)])
+
+
+def pdf_date(moment: datetime) -> str:
+    """PDF date string ``D:YYYYMMDDHHmmSS+07'00'`` (offset kept, so it names the same instant as the XMP)."""
+    moment = _aware(moment)
+    offset = moment.utcoffset()
+    assert offset is not None
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    hours, mins = divmod(abs(minutes), 60)
+    return moment.strftime("D:%Y%m%d%H%M%S") + f"{sign}{hours:02d}'{mins:02d}'"
+
+
+def xmp_date(moment: datetime) -> str:
+    """ISO 8601 with offset, seconds precision, e.g. ``2024-06-20T09:30:00+07:00``."""
+    return _aware(moment).replace(microsecond=0).isoformat()
+
+
+def _aware(moment: datetime) -> datetime:
+    return (moment if moment.tzinfo else moment.astimezone()).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    """The values written to both Info and XMP, computed once so the two cannot disagree."""
+
+    title: str | None
+    author: str | None
+    subject: str | None
+    keywords: str | None
+    creator: str
+    producer: str
+    created: datetime
+    modified: datetime
+    dossier_code: str | None = None
+    kind: str | None = None
+
+
+def doc_info(meta: DocumentMeta, *, creator: str, producer: str, now: datetime) -> DocInfo:
+    keywords = ", ".join(k for k in meta.keywords if k) or None
+    return DocInfo(title=meta.title or None, author=meta.author or None, subject=meta.subject or None,
+                   keywords=keywords, creator=creator, producer=producer, created=_aware(now),
+                   modified=_aware(now), dossier_code=meta.dossier_code or None, kind=meta.kind or None)
+
+
+def set_info(pdf: pikepdf.Pdf, info: DocInfo) -> None:
+    entries: dict[str, pikepdf.String] = {
+        "/Creator": pikepdf.String(info.creator), "/Producer": pikepdf.String(info.producer),
+        "/CreationDate": pikepdf.String(pdf_date(info.created)),
+        "/ModDate": pikepdf.String(pdf_date(info.modified)),
+    }
+    for key, value in (("/Title", info.title), ("/Author", info.author), ("/Subject", info.subject),
+                       ("/Keywords", info.keywords)):
+        if value:
+            entries[key] = pikepdf.String(value)
+    pdf.trailer.Info = pdf.make_indirect(pikepdf.Dictionary(entries))
+
+
+def _lang_alt(tag: str, value: str) -> str:
+    return (f"<{tag}><rdf:Alt><rdf:li xml:lang=\"x-default\">{escape(value)}</rdf:li></rdf:Alt></{tag}>")
+
+
+def _extension_schema() -> str:
+    props = "".join(
+        "<rdf:li rdf:parseType=\"Resource\">"
+        f"<pdfaProperty:name>{name}</pdfaProperty:name>"
+        "<pdfaProperty:valueType>Text</pdfaProperty:valueType>"
+        "<pdfaProperty:category>external</pdfaProperty:category>"
+        f"<pdfaProperty:description>{escape(desc)}</pdfaProperty:description>"
+        "</rdf:li>"
+        for name, desc in SOHOA_PROPERTIES.items()
+    )
+    return (
+        "<rdf:Description rdf:about=\"\""
+        " xmlns:pdfaExtension=\"http://www.aiim.org/pdfa/ns/extension/\""
+        " xmlns:pdfaSchema=\"http://www.aiim.org/pdfa/ns/schema#\""
+        " xmlns:pdfaProperty=\"http://www.aiim.org/pdfa/ns/property#\">"
+        "<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType=\"Resource\">"
+        "<pdfaSchema:schema>sohoa dossier metadata</pdfaSchema:schema>"
+        f"<pdfaSchema:namespaceURI>{SOHOA_NS}</pdfaSchema:namespaceURI>"
+        f"<pdfaSchema:prefix>{SOHOA_PREFIX}</pdfaSchema:prefix>"
+        f"<pdfaSchema:property><rdf:Seq>{props}</rdf:Seq></pdfaSchema:property>"
+        "</rdf:li></rdf:Bag></pdfaExtension:schemas></rdf:Description>"
+    )
+
+
+def xmp_packet(info: DocInfo, *, padding: int = 2048) -> bytes:
+    """A complete XMP packet (UTF-8) declaring PDF/A-2B and mirroring ``info``.
+
+    Trailing whitespace padding lets a later editor (e.g. a signer) rewrite the packet in place.
+    """
+    dc: list[str] = []
+    if info.title:
+        dc.append(_lang_alt("dc:title", info.title))
+    if info.author:
+        dc.append(f"<dc:creator><rdf:Seq><rdf:li>{escape(info.author)}</rdf:li></rdf:Seq></dc:creator>")
+    if info.subject:
+        dc.append(_lang_alt("dc:description", info.subject))
+    pdf_props = [f"<pdf:Producer>{escape(info.producer)}</pdf:Producer>"]
+    if info.keywords:
+        pdf_props.append(f"<pdf:Keywords>{escape(info.keywords)}</pdf:Keywords>")
+    sohoa: list[str] = []
+    if info.dossier_code:
+        sohoa.append(f"<sohoa:dossierCode>{escape(info.dossier_code)}</sohoa:dossierCode>")
+    if info.kind:
+        sohoa.append(f"<sohoa:documentKind>{escape(info.kind)}</sohoa:documentKind>")
+    parts = [
+        "<rdf:Description rdf:about=\"\" xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">"
+        "<pdfaid:part>2</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance></rdf:Description>",
+        "<rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
+        "<dc:format>application/pdf</dc:format>" + "".join(dc) + "</rdf:Description>",
+        "<rdf:Description rdf:about=\"\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\">"
+        f"<xmp:CreatorTool>{escape(info.creator)}</xmp:CreatorTool>"
+        f"<xmp:CreateDate>{xmp_date(info.created)}</xmp:CreateDate>"
+        f"<xmp:ModifyDate>{xmp_date(info.modified)}</xmp:ModifyDate>"
+        f"<xmp:MetadataDate>{xmp_date(info.modified)}</xmp:MetadataDate></rdf:Description>",
+        "<rdf:Description rdf:about=\"\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\">"
+        + "".join(pdf_props) + "</rdf:Description>",
+    ]
+    if sohoa:
+        parts.append(f"<rdf:Description rdf:about=\"\" xmlns:{SOHOA_PREFIX}=\"{SOHOA_NS}\">"
+                     + "".join(sohoa) + "</rdf:Description>")
+    parts.append(_extension_schema())
+    body = (
+        "<?xpacket begin=\"\ufeff\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
+        "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n"
+        "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
+        + "\n".join(parts) + "\n</rdf:RDF>\n</x:xmpmeta>\n"
+    )
+    pad = (" " * 99 + "\n") * (padding // 100)
+    return (body + pad + "<?xpacket end=\"w\"?>").encode("utf-8")
+
+
+def add_metadata(pdf: pikepdf.Pdf, info: DocInfo) -> None:
+    """Info dictionary + uncompressed XMP stream on the catalog, from the same ``DocInfo``."""
+    set_info(pdf, info)
+    stream = pikepdf.Stream(pdf, xmp_packet(info))
+    stream.Type = pikepdf.Name.Metadata
+    stream.Subtype = pikepdf.Name.XML
+    pdf.Root.Metadata = pdf.make_indirect(stream)

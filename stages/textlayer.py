@@ -1,0 +1,198 @@
+"""Invisible OCR text layer: a glyphless embedded font and the text operators that place words.
+
+Why a glyphless font: the text layer must never *draw* anything (the scan is the visible page), yet
+PDF/A wants every font embedded with widths that match the font program, and readers need a ToUnicode
+map so copy/paste and search give correct Vietnamese. A tiny TrueType with one empty glyph of fixed
+advance, used through a Type0/Identity-H font whose codes are the Unicode BMP values, satisfies all of
+that in a few hundred bytes and covers every Vietnamese letter (NFC precomposed or not).
+
+Geometry: words arrive in *upright pixels* (y down). Each word is placed at its box's left edge on the
+line baseline, with font size = line height and horizontal scaling ``Tz`` chosen so the word's
+advance equals its box width. Between words of a line we emit one space glyph stretched to the gap,
+so text extraction sees a real space (not a guess from the gap) and highlight boxes sit on the words.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+import zlib
+from collections.abc import Iterable
+from functools import lru_cache
+
+import pikepdf
+
+from stages.model import OcrLine
+
+UNITS_PER_EM = 1000
+GLYPH_ADVANCE = 500  # font units; also the PDF width (1000-unit text space) of every CID
+ASCENT = 800
+DESCENT = -200
+DESCENT_FRACTION = -DESCENT / UNITS_PER_EM  # baseline above box bottom when OCR gives no baseline
+REPLACEMENT = 0xFFFD
+FONT_NAME = "SohoaGlyphless"
+_FIXED_TIMESTAMP = 3_786_825_600  # 2024-01-01 in seconds since 1904 (TrueType epoch): stable bytes
+
+
+@lru_cache(maxsize=1)
+def glyphless_font() -> bytes:
+    """TrueType program with ``.notdef`` and one empty glyph, both ``GLYPH_ADVANCE`` wide.
+
+    Built with fontTools once per process; timestamps are fixed so the bytes are identical on every
+    run (reproducible output, stable hashes in tests).
+    """
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    names = [".notdef", "blank"]
+    fb = FontBuilder(UNITS_PER_EM, isTTF=True)
+    fb.setupGlyphOrder(names)
+    fb.setupCharacterMap({0x20: "blank"})
+    empty = TTGlyphPen(None).glyph()
+    fb.setupGlyf({name: empty for name in names})
+    fb.setupHorizontalMetrics({name: (GLYPH_ADVANCE, 0) for name in names})
+    fb.setupHorizontalHeader(ascent=ASCENT, descent=DESCENT)
+    fb.setupNameTable({"familyName": FONT_NAME, "styleName": "Regular"})
+    fb.setupOS2(sTypoAscender=ASCENT, sTypoDescender=DESCENT, usWinAscent=ASCENT, usWinDescent=-DESCENT,
+                fsType=0)
+    fb.setupPost()
+    fb.setupHead(unitsPerEm=UNITS_PER_EM, created=_FIXED_TIMESTAMP, modified=_FIXED_TIMESTAMP)
+    font = fb.font
+    font.recalcTimestamp = False
+    buf = io.BytesIO()
+    font.save(buf)
+    return buf.getvalue()
+
+
+@lru_cache(maxsize=1)
+def cid_to_gid_map() -> bytes:
+    """Every CID 0..65535 → GID 1 (the blank glyph), never GID 0 (.notdef), 2 bytes big-endian each."""
+    return b"\x00\x01" * 65536
+
+
+@lru_cache(maxsize=1)
+def to_unicode_cmap() -> bytes:
+    """ToUnicode CMap: code = Unicode BMP value, for every code except surrogates and C0 controls.
+
+    Ranges stay within one high byte (a CMap rule for incrementing ranges) and blocks hold at most 100
+    entries (the CMap format limit).
+    """
+    ranges: list[str] = []
+    for high in range(256):
+        if 0xD8 <= high <= 0xDF:  # surrogate halves are not characters
+            continue
+        low_start = 0x20 if high == 0 else 0x00
+        start = (high << 8) | low_start
+        end = (high << 8) | 0xFF
+        ranges.append(f"<{start:04X}> <{end:04X}> <{start:04X}>")
+    lines = [
+        "/CIDInit /ProcSet findresource begin",
+        "12 dict begin",
+        "begincmap",
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+        "/CMapName /Adobe-Identity-UCS def",
+        "/CMapType 2 def",
+        "1 begincodespacerange",
+        "<0000> <FFFF>",
+        "endcodespacerange",
+    ]
+    for i in range(0, len(ranges), 100):
+        block = ranges[i:i + 100]
+        lines.append(f"{len(block)} beginbfrange")
+        lines.extend(block)
+        lines.append("endbfrange")
+    lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end", ""]
+    return "\n".join(lines).encode("ascii")
+
+
+def encode_text(text: str) -> bytes:
+    """Codes (2 bytes each, big-endian) for ``text`` after NFC: BMP value; non-BMP → U+FFFD; controls dropped."""
+    out = bytearray()
+    for ch in unicodedata.normalize("NFC", text):
+        cp = ord(ch)
+        if cp < 0x20 or 0x7F <= cp < 0xA0:
+            continue
+        if cp > 0xFFFF or 0xD800 <= cp <= 0xDFFF:
+            cp = REPLACEMENT
+        out += cp.to_bytes(2, "big")
+    return bytes(out)
+
+
+def _num(value: float) -> str:
+    """Compact decimal for content streams (no exponent, at most 3 decimals)."""
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _baseline_y(line: OcrLine, x: float) -> float:
+    """Baseline (upright px, y down) at ``x``: Tesseract's (slope, offset) from the line box's bottom-left.
+
+    ``(0.0, 0.0)`` is the model's "not given" default, so we fall back to a descent fraction of the
+    line height above the box bottom (matches the font's descent, so extraction boxes fit the line).
+    """
+    left, top, _right, bottom = line.box
+    slope, offset = line.baseline
+    if slope == 0.0 and offset == 0.0:
+        return bottom - DESCENT_FRACTION * (bottom - top)
+    return bottom + offset + slope * (x - left)
+
+
+def text_operators(lines: Iterable[OcrLine], *, page_height_pt: float, scale: tuple[float, float],
+                   font_resource: str = "/F0") -> bytes:
+    """Content-stream bytes drawing ``lines`` invisibly (render mode 3) in PDF page space.
+
+    ``scale`` converts upright pixels to points (72/dpi per axis). Returns ``b""`` when no word has
+    text, so callers can skip the font resource entirely.
+    """
+    sx, sy = scale
+    ops: list[str] = []
+    unit = GLYPH_ADVANCE / 1000.0  # advance of one glyph at font size 1, before Tz
+    for line in lines:
+        words = [(w, encode_text(w.text)) for w in line.words]
+        words = [(w, codes) for w, codes in words if codes]
+        if not words:
+            continue
+        size = max(1.0, (line.box[3] - line.box[1]) * sy)
+        ops.append(f"{font_resource} {_num(size)} Tf")
+        for index, (word, codes) in enumerate(words):
+            left, _top, right, _bottom = word.box
+            x_pt = left * sx
+            y_pt = page_height_pt - _baseline_y(line, left) * sy
+            width_pt = max(0.1, (right - left) * sx)
+            tz = 100.0 * width_pt / (len(codes) // 2 * unit * size)
+            ops.append(f"1 0 0 1 {_num(x_pt)} {_num(y_pt)} Tm {_num(tz)} Tz <{codes.hex().upper()}> Tj")
+            if index + 1 < len(words):
+                gap_pt = max(0.0, words[index + 1][0].box[0] - right) * sx
+                space_tz = max(1.0, 100.0 * gap_pt / (unit * size))
+                ops.append(f"{_num(space_tz)} Tz <0020> Tj")
+    if not ops:
+        return b""
+    body = "\n".join(ops)
+    return f"BT\n3 Tr\n{body}\nET\n".encode("ascii")
+
+
+def add_font(pdf: pikepdf.Pdf) -> pikepdf.Dictionary:
+    """Create the Type0 glyphless font objects in ``pdf`` once; pages share the returned indirect font."""
+    program = glyphless_font()
+    font_file = pikepdf.Stream(pdf, zlib.compress(program, 9))
+    font_file.Filter = pikepdf.Name.FlateDecode
+    font_file.Length1 = len(program)
+    descriptor = pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.FontDescriptor, FontName=pikepdf.Name("/" + FONT_NAME), Flags=4,
+        FontBBox=[0, DESCENT, GLYPH_ADVANCE, ASCENT], ItalicAngle=0, Ascent=ASCENT, Descent=DESCENT,
+        CapHeight=ASCENT, StemV=80, FontFile2=pdf.make_indirect(font_file),
+    ))
+    gid_map = pikepdf.Stream(pdf, zlib.compress(cid_to_gid_map(), 9))
+    gid_map.Filter = pikepdf.Name.FlateDecode
+    cid_font = pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.CIDFontType2, BaseFont=pikepdf.Name("/" + FONT_NAME),
+        CIDSystemInfo=pikepdf.Dictionary(Registry=pikepdf.String("Adobe"), Ordering=pikepdf.String("Identity"),
+                                         Supplement=0),
+        FontDescriptor=descriptor, DW=GLYPH_ADVANCE, CIDToGIDMap=pdf.make_indirect(gid_map),
+    ))
+    cmap = pikepdf.Stream(pdf, zlib.compress(to_unicode_cmap(), 9))
+    cmap.Filter = pikepdf.Name.FlateDecode
+    return pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type0, BaseFont=pikepdf.Name("/" + FONT_NAME),
+        Encoding=pikepdf.Name("/Identity-H"), DescendantFonts=[cid_font], ToUnicode=pdf.make_indirect(cmap),
+    ))
