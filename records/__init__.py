@@ -1,1 +1,24 @@
-"""Dossier records, documents, the content-addressed store, search and the audit log."""
+"""Dossier records, documents, the content-addressed store, search and the audit log.
+
+Public API: ``Records`` (open with ``Records.open(settings.records, settings.data_dir)``) and the typed
+values in ``records.types``; errors in ``records.errors``. Never imports stages, signing or watch_folders.
+"""
+
+from records.audit import AuditEvent, AuditReport
+from records.service import Records
+from records.store import StoreReport
+from records.types import (
+    AttachMeta,
+    AttachResult,
+    DocumentInfo,
+    DossierInfo,
+    NewDossier,
+    SearchHit,
+    SignatureInfo,
+    SourceFile,
+)
+
+__all__ = [
+    "AttachMeta", "AttachResult", "AuditEvent", "AuditReport", "DocumentInfo", "DossierInfo", "NewDossier",
+    "Records", "SearchHit", "SignatureInfo", "SourceFile", "StoreReport",
+]

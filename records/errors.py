@@ -1,0 +1,111 @@
+"""Typed failures of the records package (exit codes 70-89).
+
+Why so many: callers react differently. A daemon retries ``transient`` ones (database down, lock
+busy, disk full after cleanup), quarantines the file on input-like ones (bad code, refused dossier),
+and an operator must act on integrity ones (audit chain broken, store file missing).
+"""
+
+from __future__ import annotations
+
+from common.errors import RecordsError
+
+
+class InvalidDossierCode(RecordsError):
+    code = "dossier_code_invalid"
+    exit_code = 71
+    vi = "Mã hồ sơ không hợp lệ: {value!r} ({detail}). Định dạng đúng: <mã đơn vị>-YYMMDD-NNNN, ví dụ {example}."
+    en = "Invalid dossier code {value!r} ({detail}). Expected <unit code>-YYMMDD-NNNN, e.g. {example}."
+
+
+class DossierNotFound(RecordsError):
+    code = "dossier_not_found"
+    exit_code = 72
+    vi = "Không tìm thấy hồ sơ {dossier}."
+    en = "Dossier {dossier} not found."
+
+
+class DossierRefused(RecordsError):
+    code = "dossier_unknown_refused"
+    exit_code = 73
+    vi = "{path}: hồ sơ {dossier} chưa có trong cơ sở dữ liệu và cấu hình không cho tự tạo (records.unknown_dossier)."
+    en = "{path}: dossier {dossier} does not exist and records.unknown_dossier = \"refuse\"."
+
+
+class DossierExists(RecordsError):
+    code = "dossier_exists"
+    exit_code = 74
+    vi = "Hồ sơ {dossier} đã tồn tại."
+    en = "Dossier {dossier} already exists."
+
+
+class DocumentNotFound(RecordsError):
+    code = "document_not_found"
+    exit_code = 75
+    vi = "Không tìm thấy văn bản {what}."
+    en = "Document {what} not found."
+
+
+class AlreadySuperseded(RecordsError):
+    code = "document_already_superseded"
+    exit_code = 76
+    vi = "{path}: văn bản {what} đã được thay thế bởi một phiên bản khác."
+    en = "{path}: document {what} has already been superseded by another version."
+
+
+class InvalidRecordInput(RecordsError):
+    code = "records_invalid_input"
+    exit_code = 77
+    vi = "{path}: dữ liệu không hợp lệ: {detail}"
+    en = "{path}: invalid data: {detail}"
+
+
+class DatabaseUnavailable(RecordsError):
+    code = "database_unavailable"
+    exit_code = 80
+    transient = True
+    vi = "Không kết nối được cơ sở dữ liệu {where}: {detail}. Không có gì được ghi; hãy thử lại."
+    en = "Cannot reach the database {where}: {detail}. Nothing was written; retry later."
+
+
+class DatabaseBusy(RecordsError):
+    code = "database_busy"
+    exit_code = 81
+    transient = True
+    vi = "Cơ sở dữ liệu {where} đang bận (khóa ghi): {detail}. Không có gì được ghi; hãy thử lại."
+    en = "The database {where} is busy (write lock): {detail}. Nothing was written; retry later."
+
+
+class SchemaOutdated(RecordsError):
+    code = "database_schema_outdated"
+    exit_code = 82
+    vi = "Cơ sở dữ liệu {where} chưa được nâng cấp (phiên bản {current}, cần {head}). Chạy: sohoa db upgrade"
+    en = "The database {where} is at schema {current}, needs {head}. Run: sohoa db upgrade"
+
+
+class StoreWriteError(RecordsError):
+    code = "store_write_failed"
+    exit_code = 83
+    transient = True
+    vi = "Không lưu được {path} vào kho văn bản {where}: {detail}. Không có bản ghi nào được tạo; tệp gốc giữ nguyên."
+    en = "Cannot store {path} in {where}: {detail}. No record was created; the source file is untouched."
+
+
+class StoreFileMissing(RecordsError):
+    code = "store_file_missing"
+    exit_code = 84
+    vi = "Kho văn bản thiếu tệp {path} của văn bản {what}."
+    en = "The store is missing {path} for document {what}."
+
+
+class AuditChainBroken(RecordsError):
+    code = "audit_chain_broken"
+    exit_code = 85
+    vi = "Nhật ký kiểm tra bị sửa hoặc xóa: {detail}"
+    en = "The audit log was edited or truncated: {detail}"
+
+
+class InputReadError(RecordsError):
+    code = "records_input_unreadable"
+    exit_code = 78
+    vi = "{path}: không đọc được tệp: {detail}"
+    en = "{path}: cannot read the file: {detail}"

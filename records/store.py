@@ -1,0 +1,153 @@
+"""Content-addressed PDF store: ``<root>/ab/cd/<sha256>.pdf``, written temp → fsync → rename.
+
+Why content addressing: the same bytes are stored once however often they are attached, a file's
+name proves what it should contain (``store check`` re-hashes), and a crash between the durable file
+and the database commit leaves at worst an orphan file that the check lists and can remove — never a
+row pointing at nothing, because rows are committed only after ``put`` returned.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from records.errors import InputReadError, StoreWriteError
+
+CHUNK = 1024 * 1024
+_NAME = re.compile(r"^[0-9a-f]{64}\.pdf$")
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    """(hex digest, size) of a file, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        raise InputReadError(path=path, detail=exc.strerror or str(exc)) from None
+    return digest.hexdigest(), size
+
+
+def storage_key(sha256: str) -> str:
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}.pdf"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class StoreReport:
+    files: int = 0
+    orphans: list[str] = field(default_factory=list)  # storage keys with no document row
+    missing: list[str] = field(default_factory=list)  # document rows whose file is absent
+    corrupt: list[str] = field(default_factory=list)  # files whose bytes no longer hash to their name
+    stale_temps: list[str] = field(default_factory=list)  # temp files left by a crash
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.orphans or self.missing or self.corrupt or self.stale_temps)
+
+
+class Store:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, key: str) -> Path:
+        return self.root / key
+
+    def has(self, sha256: str, size: int) -> bool:
+        target = self.path(storage_key(sha256))
+        try:
+            return target.stat().st_size == size
+        except FileNotFoundError:
+            return False
+
+    def put(self, source: Path, sha256: str, size: int) -> str:
+        """Copy ``source`` into the store under its hash; durable when this returns.
+
+        The copy is re-hashed while written: if the source changed after it was hashed we refuse
+        rather than store bytes under the wrong name. Any failure removes the temp file and leaves
+        ``source`` untouched.
+        """
+        key = storage_key(sha256)
+        if self.has(sha256, size):
+            return key
+        target = self.path(key)
+        tmp = target.parent / f".{sha256}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            digest = hashlib.sha256()
+            with source.open("rb") as src, tmp.open("wb") as dst:
+                while chunk := src.read(CHUNK):
+                    digest.update(chunk)
+                    dst.write(chunk)
+                dst.flush()
+                os.fsync(dst.fileno())
+            if digest.hexdigest() != sha256:
+                raise StoreWriteError(path=source, where=self.root, detail="the file changed while being stored")
+            os.replace(tmp, target)
+            _fsync_dir(target.parent)
+        except OSError as exc:
+            reason = "disk full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
+            raise StoreWriteError(path=source, where=self.root, detail=reason) from None
+        finally:
+            tmp.unlink(missing_ok=True)
+        return key
+
+    def remove(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+    def iter_files(self) -> Iterator[tuple[str, Path]]:
+        """(storage key, path) of every stored PDF, plus temp files under key ``""``."""
+        if not self.root.exists():
+            return
+        for dirpath, _dirs, names in os.walk(self.root):
+            for name in names:
+                path = Path(dirpath) / name
+                if _NAME.match(name):
+                    yield storage_key(name[:-4]), path
+                elif name.endswith(".tmp"):
+                    yield "", path
+
+    def check(
+        self, known: dict[str, str], *, rehash: bool, remove_orphans: bool, stale_after_s: float
+    ) -> StoreReport:
+        """Compare the folder with ``known`` (storage key → sha256 of document rows)."""
+        report = StoreReport()
+        seen: set[str] = set()
+        now = time.time()
+        for key, path in self.iter_files():
+            if not key:
+                if now - path.stat().st_mtime > stale_after_s:
+                    report.stale_temps.append(str(path.relative_to(self.root)))
+                    if remove_orphans:
+                        path.unlink(missing_ok=True)
+                        report.removed.append(str(path.relative_to(self.root)))
+                continue
+            report.files += 1
+            seen.add(key)
+            if key not in known:
+                report.orphans.append(key)
+                if remove_orphans:
+                    self.remove(key)
+                    report.removed.append(key)
+                continue
+            if rehash and sha256_file(path)[0] != known[key]:
+                report.corrupt.append(key)
+        report.missing = sorted(k for k in known if k not in seen)
+        return report
