@@ -251,9 +251,13 @@ class WarmTesseract:
 
     START_TIMEOUT_S = 120.0
 
-    def __init__(self, info: TesseractInfo, *, languages: str, psm: int) -> None:
+    def __init__(self, info: TesseractInfo, *, languages: str, psm: int,
+                 kill_grace_s: float | None = None) -> None:
+        """``kill_grace_s``: how long past the page timeout the helper may run before it is killed;
+        default 2 s + 10 % of the timeout (enough for layout analysis, which Tesseract's deadline skips)."""
         split_languages(languages)
         self.info, self.languages, self.psm = info, languages, psm
+        self.kill_grace_s = kill_grace_s
         self._proc: subprocess.Popen[bytes] | None = None
         self._owner = os.getpid()
         self._lock = threading.Lock()
@@ -316,7 +320,8 @@ class WarmTesseract:
             try:
                 _send(proc.stdin, request, payload)
                 # Tesseract's own deadline covers recognition, not layout analysis: allow a grace.
-                reply = _receive(proc.stdout.fileno(), time.monotonic() + timeout_s + 2.0 + 0.1 * timeout_s)
+                grace = 2.0 + 0.1 * timeout_s if self.kill_grace_s is None else self.kill_grace_s
+                reply = _receive(proc.stdout.fileno(), time.monotonic() + timeout_s + grace)
             except _Deadline:
                 self._kill(proc)
                 self._proc = None

@@ -80,9 +80,10 @@ class WarmEngine(OcrEngine):
 
     kind = "tesserocr"
 
-    def __init__(self, languages: str, psm: int, *, binary: str = "tesseract") -> None:
+    def __init__(self, languages: str, psm: int, *, binary: str = "tesseract",
+                 kill_grace_s: float | None = None) -> None:
         super().__init__(languages, psm, binary=binary)
-        self._warm = WarmTesseract(self.info, languages=languages, psm=psm)
+        self._warm = WarmTesseract(self.info, languages=languages, psm=psm, kill_grace_s=kill_grace_s)
         self._warm.start()
 
     @property
