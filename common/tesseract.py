@@ -94,9 +94,18 @@ def split_languages(languages: str) -> list[str]:
     return codes
 
 
-@lru_cache(maxsize=8)
 def tesseract_info(binary: str = "tesseract") -> TesseractInfo:
     """Probe ``binary`` once per process: path, version (≥ 4.1) and installed languages."""
+    return _tesseract_info(binary)
+
+
+def clear_tesseract_cache() -> None:
+    """Probe again on next use (after installing a language in a long-lived process)."""
+    _tesseract_info.cache_clear()
+
+
+@lru_cache(maxsize=8)
+def _tesseract_info(binary: str) -> TesseractInfo:
     tool = probe_tool(binary, apt_package=APT_PACKAGE, min_version=MIN_VERSION)
     fix = apt_command(APT_PACKAGE)
     try:
