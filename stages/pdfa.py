@@ -9,13 +9,16 @@ agrees with the Info dictionary. Writing the XMP packet ourselves keeps it exact
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
 import pikepdf
+from lxml.etree import QName, XMLParser, XMLSyntaxError, fromstring
+from lxml.etree import _Element as Element
 
 from common.errors import InternalError
 from stages.model import DocumentMeta
@@ -219,3 +222,136 @@ def add_metadata(pdf: pikepdf.Pdf, info: DocInfo) -> None:
     stream.Type = pikepdf.Name.Metadata
     stream.Subtype = pikepdf.Name.XML
     pdf.Root.Metadata = pdf.make_indirect(stream)
+
+
+# --- reading metadata back (used by stages.conformance) -------------------------------------------
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_NS = {"dc": "http://purl.org/dc/elements/1.1/", "xmp": "http://ns.adobe.com/xap/1.0/",
+       "pdf": "http://ns.adobe.com/pdf/1.3/", "pdfaid": "http://www.aiim.org/pdfa/ns/id/",
+       "pdfaExtension": "http://www.aiim.org/pdfa/ns/extension/",
+       "pdfaSchema": "http://www.aiim.org/pdfa/ns/schema#", "pdfaProperty": "http://www.aiim.org/pdfa/ns/property#"}
+# Schemas PDF/A-2 treats as predefined (XMP 2005 + PDF/A schemas); anything else must be declared.
+PREDEFINED_NAMESPACES = {
+    _NS["dc"], _NS["xmp"], _NS["pdf"], _NS["pdfaid"], _NS["pdfaExtension"], _NS["pdfaSchema"],
+    _NS["pdfaProperty"], "http://www.aiim.org/pdfa/ns/type#", "http://www.aiim.org/pdfa/ns/field#",
+    "http://ns.adobe.com/xap/1.0/rights/", "http://ns.adobe.com/xap/1.0/mm/", "http://ns.adobe.com/xap/1.0/bj/",
+    "http://ns.adobe.com/xap/1.0/t/pg/", "http://ns.adobe.com/xmp/1.0/DynamicMedia/",
+    "http://ns.adobe.com/photoshop/1.0/", "http://ns.adobe.com/camera-raw-settings/1.0/",
+    "http://ns.adobe.com/tiff/1.0/", "http://ns.adobe.com/exif/1.0/", "http://ns.adobe.com/exif/1.0/aux/",
+    "http://ns.adobe.com/xap/1.0/sType/ResourceEvent#", "http://ns.adobe.com/xap/1.0/sType/ResourceRef#",
+    "http://ns.adobe.com/xap/1.0/sType/Dimensions#", "http://ns.adobe.com/xap/1.0/sType/Version#",
+    "http://ns.adobe.com/xap/1.0/sType/Job#", "http://ns.adobe.com/xap/1.0/g/", "http://ns.adobe.com/xap/1.0/g/img/",
+    "http://ns.adobe.com/xmp/Identifier/qual/1.0/",
+}
+_INFO_TO_XMP = {"/Title": ("dc", "title"), "/Author": ("dc", "creator"), "/Subject": ("dc", "description"),
+                "/Keywords": ("pdf", "Keywords"), "/Creator": ("xmp", "CreatorTool"),
+                "/Producer": ("pdf", "Producer"), "/CreationDate": ("xmp", "CreateDate"),
+                "/ModDate": ("xmp", "ModifyDate")}
+_PDF_DATE = re.compile(r"D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:([Zz+-])(\d{2})?'?(\d{2})?'?)?")
+
+
+def parse_pdf_date(text: str) -> datetime | None:
+    """``D:YYYYMMDDHHmmSSOHH'mm'`` with optional tail → datetime (aware when an offset is given)."""
+    match = _PDF_DATE.match(text.strip())
+    if not match:
+        return None
+    year, month, day, hour, minute, second, sign, oh, om = match.groups()
+    try:
+        moment = datetime(int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0),
+                          int(second or 0))
+    except ValueError:
+        return None
+    if sign in ("Z", "z"):
+        return moment.replace(tzinfo=UTC)
+    if sign:
+        delta = timedelta(hours=int(oh or 0), minutes=int(om or 0))
+        return moment.replace(tzinfo=timezone(delta if sign == "+" else -delta))
+    return moment
+
+
+def parse_xmp_date(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _same_instant(info_value: str, xmp_value: str) -> bool:
+    a, b = parse_pdf_date(info_value), parse_xmp_date(xmp_value)
+    if a is None or b is None:
+        return False
+    if (a.tzinfo is None) != (b.tzinfo is None):
+        a, b = a.replace(tzinfo=None), b.replace(tzinfo=None)
+    return a == b
+
+
+def _xmp_value(element: Element) -> str:
+    """Text of a simple property, x-default (or first) of an Alt, items of a Seq/Bag joined by ', '."""
+    container = next(iter(element), None)
+    if container is None:
+        return (element.text or "").strip()
+    items = [li for li in container if li.tag == f"{{{_RDF}}}li"]
+    if container.tag == f"{{{_RDF}}}Alt":
+        chosen = next((li for li in items if li.get(_XML_LANG) == "x-default"), items[0] if items else None)
+        return (chosen.text or "").strip() if chosen is not None else ""
+    return ", ".join((li.text or "").strip() for li in items)
+
+
+def metadata_problems(pdf: pikepdf.Pdf) -> list[tuple[str, str]]:
+    """(clause, message) pairs for the catalog XMP: presence, form, pdfaid, declared schemas, Info match."""
+    stream = pdf.Root.get("/Metadata")
+    if not isinstance(stream, pikepdf.Stream):
+        return [("6.6.2.1", "catalog has no XMP /Metadata stream")]
+    problems: list[tuple[str, str]] = []
+    if "/Filter" in stream.stream_dict:
+        problems.append(("6.6.2.1", "XMP metadata stream is compressed (/Filter)"))
+    data = stream.read_bytes()
+    header = re.search(rb"<\?xpacket\s+begin=[^>]*\?>", data)
+    if header is None:
+        problems.append(("6.6.2.1", "XMP packet has no xpacket header"))
+    elif re.search(rb"\s(bytes|encoding)=", header.group(0)):
+        problems.append(("6.6.2.1", "xpacket header has a bytes or encoding attribute"))
+    try:
+        root = fromstring(data, parser=XMLParser(resolve_entities=False, no_network=True))
+    except XMLSyntaxError as exc:
+        return problems + [("6.6.2.1", f"XMP is not well-formed XML: {exc}")]
+    props: dict[tuple[str, str], str] = {}
+    declared: dict[str, set[str]] = {}
+    undeclared: list[str] = []
+    descriptions = root.iter(f"{{{_RDF}}}Description")
+    for desc in descriptions:
+        if desc.getparent() is None or desc.getparent().tag != f"{{{_RDF}}}RDF":
+            continue
+        entries = [(QName(k).namespace or "", QName(k).localname, v) for k, v in desc.attrib.items()
+                   if QName(k).namespace not in (_RDF, None)]
+        entries += [(QName(c).namespace or "", QName(c).localname, _xmp_value(c)) for c in desc
+                    if isinstance(c.tag, str)]
+        for ns, local, value in entries:
+            props[(ns, local)] = value
+    for schema in root.iter(f"{{{_NS['pdfaSchema']}}}namespaceURI"):
+        uri = (schema.text or "").strip()
+        holder = schema.getparent()
+        names = {(n.text or "").strip() for n in holder.iter(f"{{{_NS['pdfaProperty']}}}name")}
+        declared.setdefault(uri, set()).update(names)
+    for ns, local in props:
+        if ns not in PREDEFINED_NAMESPACES and local not in declared.get(ns, set()):
+            undeclared.append(f"{{{ns}}}{local}")
+    if undeclared:
+        problems.append(("6.6.2.3.1", "XMP properties not declared in an extension schema: "
+                         + ", ".join(sorted(undeclared))))
+    if props.get((_NS["pdfaid"], "part")) != "2":
+        problems.append(("6.6.4", f"pdfaid:part is {props.get((_NS['pdfaid'], 'part'))!r}, not 2"))
+    if props.get((_NS["pdfaid"], "conformance")) not in ("A", "B", "U"):
+        problems.append(("6.6.4", f"pdfaid:conformance is {props.get((_NS['pdfaid'], 'conformance'))!r}"))
+    info = pdf.trailer.get("/Info")
+    for key, (prefix, local) in _INFO_TO_XMP.items():
+        if not isinstance(info, pikepdf.Dictionary) or key not in info:
+            continue
+        value = str(info[key])
+        xmp = props.get((_NS[prefix], local))
+        same = xmp is not None and (_same_instant(value, xmp) if key.endswith("Date") else xmp == value)
+        if not same:
+            problems.append(("6.6.3", f"Info {key[1:]} {value!r} differs from XMP {prefix}:{local} {xmp!r}"))
+    return problems

@@ -15,14 +15,19 @@ so text extraction sees a real space (not a guess from the gap) and highlight bo
 from __future__ import annotations
 
 import io
+import struct
 import unicodedata
 import zlib
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import pikepdf
 
 from stages.model import OcrLine
+
+if TYPE_CHECKING:
+    from fontTools.ttLib import TTFont
 
 UNITS_PER_EM = 1000
 GLYPH_ADVANCE = 500  # font units; also the PDF width (1000-unit text space) of every CID
@@ -196,3 +201,100 @@ def add_font(pdf: pikepdf.Pdf) -> pikepdf.Dictionary:
         Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type0, BaseFont=pikepdf.Name("/" + FONT_NAME),
         Encoding=pikepdf.Name("/Identity-H"), DescendantFonts=[cid_font], ToUnicode=pdf.make_indirect(cmap),
     ))
+
+
+# --- width checks (PDF/A 6.2.11.5), used by stages.conformance -------------------------------------
+
+_SPOT = 16  # glyphs checked per font: enough to catch a wrong W array, cheap on 200-page files
+
+
+def _program(font: pikepdf.Object) -> TTFont | None:
+    from fontTools.ttLib import TTFont, TTLibError
+
+    descriptor = font.get("/FontDescriptor")
+    if not isinstance(descriptor, pikepdf.Dictionary) or not isinstance(descriptor.get("/FontFile2"),
+                                                                      pikepdf.Stream):
+        return None
+    try:
+        return TTFont(io.BytesIO(descriptor.FontFile2.read_bytes()), lazy=True)
+    except (TTLibError, pikepdf.PdfError, ValueError, KeyError, struct.error):
+        return None
+
+
+def _advance(program: TTFont, gid: int) -> float | None:
+    order = program.getGlyphOrder()
+    if not 0 <= gid < len(order):
+        return None
+    return program["hmtx"][order[gid]][0] * 1000.0 / program["head"].unitsPerEm
+
+
+def _cid_widths(font: pikepdf.Object) -> dict[int, float]:
+    """Explicit widths from a CIDFont ``/W`` array (both ``c [w...]`` and ``c1 c2 w`` forms)."""
+    widths: dict[int, float] = {}
+    items = list(font.get("/W", []))
+    i = 0
+    while i < len(items) and len(widths) < _SPOT:
+        first = int(items[i])
+        if i + 1 < len(items) and isinstance(items[i + 1], pikepdf.Array):
+            for k, w in enumerate(items[i + 1]):
+                widths[first + k] = float(w)
+            i += 2
+        elif i + 2 < len(items):
+            for cid in range(first, min(int(items[i + 1]), first + _SPOT) + 1):
+                widths[cid] = float(items[i + 2])
+            i += 3
+        else:
+            break
+    return widths
+
+
+def cid_width_problem(font: pikepdf.Object) -> str | None:
+    """Compare a few ``/W``/``/DW`` widths of an embedded CIDFontType2 with the program's ``hmtx``."""
+    program = _program(font)
+    if program is None or font.get("/Subtype") != pikepdf.Name.CIDFontType2:
+        return None
+    gid_map = font.get("/CIDToGIDMap")
+    table = gid_map.read_bytes() if isinstance(gid_map, pikepdf.Stream) else None
+    widths = _cid_widths(font)
+    default = float(font.get("/DW", 1000))
+    if table is not None:  # with an explicit map, probe a few default-width CIDs: space, A, a, à, ạ
+        for cid in (0x20, 0x41, 0x61, 0xE0, 0x1EA1):
+            widths.setdefault(cid, default)
+    for cid, width in list(widths.items())[:_SPOT]:
+        gid = cid if table is None else (int.from_bytes(table[2 * cid:2 * cid + 2], "big")
+                                         if 2 * cid + 2 <= len(table) else 0)
+        if gid == 0 and cid not in _cid_widths(font):
+            continue  # CID not in the font: the default width is not a claim about a glyph
+        actual = _advance(program, gid)
+        if actual is not None and abs(actual - width) > 1.0:
+            return f"CID {cid} width {width:g} differs from the embedded glyph's {actual:g}"
+    return None
+
+
+def simple_width_problem(font: pikepdf.Object) -> str | None:
+    """Compare ``/Widths`` of an embedded simple TrueType font with ``hmtx`` via its (3,0)/(1,0) cmap."""
+    program = _program(font)
+    if program is None or "/Widths" not in font:
+        return None
+    first = int(font.get("/FirstChar", 0))
+    cmap = None
+    for table in program["cmap"].tables:
+        if (table.platformID, table.platEncID) in ((3, 0), (1, 0)):
+            cmap = table.cmap
+            break
+    if cmap is None:
+        return None
+    order = {name: gid for gid, name in enumerate(program.getGlyphOrder())}
+    checked = 0
+    for index, width in enumerate(font.Widths):
+        code = first + index
+        name = cmap.get(code) or cmap.get(0xF000 + code)
+        if name is None or float(width) == 0:
+            continue
+        actual = _advance(program, order.get(name, -1))
+        if actual is not None and abs(actual - float(width)) > 1.0:
+            return f"code {code} width {float(width):g} differs from the embedded glyph's {actual:g}"
+        checked += 1
+        if checked >= _SPOT:
+            break
+    return None

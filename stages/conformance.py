@@ -1,0 +1,452 @@
+"""Our own PDF/A-2B conformance check, for our output and for it after (incremental) signing.
+
+Why our own: veraPDF needs a JVM we do not ship, and we must re-check every file after pyHanko has
+appended its signature (a visible stamp with a non-embedded font, or an XMP rewrite, silently breaks
+PDF/A). This is not a full validator: it checks the clauses that our pipeline, scanners' PDFs and
+signers can actually get wrong. ``check_pdfa`` returns ``[]`` for a conforming file.
+
+=================  ==========================================================================
+ISO 19005-2        What is checked
+=================  ==========================================================================
+6.1.2              header ``%PDF-1.n`` at byte 0, then a comment with >= 4 bytes > 127
+6.1.3              trailer ``/ID`` (two strings); no ``/Encrypt``; nothing but an EOL after the
+                   last ``%%EOF`` (incremental updates included)
+6.1.4              cross-reference data readable without repair (qpdf warnings)
+6.1.7.1            no stream with ``/F``, ``/FFilter`` or ``/FDecodeParms`` (external streams)
+6.1.7.2            no ``LZWDecode`` (streams and inline images), no ``Crypt`` filter
+6.2.3              one GTS_PDFA1 output intent profile; valid ICC header (v2/v4, allowed
+                   class, ``/N`` matching the profile's colour space)
+6.2.4.2            ICCBased colour spaces: ``/N`` matches the embedded profile
+6.2.4.3            DeviceRGB / DeviceCMYK / DeviceGray (images, content operators, transparency
+                   groups) only when consistent with the output intent
+6.2.5              ExtGState: no ``/TR``, ``/TR2`` only ``/Default``, no ``/HTP``, no ``/HTO``
+6.2.8              images: no ``/Alternates``, no ``/OPI``, ``/Interpolate`` not true
+6.2.9              form XObjects: no ``/OPI``, no ``/Subtype2 /PS``, no ``/Ref``; no PostScript XObjects
+6.2.10             transparency: blend modes are standard ones
+6.2.11.3.2         CIDFontType2 fonts have a ``/CIDToGIDMap`` (Identity or stream)
+6.2.11.4.1         every font used with a rendering mode other than 3 is embedded
+                   (FontFile/FontFile2/FontFile3; Type 3 fonts exempt)
+6.2.11.5           widths in the font dictionary match the embedded TrueType program
+                   (spot-check of up to 16 glyphs per font; CIDFontType2 and simple TrueType)
+6.2.11.7.2         every font has ``/ToUnicode`` or a standard encoding (a level U rule; sohoa
+                   policy so that search and copy/paste of Vietnamese work)
+6.3.1              no 3D, Sound, Screen, Movie annotations
+6.3.2              annotation ``/F``: Print set; Hidden, Invisible, NoView, ToggleNoView clear
+6.3.3              appearance dictionary with only ``/N`` for annotations with a non-empty
+                   Rect (signature widgets included); Btn widgets use a sub-dictionary
+6.4.1              AcroForm ``/NeedAppearances`` not true; no ``/XFA``
+6.5.1              no Launch, Sound, Movie, ResetForm, ImportData, Hide, SetOCGState,
+                   Rendition, Trans, GoTo3DView or JavaScript actions; Named actions limited
+                   to Next/Prev/First/LastPage; no JavaScript name tree
+6.5.2              no ``/AA`` on the catalog, pages or annotations
+6.6.2.1            catalog ``/Metadata`` XMP stream, unfiltered, well-formed, xpacket header
+                   without ``bytes``/``encoding``
+6.6.2.3.1          properties outside the predefined schemas are declared in
+                   ``pdfaExtension:schemas``
+6.6.3              Info entries (Title, Author, Subject, Keywords, Creator, Producer,
+                   CreationDate, ModDate) equivalent to their XMP properties
+6.6.4              ``pdfaid:part`` = 2 and ``pdfaid:conformance`` in A/B/U
+6.8                no embedded files (sohoa policy; PDF/A-2 would allow PDF/A attachments)
+=================  ==========================================================================
+
+Not checked: implementation limits (6.1.13), optional content, halftone types, Separation/DeviceN
+details, CMap embedding, non-TrueType width checks, predefined-schema property names.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+
+from stages import pdfa, textlayer
+
+__all__ = ["Violation", "check_pdfa"]
+
+
+@dataclass
+class Violation:
+    clause: str
+    message: str
+    page: int | None = None
+
+    def __str__(self) -> str:
+        where = f" (page {self.page})" if self.page else ""
+        return f"{self.clause}: {self.message}{where}"
+
+
+FORBIDDEN_ACTIONS = {"/Launch", "/Sound", "/Movie", "/ResetForm", "/ImportData", "/Hide", "/SetOCGState",
+                     "/Rendition", "/Trans", "/GoTo3DView", "/JavaScript"}
+ALLOWED_NAMED = {"/NextPage", "/PrevPage", "/FirstPage", "/LastPage"}
+FORBIDDEN_ANNOTS = {"/3D", "/Sound", "/Screen", "/Movie"}
+BLEND_MODES = {"/Normal", "/Compatible", "/Multiply", "/Screen", "/Overlay", "/Darken", "/Lighten",
+               "/ColorDodge", "/ColorBurn", "/HardLight", "/SoftLight", "/Difference", "/Exclusion",
+               "/Hue", "/Saturation", "/Color", "/Luminosity"}
+STANDARD_ENCODINGS = {"/WinAnsiEncoding", "/MacRomanEncoding", "/StandardEncoding", "/MacExpertEncoding"}
+DEVICE_NEEDS = {"/DeviceRGB": 3, "/DeviceCMYK": 4, "/DeviceGray": 0}  # 0 = any output intent
+OP_SPACES = {"rg": "/DeviceRGB", "RG": "/DeviceRGB", "k": "/DeviceCMYK", "K": "/DeviceCMYK",
+             "g": "/DeviceGray", "G": "/DeviceGray"}
+TEXT_SHOW = {"Tj", "TJ", "'", '"'}
+_HEADER = re.compile(rb"%PDF-1\.[0-7](\r\n|\r|\n)")
+
+
+def check_pdfa(source: str | Path | bytes | pikepdf.Pdf) -> list[Violation]:
+    """Violations of the PDF/A-2B clauses listed in the module docstring; ``[]`` = conforming.
+
+    With a ``pikepdf.Pdf`` the byte-level checks (6.1.2, end of file) run only if it was opened from a
+    file that still exists.
+    """
+    raw: bytes | None
+    if isinstance(source, pikepdf.Pdf):
+        pdf = source
+        name = Path(source.filename) if source.filename else None
+        raw = name.read_bytes() if name and name.is_file() else None
+    else:
+        raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+        try:
+            pdf = pikepdf.open(io.BytesIO(raw))
+        except pikepdf.PasswordError:
+            return [Violation("6.1.3", "file is encrypted (password required)")]
+    checker = _Checker(pdf)
+    if raw is not None:
+        checker.check_bytes(raw)
+    checker.run()
+    return checker.violations
+
+
+def _name(obj: object) -> str | None:
+    return str(obj) if isinstance(obj, pikepdf.Name) else None
+
+
+def _flag(obj: pikepdf.Object, key: str) -> bool:
+    value = obj.get(key)
+    return isinstance(value, bool) and value
+
+
+def _filters(d: pikepdf.Object) -> list[str]:
+    value = d.get("/Filter")
+    if value is None:
+        return []
+    items = value if isinstance(value, pikepdf.Array) else [value]
+    return [str(v) for v in items if isinstance(v, pikepdf.Name)]
+
+
+class _Checker:
+    def __init__(self, pdf: pikepdf.Pdf) -> None:
+        self.pdf = pdf
+        self.violations: list[Violation] = []
+        self.oi_components: int | None = None
+        self.fonts: dict[tuple[int, int], pikepdf.Object] = {}
+        self._rendered_fonts: set[tuple[int, int]] = set()
+        self._seen_forms: set[tuple[int, int]] = set()
+        self._device_seen: dict[str, int | None] = {}
+
+    def add(self, clause: str, message: str, page: int | None = None) -> None:
+        violation = Violation(clause, message, page)
+        if all((v.clause, v.message, v.page) != (clause, message, page) for v in self.violations):
+            self.violations.append(violation)
+
+    # -- bytes and trailer ------------------------------------------------------------------------
+
+    def check_bytes(self, raw: bytes) -> None:
+        match = _HEADER.match(raw)
+        if not match:
+            self.add("6.1.2", "file does not start with '%PDF-1.n' and an end-of-line")
+        else:
+            comment = raw[match.end():match.end() + 5]
+            if not (comment[:1] == b"%" and len(comment) == 5 and all(b > 127 for b in comment[1:])):
+                self.add("6.1.2", "header is not followed by a binary comment (4 bytes above 127)")
+        end = raw.rfind(b"%%EOF")
+        if end < 0:
+            self.add("6.1.3", "no %%EOF marker")
+        elif raw[end + 5:] not in (b"", b"\n", b"\r", b"\r\n"):
+            self.add("6.1.3", f"{len(raw) - end - 5} bytes of data after the last %%EOF")
+
+    def run(self) -> None:
+        pdf = self.pdf
+        for warning in pdf.get_warnings():
+            self.add("6.1.4", f"file structure needed repair: {warning}")
+        file_id = pdf.trailer.get("/ID")
+        if not (isinstance(file_id, pikepdf.Array) and len(file_id) == 2
+                and all(isinstance(x, pikepdf.String) for x in file_id)):
+            self.add("6.1.3", "trailer has no valid /ID")
+        if "/Encrypt" in pdf.trailer or pdf.is_encrypted:
+            self.add("6.1.3", "file is encrypted (/Encrypt in trailer)")
+        self.check_catalog()
+        self.check_output_intent()
+        for obj in pdf.objects:
+            self.walk(obj)
+        for number, page in enumerate(pdf.pages, 1):
+            self.check_page(page.obj, number)
+        self.check_fonts()
+        for space, page_no in self._device_seen.items():
+            need = DEVICE_NEEDS[space]
+            if self.oi_components is None or (need and need != self.oi_components):
+                intent = "none" if self.oi_components is None else f"{self.oi_components} components"
+                self.add("6.2.4.3", f"{space[1:]} used but the PDF/A output intent is {intent}", page_no)
+        for clause, message in pdfa.metadata_problems(pdf):
+            self.add(clause, message)
+
+    def check_catalog(self) -> None:
+        root = self.pdf.Root
+        if "/AA" in root:
+            self.add("6.5.2", "document catalog has additional actions (/AA)")
+        names = root.get("/Names")
+        if isinstance(names, pikepdf.Dictionary):
+            if "/JavaScript" in names:
+                self.add("6.5.1", "document has a JavaScript name tree")
+            if "/EmbeddedFiles" in names:
+                self.add("6.8", "document has embedded files")
+        form = root.get("/AcroForm")
+        if isinstance(form, pikepdf.Dictionary):
+            if _flag(form, "/NeedAppearances"):
+                self.add("6.4.1", "AcroForm /NeedAppearances is true")
+            if "/XFA" in form:
+                self.add("6.4.1", "AcroForm contains XFA")
+
+    def check_output_intent(self) -> None:
+        intents = self.pdf.Root.get("/OutputIntents")
+        profiles = []
+        for intent in intents if isinstance(intents, pikepdf.Array) else []:
+            if isinstance(intent, pikepdf.Dictionary) and intent.get("/S") == pikepdf.Name.GTS_PDFA1:
+                profiles.append(intent.get("/DestOutputProfile"))
+        if not profiles:
+            self.add("6.2.3", "no GTS_PDFA1 output intent")
+            return
+        if len({p.objgen if isinstance(p, pikepdf.Stream) else None for p in profiles}) > 1:
+            self.add("6.2.3", "several GTS_PDFA1 output intents with different profiles")
+        profile = profiles[0]
+        if not isinstance(profile, pikepdf.Stream):
+            self.add("6.2.3", "output intent has no DestOutputProfile stream")
+            return
+        n = profile.get("/N")
+        problem = pdfa.icc_header_problem(profile.read_bytes(), int(n) if isinstance(n, int) else None)
+        if problem or not isinstance(n, int):
+            self.add("6.2.3", f"output intent profile: {problem or '/N missing'}")
+            return
+        self.oi_components = int(n)
+
+    # -- every object ----------------------------------------------------------------------------
+
+    def walk(self, obj: pikepdf.Object, depth: int = 0) -> None:
+        """Visit ``obj`` and its direct children (indirect ones are visited on their own)."""
+        if depth > 64:
+            return
+        if isinstance(obj, pikepdf.Stream):
+            self.check_stream(obj)
+            self.check_dict(obj)
+            children: Iterator[pikepdf.Object] = iter(obj.stream_dict.values())
+        elif isinstance(obj, pikepdf.Dictionary):
+            self.check_dict(obj)
+            children = iter(obj.values())
+        elif isinstance(obj, pikepdf.Array):
+            children = iter(obj)
+        else:
+            return
+        for child in children:
+            if isinstance(child, (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)) and not child.is_indirect:
+                self.walk(child, depth + 1)
+
+    def check_stream(self, stream: pikepdf.Stream) -> None:
+        for key in ("/F", "/FFilter", "/FDecodeParms"):
+            if key in stream.stream_dict:
+                self.add("6.1.7.1", f"stream {stream.objgen} refers to external data ({key})")
+        for name in _filters(stream):
+            if name == "/LZWDecode":
+                self.add("6.1.7.2", f"stream {stream.objgen} uses LZWDecode")
+            elif name == "/Crypt":
+                self.add("6.1.7.2", f"stream {stream.objgen} uses the Crypt filter")
+
+    def check_dict(self, d: pikepdf.Object) -> None:
+        kind, subtype = d.get("/Type"), d.get("/Subtype")
+        action = _name(d.get("/S"))
+        if action in FORBIDDEN_ACTIONS and ("/Type" not in d or kind == pikepdf.Name.Action):
+            self.add("6.5.1", f"forbidden action {action[1:]}")
+        if action == "/Named" and _name(d.get("/N")) not in ALLOWED_NAMED:
+            self.add("6.5.1", f"named action {d.get('/N')} is not allowed")
+        if subtype == pikepdf.Name.Image:
+            for key in ("/Alternates", "/OPI"):
+                if key in d:
+                    self.add("6.2.8", f"image has {key}")
+            if _flag(d, "/Interpolate"):
+                self.add("6.2.8", "image has /Interpolate true")
+            if "/ColorSpace" in d:
+                self.colour_space(d.ColorSpace, None)
+        elif subtype == pikepdf.Name.Form:
+            if "/OPI" in d:
+                self.add("6.2.9", "form XObject has /OPI")
+            if d.get("/Subtype2") == pikepdf.Name.PS:
+                self.add("6.2.9", "PostScript form XObject")
+            if "/Ref" in d:
+                self.add("6.2.9", "reference XObject (/Ref)")
+        elif subtype == pikepdf.Name.PS and kind == pikepdf.Name.XObject:
+            self.add("6.2.9", "PostScript XObject")
+        if kind == pikepdf.Name.ExtGState or "/TR" in d or "/HTP" in d:
+            self.check_gstate(d)
+        group = d.get("/Group")
+        if isinstance(group, pikepdf.Dictionary) and "/CS" in group:
+            self.colour_space(group.CS, None)
+        if kind == pikepdf.Name.Font and subtype is not None:
+            self.fonts[d.objgen if d.is_indirect else (id(d), -1)] = d
+
+    def check_gstate(self, d: pikepdf.Object) -> None:
+        if "/TR" in d:
+            self.add("6.2.5", "graphics state has a transfer function (/TR)")
+        if "/TR2" in d and d.TR2 != pikepdf.Name.Default:
+            self.add("6.2.5", "graphics state /TR2 is not /Default")
+        for key in ("/HTP", "/HTO"):
+            if key in d:
+                self.add("6.2.5", f"graphics state has {key}")
+        modes = d.get("/BM")
+        for mode in modes if isinstance(modes, pikepdf.Array) else [modes] if modes is not None else []:
+            if str(mode) not in BLEND_MODES:
+                self.add("6.2.10", f"non-standard blend mode {mode}")
+
+    def colour_space(self, cs: pikepdf.Object, page: int | None) -> None:
+        name = _name(cs)
+        if name in DEVICE_NEEDS:
+            self._device_seen.setdefault(name, page)
+        if not isinstance(cs, pikepdf.Array) or len(cs) == 0:
+            return
+        family = _name(cs[0])
+        if family == "/ICCBased" and len(cs) > 1 and isinstance(cs[1], pikepdf.Stream):
+            n = cs[1].get("/N")
+            problem = pdfa.icc_header_problem(cs[1].read_bytes(), int(n) if isinstance(n, int) else None)
+            if problem and "class" not in problem:
+                self.add("6.2.4.2", f"ICCBased colour space: {problem}", page)
+        elif family == "/Indexed" and len(cs) > 1:
+            self.colour_space(cs[1], page)
+        elif family in ("/Separation", "/DeviceN") and len(cs) > 2:
+            self.colour_space(cs[2], page)
+
+    # -- pages, annotations, content ---------------------------------------------------------------
+
+    def check_page(self, page: pikepdf.Object, number: int) -> None:
+        if "/AA" in page:
+            self.add("6.5.2", "page has additional actions (/AA)", number)
+        resources = page.get("/Resources")
+        self.content(page, resources, number)
+        annots = page.get("/Annots")
+        for annot in annots if isinstance(annots, pikepdf.Array) else []:
+            if isinstance(annot, pikepdf.Dictionary):
+                self.check_annotation(annot, number)
+
+    def check_annotation(self, annot: pikepdf.Object, page: int) -> None:
+        subtype = str(annot.get("/Subtype", "?"))
+        if subtype in FORBIDDEN_ANNOTS:
+            self.add("6.3.1", f"{subtype[1:]} annotation is not allowed", page)
+        if "/AA" in annot:
+            self.add("6.5.2", f"{subtype[1:]} annotation has additional actions (/AA)", page)
+        if subtype == "/Popup":
+            return
+        flags = int(annot.get("/F", 0))
+        if "/F" not in annot or not flags & 4:
+            self.add("6.3.2", f"{subtype[1:]} annotation is not marked for printing (/F Print flag)", page)
+        if flags & (1 | 2 | 32 | 256):
+            self.add("6.3.2", f"{subtype[1:]} annotation is hidden, invisible or NoView", page)
+        if subtype == "/Link":
+            return
+        rect = [float(v) for v in annot.get("/Rect", [0, 0, 0, 0])]
+        empty = len(rect) == 4 and rect[0] == rect[2] and rect[1] == rect[3]
+        ap = annot.get("/AP")
+        if not isinstance(ap, pikepdf.Dictionary):
+            if not empty:
+                self.add("6.3.3", f"{subtype[1:]} annotation has no appearance stream", page)
+            return
+        if set(ap.keys()) != {"/N"}:
+            self.add("6.3.3", f"{subtype[1:]} appearance dictionary has keys other than /N", page)
+        normal = ap.get("/N")
+        is_button = subtype == "/Widget" and annot.get("/FT", annot.get("/Parent", {}).get("/FT")) == "/Btn"
+        if is_button and not isinstance(normal, pikepdf.Dictionary):
+            self.add("6.3.3", "button widget /N appearance is not a sub-dictionary", page)
+        if not is_button and not isinstance(normal, pikepdf.Stream):
+            self.add("6.3.3", f"{subtype[1:]} /N appearance is not a stream", page)
+        streams = [normal] if isinstance(normal, pikepdf.Stream) else (
+            [v for v in normal.values() if isinstance(v, pikepdf.Stream)] if isinstance(normal, pikepdf.Dictionary)
+            else [])
+        for stream in streams:
+            self.form(stream, None, page)
+
+    def form(self, stream: pikepdf.Stream, inherited: pikepdf.Object | None, page: int) -> None:
+        if stream.objgen in self._seen_forms:
+            return
+        self._seen_forms.add(stream.objgen)
+        self.content(stream, stream.get("/Resources", inherited), page)
+
+    def content(self, holder: pikepdf.Object, resources: pikepdf.Object | None, page: int) -> None:
+        """Fonts used for rendering, device colour operators and inline images of one content stream."""
+        try:
+            instructions = pikepdf.parse_content_stream(holder)
+        except pikepdf.PdfError as exc:
+            self.add("6.2.2", f"content stream cannot be parsed: {exc}", page)
+            return
+        fonts = resources.get("/Font") if isinstance(resources, pikepdf.Dictionary) else None
+        xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+        stack: list[tuple[int, str | None]] = []
+        mode, font = 0, None
+        for inst in instructions:
+            if isinstance(inst, pikepdf.ContentStreamInlineImage):
+                names = {str(f) for f in inst.iimage.filters}
+                if names & {"/LZW", "/LZWDecode"}:
+                    self.add("6.1.7.2", "inline image uses LZW", page)
+                continue
+            op, operands = str(inst.operator), inst.operands
+            if op == "q":
+                stack.append((mode, font))
+            elif op == "Q" and stack:
+                mode, font = stack.pop()
+            elif op == "Tr" and operands:
+                mode = int(operands[0])
+            elif op == "Tf" and operands:
+                font = str(operands[0])
+            elif op in TEXT_SHOW and mode != 3 and font and isinstance(fonts, pikepdf.Dictionary):
+                used = fonts.get(font)
+                if isinstance(used, pikepdf.Dictionary):
+                    self._rendered_fonts.add(used.objgen)
+                    self.check_embedded(used, page)
+            elif op in OP_SPACES:
+                self._device_seen.setdefault(OP_SPACES[op], page)
+            elif op in ("cs", "CS") and operands and _name(operands[0]) in DEVICE_NEEDS:
+                self._device_seen.setdefault(str(operands[0]), page)
+            elif op == "Do" and operands and isinstance(xobjects, pikepdf.Dictionary):
+                target = xobjects.get(str(operands[0]))
+                if isinstance(target, pikepdf.Stream) and target.get("/Subtype") == pikepdf.Name.Form:
+                    self.form(target, resources, page)
+
+    # -- fonts ---------------------------------------------------------------------------------------
+
+    def check_embedded(self, font: pikepdf.Object, page: int) -> None:
+        if font.get("/Subtype") == pikepdf.Name.Type3:
+            return
+        target = font
+        if font.get("/Subtype") == pikepdf.Name.Type0:
+            descendants = font.get("/DescendantFonts")
+            target = descendants[0] if isinstance(descendants, pikepdf.Array) and len(descendants) else font
+        descriptor = target.get("/FontDescriptor")
+        if not (isinstance(descriptor, pikepdf.Dictionary)
+                and any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))):
+            self.add("6.2.11.4.1", f"font {font.get('/BaseFont', '?')} is used for visible text but not embedded",
+                     page)
+
+    def check_fonts(self) -> None:
+        for font in self.fonts.values():
+            subtype = font.get("/Subtype")
+            base = str(font.get("/BaseFont", "?"))
+            if subtype in (pikepdf.Name.CIDFontType0, pikepdf.Name.CIDFontType2):
+                if subtype == pikepdf.Name.CIDFontType2 and "/CIDToGIDMap" not in font \
+                        and "/FontFile2" in font.get("/FontDescriptor", {}):
+                    self.add("6.2.11.3.2", f"CIDFontType2 {base} has no /CIDToGIDMap")
+                problem = textlayer.cid_width_problem(font)
+            else:
+                encoding = font.get("/Encoding")
+                standard = _name(encoding) in STANDARD_ENCODINGS or (
+                    subtype == pikepdf.Name.Type0 and _name(encoding) not in (None, "/Identity-H", "/Identity-V"))
+                if "/ToUnicode" not in font and not standard and subtype != pikepdf.Name.Type3:
+                    self.add("6.2.11.7.2", f"font {base} has neither /ToUnicode nor a standard encoding")
+                problem = textlayer.simple_width_problem(font) if subtype == pikepdf.Name.TrueType else None
+            if problem:
+                self.add("6.2.11.5", f"font {base}: {problem}")
