@@ -1,1 +1,14 @@
-"""Key sources, signing profiles, PAdES signing with pyHanko, verification. Knows nothing about OCR."""
+"""Key sources, signing profiles, PAdES signing with pyHanko, verification. Knows nothing about OCR.
+
+Public API (what the pipeline and the CLI call)::
+
+    from signing import JsonLinesAuditSink, sign_pdf, sign_pdf_adhoc
+    result = sign_pdf(src, dst, profile="organization", settings=settings.signing,
+                      audit=JsonLinesAuditSink(settings.resolve(settings.signing.audit_file)))
+"""
+
+from signing.audit import AuditEvent, AuditSink, JsonLinesAuditSink
+from signing.sign import LEVELS, SignResult, sign_pdf, sign_pdf_adhoc, sign_with
+
+__all__ = ["LEVELS", "AuditEvent", "AuditSink", "JsonLinesAuditSink", "SignResult", "sign_pdf", "sign_pdf_adhoc",
+           "sign_with"]

@@ -1,0 +1,232 @@
+"""Key sources: a PKCS#12 file or a PKCS#11 token/HSM, opened into a pyHanko ``Signer`` and checked.
+
+Why the checks here and not in pyHanko: a clerk must hear "the certificate expired on 2025-03-01" or
+"this key does not belong to this certificate" *before* a document is touched, not an opaque CMS
+error afterwards. Every opened key is probed with one real signature over a fixed message, verified
+with the certificate's public key: this proves the key matches on every kind of source (a token's
+key and certificate are separate objects that can be mislabelled).
+
+Secrets are read from an environment variable or a private file, used once, and never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+from pyhanko.sign.signers.pdf_cms import Signer, SimpleSigner
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
+
+from config.signing import Pkcs11Key, Pkcs12Key
+from signing.errors import (
+    CertificateInvalid,
+    KeyMismatch,
+    KeySourceInvalid,
+    KeyUnavailable,
+    SecretMissing,
+    WrongSecret,
+)
+
+ALLOWED_CURVES = {"secp256r1", "secp384r1", "secp521r1"}
+_PROBE = b"sohoa key/certificate match probe"
+
+
+@dataclass
+class OpenedKey:
+    """A ready signer plus what the audit and the stamp need to know about it (no secrets)."""
+
+    name: str
+    kind: str  # "pkcs12" | "pkcs11"
+    source: str  # file path or "module / token / label", for messages and the audit
+    signer: Signer
+    cert: asn1_x509.Certificate
+    chain: list[asn1_x509.Certificate] = field(default_factory=list)
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.cert.dump()).hexdigest()
+
+    @property
+    def subject(self) -> str:
+        return self.cert.subject.human_friendly
+
+    @property
+    def common_name(self) -> str:
+        return str(self.cert.subject.native.get("common_name", self.subject))
+
+    @property
+    def organization(self) -> str:
+        return str(self.cert.subject.native.get("organization_name", self.common_name))
+
+
+def read_secret(key_name: str, env: str | None, file: Path | None) -> str:
+    """The password/PIN from ``env`` (variable name) or ``file`` (first line; must not be group/world-readable)."""
+    if env:
+        value = os.environ.get(env)
+        if value is None:
+            raise SecretMissing(key=key_name, where=f"environment variable {env}", detail="not set")
+        return value
+    if file is not None:
+        try:
+            info = file.stat()
+            if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+                raise SecretMissing(key=key_name, where=str(file), path=file,
+                                    detail=f"readable by other users (mode {stat.S_IMODE(info.st_mode):o}); "
+                                           "run chmod 600 on it")
+            return file.read_text(encoding="utf-8").splitlines()[0] if info.st_size else ""
+        except OSError as exc:
+            raise SecretMissing(key=key_name, where=str(file), path=file, detail=exc.strerror or "unreadable") from None
+    raise SecretMissing(key=key_name, where="the configuration", detail="no password/PIN source configured")
+
+
+def load_certs(paths: list[Path]) -> list[asn1_x509.Certificate]:
+    """Certificates from PEM (possibly several per file) or DER files."""
+    certs: list[asn1_x509.Certificate] = []
+    for path in paths:
+        data = path.read_bytes()
+        if pem.detect(data):
+            certs.extend(asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True))
+        else:
+            certs.append(asn1_x509.Certificate.load(data))
+    return certs
+
+
+def _crypto_to_asn1(cert: object) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))  # type: ignore[attr-defined]
+
+
+def _open_pkcs12(name: str, source: Pkcs12Key, password: str) -> OpenedKey:
+    try:
+        data = source.path.read_bytes()
+    except OSError as exc:
+        raise KeyUnavailable(key=name, path=source.path, detail=f"{source.path}: {exc.strerror}") from None
+    try:
+        key, cert, extra = pkcs12.load_key_and_certificates(data, password.encode("utf-8"))
+    except ValueError:
+        raise WrongSecret(key=name, path=source.path,
+                          detail=f"{source.path}: password rejected, or the PKCS#12 file is damaged") from None
+    if key is None or cert is None:
+        raise KeySourceInvalid(key=name, path=source.path, detail=f"{source.path} holds no key or no certificate")
+    key_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    chain = [_crypto_to_asn1(c) for c in extra] + load_certs(source.extra_certs)
+    signer = SimpleSigner(signing_cert=_crypto_to_asn1(cert), signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
+                          cert_registry=SimpleCertificateStore.from_certs(chain))
+    return OpenedKey(name, "pkcs12", str(source.path), signer, _crypto_to_asn1(cert), chain)
+
+
+@contextmanager
+def _open_pkcs11(name: str, source: Pkcs11Key, pin: str) -> Iterator[OpenedKey]:
+    # imported lazily: python-pkcs11 is only needed by centers that use tokens
+    from pkcs11 import exceptions as p11_exc
+    from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.sign.general import SigningError as HankoSigningError
+    from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+
+    where = f"{source.module} / token {source.token_label or '(first)'}"
+    if not source.module.exists():
+        raise KeyUnavailable(key=name, detail=f"PKCS#11 module {source.module} not found")
+    criteria = TokenCriteria(label=source.token_label) if source.token_label else None
+    try:
+        session = open_pkcs11_session(str(source.module), slot_no=source.slot, token_criteria=criteria,
+                                      user_pin=pin)
+    except (p11_exc.PinIncorrect, p11_exc.PinInvalid, p11_exc.PinLenRange):
+        raise WrongSecret(key=name, detail=f"PIN rejected by {where}") from None
+    except p11_exc.PinLocked:
+        raise WrongSecret(key=name, detail=f"PIN locked on {where}; ask the security officer to unlock it") from None
+    except p11_exc.PKCS11Error as exc:
+        raise KeyUnavailable(key=name, detail=f"{where}: {exc or type(exc).__name__}") from None
+    try:
+        key_id = bytes.fromhex(source.key_id) if source.key_id else None
+        label_key = source.key_label or source.cert_label
+        label_cert = source.cert_label or source.key_label
+        extra = load_certs(source.extra_certs)
+        signer = PKCS11Signer(session, cert_label=label_cert, key_label=label_key, key_id=key_id,
+                              cert_id=key_id, ca_chain=extra or None, bulk_fetch=False)
+        try:
+            cert = signer.signing_cert
+        except (p11_exc.PKCS11Error, HankoSigningError) as exc:
+            raise KeyUnavailable(key=name, detail=f"{where}: certificate not found ({exc})") from None
+        if cert is None:
+            raise KeyUnavailable(key=name, detail=f"{where}: certificate not found")
+        yield OpenedKey(name, "pkcs11", f"{where} / {label_key or source.key_id}", signer, cert, extra)
+    finally:
+        session.close()
+
+
+def check_certificate(key: OpenedKey, *, min_rsa_bits: int, now: dt.datetime | None = None) -> None:
+    """Refuse a certificate that is outside its validity, not meant for signing, or too weak."""
+    now = now or dt.datetime.now(dt.UTC)
+    validity = key.cert["tbs_certificate"]["validity"]
+    not_before, not_after = validity["not_before"].native, validity["not_after"].native
+    subject = key.subject
+    if now < not_before:
+        raise CertificateInvalid(key=key.name, subject=subject,
+                                 reason_vi=f"chưa có hiệu lực (từ {not_before:%Y-%m-%d})",
+                                 reason_en=f"not valid before {not_before:%Y-%m-%d}")
+    if now > not_after:
+        raise CertificateInvalid(key=key.name, subject=subject,
+                                 reason_vi=f"đã hết hạn ngày {not_after:%Y-%m-%d}",
+                                 reason_en=f"expired on {not_after:%Y-%m-%d}")
+    usage = key.cert.key_usage_value
+    if usage is not None and not ({"digital_signature", "non_repudiation"} & set(usage.native)):
+        raise CertificateInvalid(key=key.name, subject=subject,
+                                 reason_vi="mục đích sử dụng khóa không cho phép ký số",
+                                 reason_en=f"key usage {sorted(usage.native)} does not allow signing")
+    public = key.cert.public_key
+    if public.algorithm == "rsa" and public.bit_size < min_rsa_bits:
+        raise CertificateInvalid(key=key.name, subject=subject,
+                                 reason_vi=f"khóa RSA {public.bit_size} bit, cần tối thiểu {min_rsa_bits} bit",
+                                 reason_en=f"RSA key of {public.bit_size} bits, at least {min_rsa_bits} required")
+    if public.algorithm == "ec" and public.curve[1] not in ALLOWED_CURVES:
+        raise CertificateInvalid(key=key.name, subject=subject,
+                                 reason_vi=f"đường cong {public.curve[1]} không được hỗ trợ",
+                                 reason_en=f"curve {public.curve[1]} is not supported")
+    if public.algorithm not in ("rsa", "ec"):
+        raise CertificateInvalid(key=key.name, subject=subject, reason_vi=f"thuật toán {public.algorithm}",
+                                 reason_en=f"unsupported key algorithm {public.algorithm}")
+
+
+def check_key_matches(key: OpenedKey, digest: str = "sha256") -> None:
+    """Sign a fixed probe and verify it with the certificate: a mismatched key fails here, not later."""
+    signer = key.signer
+    mechanism = signer.get_signature_mechanism_for_digest(digest)
+    signature = asyncio.run(signer.async_sign_raw(_PROBE, digest))
+    try:
+        DefaultSignatureValidator().validate_signature(signature, _PROBE, key.cert.public_key, mechanism)
+    except InvalidSignature:
+        raise KeyMismatch(key=key.name, subject=key.subject) from None
+
+
+@contextmanager
+def open_key(name: str, source: Pkcs12Key | Pkcs11Key, *, min_rsa_bits: int = 2048,
+             digest: str = "sha256") -> Iterator[OpenedKey]:
+    """Open the key ``name`` (a ``[signing.keys]`` entry), check its certificate, prove the key matches."""
+    if isinstance(source, Pkcs12Key):
+        password = read_secret(name, source.password_env, source.password_file)
+        opened = _open_pkcs12(name, source, password)
+        del password
+        check_certificate(opened, min_rsa_bits=min_rsa_bits)
+        check_key_matches(opened, digest)
+        yield opened
+        return
+    pin = read_secret(name, source.pin_env, source.pin_file)
+    with _open_pkcs11(name, source, pin) as opened:
+        del pin
+        check_certificate(opened, min_rsa_bits=min_rsa_bits)
+        check_key_matches(opened, digest)
+        yield opened

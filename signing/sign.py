@@ -1,0 +1,358 @@
+"""PAdES signing of one PDF: B-B, B-T, B-LT, B-LTA, as an incremental update, written atomically.
+
+Why this shape: the pipeline and the CLI call one function with a *profile name*; everything a center
+decides (key, level, appearance, TSA, trust) comes from ``SigningSettings``. The function reads the
+input once into memory, signs into memory, checks which PAdES level the output really reached
+(never a silent downgrade), writes a temporary file in the target folder, fsyncs it, records the
+audit event, and only then renames it over ``dst`` — so a failure at any step leaves no output file
+and no audit line for a document that does not exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import io
+import logging
+import os
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError as HankoSigningError
+from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import InsufficientRevinfoError, PathBuildingError, RevokedError
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
+
+from common.errors import (
+    ConfigError,
+    InputCorrupt,
+    InputEmpty,
+    InputEncrypted,
+    InputMissing,
+    InputWrongType,
+    OutputError,
+)
+from config.signing import Appearance, Level, Pkcs11Key, Pkcs12Key, Profile, SigningSettings
+from signing.appearance import StampPlan, missing_glyphs, plan_stamp
+from signing.audit import AuditEvent, AuditSink
+from signing.errors import (
+    AppearanceInvalid,
+    CertificateRevoked,
+    KeySourceInvalid,
+    ProfileUnknown,
+    RevocationUnavailable,
+    SignFailed,
+)
+from signing.keys import OpenedKey, load_certs, open_key, read_secret
+from signing.timestamps import RetryingTimeStamper
+
+log = logging.getLogger(__name__)
+audit_log = logging.getLogger("sohoa.audit")
+
+LEVELS: tuple[Level, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
+_RULES = {"either": RevocationCheckingRule.CRL_OR_OCSP_REQUIRED, "ocsp": RevocationCheckingRule.OCSP_REQUIRED,
+          "crl": RevocationCheckingRule.CRL_REQUIRED, "both": RevocationCheckingRule.CRL_AND_OCSP_REQUIRED}
+
+
+@dataclass(frozen=True)
+class SignResult:
+    src: Path
+    dst: Path
+    profile: str | None
+    level: Level  # level the output reached (checked in the output, equals the requested one)
+    field_name: str
+    signer: str
+    cert_sha256: str
+    signing_time: str
+    sha256_before: str
+    sha256_after: str
+    seconds: float
+
+
+def _read_pdf(src: Path) -> bytes:
+    """The input's bytes, refusing what is not a readable, unencrypted PDF with a typed error."""
+    try:
+        data = src.read_bytes()
+    except FileNotFoundError:
+        raise InputMissing(path=src) from None
+    except OSError as exc:
+        raise InputCorrupt(path=src, detail=exc.strerror or "unreadable") from None
+    if not data:
+        raise InputEmpty(path=src)
+    if b"%PDF-" not in data[:1024]:
+        raise InputWrongType(path=src, detail="no %PDF- header")
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        encrypted = reader.encrypted or "/Encrypt" in reader.trailer
+        if not encrypted:
+            reader.root["/Pages"]  # noqa: B018 - force the page tree to parse
+    except (PdfError, ValueError, KeyError, IndexError) as exc:
+        raise InputCorrupt(path=src, detail=f"PDF structure: {exc}") from None
+    if encrypted:
+        raise InputEncrypted(path=src)
+    return data
+
+
+def _page_box(reader: PdfFileReader, index: int, src: Path) -> tuple[int, tuple[float, float, float, float]]:
+    count = int(reader.root["/Pages"]["/Count"])
+    if index < 0:
+        index += count
+    if not 0 <= index < count:
+        raise AppearanceInvalid(path=src, detail=f"page {index + 1} does not exist ({count} pages)")
+    page, _ = reader.find_page_for_modification(index)
+    node = page.get_object()
+    while node is not None:
+        for key in ("/CropBox", "/MediaBox"):
+            if key in node:
+                x0, y0, x1, y1 = (float(v) for v in node[key])
+                return index, (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+        node = node.get("/Parent")
+        node = node.get_object() if node is not None else None
+    raise AppearanceInvalid(path=src, detail=f"page {index + 1} has no MediaBox")
+
+
+def _next_field_name(reader: PdfFileReader, prefix: str) -> str:
+    taken = {name for name, _, _ in fields.enumerate_sig_fields(reader)}
+    n = 1
+    while f"{prefix}{n}" in taken:
+        n += 1
+    return f"{prefix}{n}"
+
+
+def _reached_level(data: bytes) -> Level:
+    """The PAdES level actually present in signed output: what the *last* signature got."""
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    last = reader.embedded_regular_signatures[-1]
+    unsigned = last.signer_info["unsigned_attrs"]
+    has_sig_ts = unsigned.native is not None and any(
+        attr["type"].native == "signature_time_stamp_token" for attr in unsigned)
+    has_dss = "/DSS" in reader.root
+    doc_ts_after = any(ts.signed_revision > last.signed_revision for ts in reader.embedded_timestamp_signatures)
+    if has_sig_ts and has_dss and doc_ts_after:
+        return "B-LTA"
+    if has_sig_ts and has_dss:
+        return "B-LT"
+    return "B-T" if has_sig_ts else "B-B"
+
+
+def _validation_context(settings: SigningSettings, key: OpenedKey,
+                        backend: AIOHttpFetcherBackend) -> ValidationContext:
+    roots = load_certs(settings.trust.roots)
+    if not roots:
+        raise ConfigError(path="[signing.trust]", detail="B-LT/B-LTA need trust roots (signing.trust.roots)")
+    rule = _RULES[settings.revocation.source]
+    return ValidationContext(
+        trust_roots=roots, other_certs=[*load_certs(settings.trust.extra_certs), *key.chain], allow_fetching=True,
+        revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(ee_certificate_rule=rule,
+                                                                   intermediate_ca_cert_rule=rule)),
+        fetcher_backend=backend)
+
+
+def _timestamper(settings: SigningSettings, url: str | None) -> RetryingTimeStamper:
+    url = url or settings.tsa.url
+    if not url:
+        raise ConfigError(path="[signing.tsa]", detail="B-T and above need a timestamp server (signing.tsa.url)")
+    tsa = settings.tsa
+    password = read_secret("tsa", tsa.password_env, None) if tsa.password_env else None
+    return RetryingTimeStamper(url, timeout_s=tsa.timeout_s, retries=tsa.retries, delay_s=tsa.retry_delay_s,
+                               username=tsa.username or None, password=password)
+
+
+def _now(settings: SigningSettings) -> dt.datetime:
+    try:
+        zone = ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(path="[signing]", detail=f"unknown timezone {settings.timezone!r}") from None
+    return dt.datetime.now(zone).replace(microsecond=0)
+
+
+def _format_time(settings: SigningSettings, moment: dt.datetime) -> str:
+    if settings.time_format == "iso":
+        return moment.isoformat(timespec="seconds")
+    return moment.strftime(settings.time_format)
+
+
+def _plan(appearance: Appearance, profile: Profile, key: OpenedKey, reader: PdfFileReader, src: Path,
+          time_text: str) -> StampPlan | None:
+    if not appearance.visible:
+        return None
+    if not appearance.font.is_file():
+        raise AppearanceInvalid(path=src, detail=f"font {appearance.font} not found")
+    if appearance.seal_image is not None and not appearance.seal_image.is_file():
+        raise AppearanceInvalid(path=src, detail=f"seal image {appearance.seal_image} not found")
+    values = {"name": profile.signer_name or key.common_name,
+              "organization": profile.organization or key.organization, "time": time_text,
+              "copy_form": appearance.copy_form, "reason": profile.reason or "", "location": profile.location or ""}
+    try:
+        text = appearance.text.format(**values)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise AppearanceInvalid(path=src, detail=f"stamp text template: {exc}") from None
+    lacking = missing_glyphs(appearance.font, text)
+    if lacking:
+        raise AppearanceInvalid(path=src, detail=f"font {appearance.font.name} has no glyph for {lacking!r}")
+    index, box = _page_box(reader, appearance.page - 1 if appearance.page > 0 else appearance.page, src)
+    return plan_stamp(appearance, index, box, text)
+
+
+async def _sign_bytes(data: bytes, pdf_signer: PdfSigner) -> bytes:
+    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    out = io.BytesIO()
+    await pdf_signer.async_sign_pdf(writer, output=out)
+    return out.getvalue()
+
+
+def _write_atomic(dst: Path, data: bytes, before_publish: object = None) -> None:
+    """Temp file in dst's folder, fsync, optional hook (the audit), rename, fsync the folder."""
+    folder = dst.parent
+    tmp = folder / f".{dst.name}.{os.getpid()}.signing.tmp"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if callable(before_publish):
+            before_publish()
+        os.replace(tmp, dst)
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        raise OutputError(path=dst, detail=exc.strerror or str(exc)) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _translate_hanko_error(exc: HankoSigningError, key: OpenedKey, level: str, src: Path) -> Exception:
+    cause = exc.__cause__
+    if isinstance(cause, RevokedError):
+        return CertificateRevoked(subject=key.subject, detail=str(cause))
+    if isinstance(cause, InsufficientRevinfoError):
+        return RevocationUnavailable(subject=key.subject, level=level, detail=str(cause))
+    if isinstance(cause, PathBuildingError):
+        return CertificateRevoked(subject=key.subject, detail=f"no trusted chain: {cause}")
+    return SignFailed(path=src, detail=f"{exc}{f': {cause}' if cause else ''}")
+
+
+def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profile, key_name: str,
+              key_source: Pkcs12Key | Pkcs11Key, settings: SigningSettings, level: Level | None = None,
+              audit: AuditSink | None = None, timestamp_url: str | None = None) -> SignResult:
+    """Sign with an explicit profile and key (``sign_pdf`` and ``sign_pdf_adhoc`` both end here)."""
+    started = time.perf_counter()
+    level = level or profile.level
+    if level not in LEVELS:
+        raise ConfigError(path="[signing]", detail=f"unknown PAdES level {level!r} (use {', '.join(LEVELS)})")
+    data = _read_pdf(src)
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    rank = LEVELS.index(level)
+    timestamper = _timestamper(settings, timestamp_url) if rank >= 1 else None
+    moment = _now(settings)
+    time_text = _format_time(settings, moment)
+    with open_key(key_name, key_source, min_rsa_bits=settings.min_rsa_bits, digest=settings.digest) as key:
+        plan = _plan(profile.appearance, profile, key, reader, src, time_text)
+        field_name = _next_field_name(reader, profile.field_prefix)
+        backend = AIOHttpFetcherBackend(per_request_timeout=settings.revocation.timeout_s) if rank >= 2 else None
+        vc = _validation_context(settings, key, backend) if backend is not None else None
+        meta = PdfSignatureMetadata(
+            field_name=field_name, md_algorithm=settings.digest, subfilter=fields.SigSeedSubFilter.PADES,
+            reason=profile.reason, location=profile.location, contact_info=profile.contact_info,
+            embed_validation_info=rank >= 2, use_pades_lta=rank >= 3, validation_context=vc,
+            signer_key_usage={"digital_signature", "non_repudiation"})
+        spec = (fields.SigFieldSpec(field_name, on_page=plan.page_index, box=plan.box) if plan
+                else fields.SigFieldSpec(field_name))
+        pdf_signer = signers.PdfSigner(meta, signer=key.signer, timestamper=timestamper,
+                                       stamp_style=plan.style if plan else None, new_field_spec=spec)
+        try:
+            signed = asyncio.run(_close_after(_sign_bytes(data, pdf_signer), backend))
+        except HankoSigningError as exc:
+            raise _translate_hanko_error(exc, key, level, src) from None
+        except PdfError as exc:
+            raise SignFailed(path=src, detail=f"PDF: {exc}") from None
+        reached = _reached_level(signed)
+        if reached != level:
+            raise SignFailed(path=src, detail=f"output reached {reached}, not the requested {level}")
+        result = SignResult(
+            src=src, dst=dst, profile=profile_name, level=reached, field_name=field_name,
+            signer=key.subject, cert_sha256=key.fingerprint, signing_time=time_text,
+            sha256_before=hashlib.sha256(data).hexdigest(), sha256_after=hashlib.sha256(signed).hexdigest(),
+            seconds=0.0)
+        event = AuditEvent(
+            time=time_text, profile=profile_name, key_name=key.name, key_kind=key.kind, key_source=key.source,
+            cert_subject=key.subject, cert_serial=format(key.cert.serial_number, "x"),
+            cert_sha256=key.fingerprint, src=str(src), dst=str(dst), sha256_before=result.sha256_before,
+            sha256_after=result.sha256_after, field_name=field_name, level_requested=level,
+            level_reached=reached, appearance=profile.appearance.kind,
+            tsa_url=timestamper.url if timestamper else None,
+            seconds=round(time.perf_counter() - started, 3))
+
+    def publish_audit() -> None:
+        audit_log.info("signed %s → %s", src, dst, extra={"fields": event.to_dict()})
+        if audit is not None:
+            try:
+                audit.record(event)
+            except OSError as exc:
+                raise SignFailed(path=src, detail=f"audit log not writable: {exc}") from None
+
+    _write_atomic(dst, signed, publish_audit)
+    seconds = time.perf_counter() - started
+    return SignResult(**{**result.__dict__, "seconds": round(seconds, 3)})
+
+
+async def _close_after(coro: Coroutine[Any, Any, bytes], backend: AIOHttpFetcherBackend | None) -> bytes:
+    """Run the signing coroutine, then close the revocation fetchers' HTTP session in the same loop."""
+    try:
+        return await coro
+    finally:
+        if backend is not None:
+            await backend.close()
+
+
+def sign_pdf(src: Path, dst: Path, *, profile: str, settings: SigningSettings, level: Level | None = None,
+             audit: AuditSink | None = None) -> SignResult:
+    """Sign ``src`` into ``dst`` with the configured profile ``profile`` (its key, level, appearance).
+
+    ``level`` overrides the profile's PAdES level. ``audit`` receives one event per signature (the
+    CLI and the pipeline pass ``JsonLinesAuditSink(settings.resolve(settings.signing.audit_file))``).
+    """
+    chosen = settings.profiles.get(profile)
+    if chosen is None:
+        raise ProfileUnknown(profile=profile, known=", ".join(sorted(settings.profiles)) or "-")
+    source = settings.keys.get(chosen.key)
+    if source is None:
+        raise KeySourceInvalid(key=chosen.key, detail=f"profile '{profile}' names key '{chosen.key}', "
+                                                      "which is not in [signing.keys]")
+    return sign_with(src, dst, profile_name=profile, profile=chosen, key_name=chosen.key, key_source=source,
+                     settings=settings, level=level, audit=audit)
+
+
+def sign_pdf_adhoc(src: Path, dst: Path, *, pkcs12: Path, password_env: str, settings: SigningSettings,
+                   appearance: str = "invisible", level: Level | None = None, timestamp_url: str | None = None,
+                   audit: AuditSink | None = None) -> SignResult:
+    """Sign with a PKCS#12 file given on the command line (IT staff), no profile needed.
+
+    The appearance reuses the configured profile of the same name when there is one (its texts and
+    seal), otherwise the built-in defaults of that appearance kind. Level defaults to B-T when a
+    timestamp URL is given (here or in the config), else B-B.
+    """
+    base = settings.profiles.get(appearance)
+    look = base.appearance if base is not None and appearance != "invisible" else Appearance(kind=appearance)
+    profile = Profile(key="adhoc", level="B-B", appearance=look, reason=base.reason if base else None,
+                      field_prefix=base.field_prefix if base else "Sig")
+    if level is None:
+        level = "B-T" if (timestamp_url or settings.tsa.url) else "B-B"
+    source = Pkcs12Key(path=pkcs12, password_env=password_env)
+    return sign_with(src, dst, profile_name=None, profile=profile, key_name=pkcs12.name, key_source=source,
+                     settings=settings, level=level, audit=audit, timestamp_url=timestamp_url)

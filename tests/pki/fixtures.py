@@ -1,0 +1,43 @@
+"""Session fixtures over the test PKI; import them into a ``conftest.py`` (see the package docstring)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.pki.builder import TestPki, build_pki
+from tests.pki.servers import PkiServer
+from tests.pki.tokens import SoftToken, init_softhsm, make_nss_db, tools_missing
+
+
+@pytest.fixture(scope="session")
+def pki_server() -> Iterator[PkiServer]:
+    server = PkiServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pki(pki_server: PkiServer, tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    built = build_pki(tmp_path_factory.mktemp("pki"), pki_server.base_url)
+    pki_server.attach(built)
+    return built
+
+
+@pytest.fixture(scope="session")
+def nss_db(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    missing = tools_missing("certutil", "pdfsig")
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (apt-get install libnss3-tools poppler-utils)")
+    return make_nss_db(tmp_path_factory.mktemp("nssdb"), pki)
+
+
+@pytest.fixture(scope="session")
+def softhsm_token(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> SoftToken:
+    missing = tools_missing("softhsm2-util", "pkcs11-tool")
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (apt-get install softhsm2 opensc)")
+    return init_softhsm(tmp_path_factory.mktemp("softhsm"),
+                        [pki.signer("organization"), pki.signer("ecdsa"), pki.signer("expired")])

@@ -1,0 +1,108 @@
+"""SoftHSM2 token and NSS database set-up for the test PKI (real tools, in a temporary folder).
+
+SoftHSM2 reads its configuration from the file named by ``SOFTHSM2_CONF`` when the module is
+initialised, so ``init_softhsm`` sets that variable in ``os.environ`` before anything loads the module;
+the token directory lives under the test's temporary folder and disappears with it.
+``make_nss_db`` builds the database ``pdfsig -nssdir`` reads, trusting only the test root.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.pki.builder import Identity, TestPki
+
+SOFTHSM_MODULES = ["/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+                   "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so"]
+
+
+@dataclass
+class SoftToken:
+    module: Path
+    label: str
+    pin: str
+    so_pin: str
+    conf: Path
+    keys: dict[str, str]  # identity name → key/cert label on the token
+
+
+def find_softhsm_module() -> Path | None:
+    return next((Path(p) for p in SOFTHSM_MODULES if Path(p).exists()), None)
+
+
+def tools_missing(*names: str) -> list[str]:
+    return [name for name in names if shutil.which(name) is None]
+
+
+def _run(args: list[str], secret_env: dict[str, str] | None = None) -> None:
+    proc = subprocess.run(args, capture_output=True, text=True, env={**os.environ, **(secret_env or {})},
+                          check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
+
+
+def init_softhsm(directory: Path, identities: list[Identity], *, label: str = "sohoa-test",
+                 pin: str = "246810", so_pin: str = "135791") -> SoftToken:
+    """Initialise a SoftHSM2 token under ``directory`` and import each identity's key and certificate.
+
+    Keys and certificates share the identity's name as label and a per-identity CKA_ID, the way a
+    CA-issued USB token lays them out.
+    """
+    module = find_softhsm_module()
+    if module is None:
+        raise RuntimeError("SoftHSM2 module not found (apt-get install softhsm2)")
+    tokens = directory / "tokens"
+    tokens.mkdir(parents=True, exist_ok=True)
+    conf = directory / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    _run(["softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", so_pin, "--pin", pin])
+    keys: dict[str, str] = {}
+    for number, ident in enumerate(identities, start=1):
+        key_id = f"{number:02x}"
+        _run(["softhsm2-util", "--import", str(ident.key_pem), "--token", label, "--label", ident.name,
+              "--id", key_id, "--pin", pin])
+        der = directory / f"{ident.name}.cert.der"
+        der.write_bytes(ident.cert_der)
+        _run(["pkcs11-tool", "--module", str(module), "--token-label", label, "--login", "--pin", pin,
+              "--write-object", str(der), "--type", "cert", "--id", key_id, "--label", ident.name])
+        keys[ident.name] = ident.name
+    return SoftToken(module, label, pin, so_pin, conf, keys)
+
+
+def make_nss_db(directory: Path, pki: TestPki) -> Path:
+    """An NSS database for ``pdfsig -nssdir`` that trusts the test root (and knows the issuing CA)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    _run(["certutil", "-N", "-d", f"sql:{directory}", "--empty-password"])
+    _run(["certutil", "-A", "-d", f"sql:{directory}", "-n", "sohoa-test-root", "-t", "CT,C,C",
+          "-i", str(pki.root.cert_pem)])
+    _run(["certutil", "-A", "-d", f"sql:{directory}", "-n", "sohoa-test-issuing", "-t", ",,",
+          "-i", str(pki.intermediate.cert_pem)])
+    return directory
+
+
+@dataclass
+class PdfsigResult:
+    returncode: int
+    output: str
+
+    @property
+    def signatures(self) -> list[str]:
+        """Text block of each signature (pdfsig prints ``Signature #N:`` headers)."""
+        blocks = self.output.split("Signature #")[1:]
+        return [f"Signature #{b}" for b in blocks]
+
+    def all_valid_and_trusted(self) -> bool:
+        sigs = self.signatures
+        return bool(sigs) and all("Signature is Valid" in s and "Certificate is Trusted" in s for s in sigs)
+
+
+def run_pdfsig(pdf: Path, nss_db: Path) -> PdfsigResult:
+    """pdfsig exits 0 even for untrusted signatures, so callers must read ``output``."""
+    proc = subprocess.run(["pdfsig", "-nssdir", f"sql:{nss_db}", str(pdf)], capture_output=True, text=True,
+                          check=False)
+    return PdfsigResult(proc.returncode, proc.stdout + proc.stderr)
