@@ -110,8 +110,9 @@ def _g4(black: np.ndarray, how: str = "g4") -> PreparedImage:
     """CCITT G4 of a boolean image (True = black), one strip so the bytes are one valid G4 stream."""
     h, w = black.shape
     buf = io.BytesIO()
-    # Pillow mode "1": 0 = black; libtiff codes that polarity so PDF's default BlackIs1=false fits.
-    Image.fromarray(~black).save(buf, format="TIFF", compression="group4", tiffinfo={278: h})
+    # libtiff's fax coder writes 1 bits as black runs whatever the photometric tag says, so ink goes
+    # in as 1; the stream then decodes black with PDF's default BlackIs1=false (checked by rendering).
+    Image.fromarray(black).save(buf, format="TIFF", compression="group4", tiffinfo={278: h})
     with Image.open(io.BytesIO(buf.getvalue())) as tif:
         offsets, counts = tif.tag_v2[273], tif.tag_v2[279]
     if len(offsets) != 1:
