@@ -299,6 +299,19 @@ def _xmp_value(element: Element) -> str:
     return ", ".join((li.text or "").strip() for li in items)
 
 
+def _field(node: Element, ns: str, local: str) -> str | None:
+    """A struct field of ``node``: attribute, child text, or child ``rdf:resource`` (all valid RDF)."""
+    if not isinstance(node.tag, str):
+        return None
+    value = node.get(f"{{{ns}}}{local}")
+    if value is None:
+        child = node.find(f"{{{ns}}}{local}")
+        if child is None:
+            return None
+        value = child.get(f"{{{_RDF}}}resource") or child.text
+    return (value or "").strip() or None
+
+
 def metadata_problems(pdf: pikepdf.Pdf) -> list[tuple[str, str]]:
     """(clause, message) pairs for the catalog XMP: presence, form, pdfaid, declared schemas, Info match."""
     stream = pdf.Root.get("/Metadata")
@@ -330,11 +343,11 @@ def metadata_problems(pdf: pikepdf.Pdf) -> list[tuple[str, str]]:
                     if isinstance(c.tag, str)]
         for ns, local, value in entries:
             props[(ns, local)] = value
-    for schema in root.iter(f"{{{_NS['pdfaSchema']}}}namespaceURI"):
-        uri = (schema.text or "").strip()
-        holder = schema.getparent()
-        names = {(n.text or "").strip() for n in holder.iter(f"{{{_NS['pdfaProperty']}}}name")}
-        declared.setdefault(uri, set()).update(names)
+    for holder in root.iter():
+        uri = _field(holder, _NS["pdfaSchema"], "namespaceURI")
+        if uri:  # a schema struct, written either as elements or as attributes (pyHanko does the latter)
+            names = {_field(n, _NS["pdfaProperty"], "name") for n in holder.iter()} - {None}
+            declared.setdefault(uri, set()).update(n for n in names if n)
     for ns, local in props:
         if ns not in PREDEFINED_NAMESPACES and local not in declared.get(ns, set()):
             undeclared.append(f"{{{ns}}}{local}")

@@ -173,7 +173,8 @@ def text_operators(lines: Iterable[OcrLine], *, page_height_pt: float, scale: tu
     if not ops:
         return b""
     body = "\n".join(ops)
-    return f"BT\n3 Tr\n{body}\nET\n".encode("ascii")
+    # q/Q keeps render mode 3 from leaking into content appended to the page later
+    return f"q\nBT\n3 Tr\n{body}\nET\nQ\n".encode("ascii")
 
 
 def add_font(pdf: pikepdf.Pdf) -> pikepdf.Dictionary:
