@@ -109,3 +109,10 @@ class InputReadError(RecordsError):
     exit_code = 78
     vi = "{path}: không đọc được tệp: {detail}"
     en = "{path}: cannot read the file: {detail}"
+
+
+class StoreFileCorrupt(RecordsError):
+    code = "store_file_corrupt"
+    exit_code = 86
+    vi = "Tệp {path} trong kho văn bản không còn khớp mã băm SHA-256 {what}; không xuất."
+    en = "Stored file {path} no longer matches its SHA-256 {what}; not exported."
