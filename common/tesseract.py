@@ -279,6 +279,7 @@ class WarmTesseract:
         env = tesseract_env()
         root = str(Path(__file__).resolve().parent.parent)  # so ``-m common.tesseract`` imports anywhere
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+        env[_PARENT_ENV] = str(os.getpid())
         args = [sys.executable, "-m", "common.tesseract", "serve", str(self.info.tessdata or ""),
                 self.languages, str(self.psm)]
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -354,8 +355,31 @@ class WarmTesseract:
             self._proc = None
 
 
+_PARENT_ENV = "SOHOA_OCR_PARENT_PID"
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this helper when its parent dies, even in the middle of a page.
+
+    Without it a helper stuck in layout analysis would outlive a crashed worker (it only notices the
+    closed stdin between pages). Caveat of the kernel feature: "parent" is the *thread* that started
+    the helper, so start engines from a long-lived thread (workers use their main thread).
+    """
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return  # not Linux/glibc: fall back to noticing end of file on stdin
+    expected = os.environ.get(_PARENT_ENV)
+    if expected and os.getppid() != int(expected):  # the parent died before prctl took effect
+        os._exit(0)
+
+
 def _serve(tessdata: str, languages: str, psm: int) -> int:
     """Helper main loop: one request in, one reply out, until stdin closes (the parent went away)."""
+    _die_with_parent()
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # anything a library prints must not corrupt the protocol stream
     inp = sys.stdin.buffer

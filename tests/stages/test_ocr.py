@@ -198,6 +198,45 @@ def test_the_warm_helper_runs_with_one_openmp_thread(settings: OcrSettings) -> N
     assert engine.helper_pid is None, "close() must stop the helper"
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not HAVE_TESSEROCR, reason="tesserocr not installed")
+def test_the_warm_helper_dies_with_its_worker(tmp_path: Path) -> None:
+    """A worker killed hard (OOM killer, crash) in the middle of a page must not leave its helper running.
+
+    The page is pure noise, which keeps Tesseract's layout analysis busy for many seconds, so the
+    helper cannot notice its closed stdin in time: only the parent-death signal stops it.
+    """
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "worker.py"
+    script.write_text(
+        "import numpy as np\nfrom pathlib import Path\nfrom config.settings import OcrSettings\n"
+        "from stages.model import Page\nfrom stages.ocr import WarmEngine, ocr_page\n"
+        "noise = np.random.default_rng(0).integers(0, 2, (5000, 5000), dtype=np.uint8) * 255\n"
+        "engine = WarmEngine('vie+eng', 3)\nprint(engine.helper_pid, flush=True)\n"
+        "page = Page(image=noise, dpi=(300, 300), source=Path('noise.png'), ocr_image=noise)\n"
+        "ocr_page(page, OcrSettings(page_timeout_s=600), engine=engine)\n")
+    root = Path(__file__).resolve().parents[2]
+    worker = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        assert worker.stdout is not None
+        helper = int(worker.stdout.readline())
+        time.sleep(1.5)  # let the page reach the helper
+        worker.kill()
+        worker.wait()
+        for _ in range(50):  # bounded wait for the kernel's parent-death signal and init's reaping
+            if not Path(f"/proc/{helper}").exists():
+                break
+            time.sleep(0.1)
+        assert not Path(f"/proc/{helper}").exists(), f"OCR helper {helper} outlived its killed worker"
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+
 def test_a_missing_language_raises_missing_dependency_naming_the_package() -> None:
     with pytest.raises(MissingDependency) as caught:
         get_engine(OcrSettings(languages="vie+zzq"))
