@@ -23,14 +23,24 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError as HankoSigningError
-from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
+from pyhanko.sign.signers.pdf_signer import (
+    PdfSignatureMetadata,
+    PdfSigner,
+    PdfTimeStamper,
+    TimestampDSSContentSettings,
+)
+from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.errors import InsufficientRevinfoError, PathBuildingError, RevokedError
+from pyhanko_certvalidator.errors import (
+    InsufficientRevinfoError,
+    PathBuildingError,
+    PathValidationError,
+    RevokedError,
+)
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 
@@ -56,6 +66,7 @@ from signing.errors import (
 )
 from signing.keys import OpenedKey, load_certs, open_key, read_secret
 from signing.timestamps import RetryingTimeStamper
+from signing.writer import PdfaIncrementalWriter
 
 log = logging.getLogger(__name__)
 audit_log = logging.getLogger("sohoa.audit")
@@ -205,11 +216,30 @@ def _plan(appearance: Appearance, profile: Profile, key: OpenedKey, reader: PdfF
     return plan_stamp(appearance, index, box, text)
 
 
-async def _sign_bytes(data: bytes, pdf_signer: PdfSigner) -> bytes:
-    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+async def _sign_bytes(data: bytes, pdf_signer: PdfSigner, *, rank: int, vc: ValidationContext | None,
+                      timestamper: RetryingTimeStamper | None, digest: str) -> bytes:
+    """Signature revision; for B-LT a DSS revision; for B-LTA the DSS with a document timestamp.
+
+    We write the DSS and document-timestamp revisions ourselves (pyHanko's own LT/LTA path opens its
+    own writers) so that every revision goes through ``PdfaIncrementalWriter`` and stays PDF/A.
+    """
     out = io.BytesIO()
-    await pdf_signer.async_sign_pdf(writer, output=out)
-    return out.getvalue()
+    await pdf_signer.async_sign_pdf(PdfaIncrementalWriter(io.BytesIO(data), strict=False), output=out)
+    if rank < 2 or vc is None:
+        return out.getvalue()
+    signed = out.getvalue()
+    reader = PdfFileReader(io.BytesIO(signed), strict=False)
+    paths = await collect_validation_info(reader.embedded_regular_signatures[-1], vc)
+    writer = PdfaIncrementalWriter(io.BytesIO(signed), strict=False)
+    DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=paths, validation_context=vc)
+    final = io.BytesIO()
+    if rank >= 3 and timestamper is not None:
+        await PdfTimeStamper(timestamper).async_timestamp_pdf(
+            writer, digest, vc, output=final,
+            dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False))
+    else:
+        writer.write(final)
+    return final.getvalue()
 
 
 def _write_atomic(dst: Path, data: bytes, before_publish: object = None) -> None:
@@ -269,14 +299,21 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
         meta = PdfSignatureMetadata(
             field_name=field_name, md_algorithm=settings.digest, subfilter=fields.SigSeedSubFilter.PADES,
             reason=profile.reason, location=profile.location, contact_info=profile.contact_info,
-            embed_validation_info=rank >= 2, use_pades_lta=rank >= 3, validation_context=vc,
             signer_key_usage={"digital_signature", "non_repudiation"})
         spec = (fields.SigFieldSpec(field_name, on_page=plan.page_index, box=plan.box) if plan
                 else fields.SigFieldSpec(field_name))
         pdf_signer = signers.PdfSigner(meta, signer=key.signer, timestamper=timestamper,
                                        stamp_style=plan.style if plan else None, new_field_spec=spec)
         try:
-            signed = asyncio.run(_close_after(_sign_bytes(data, pdf_signer), backend))
+            signed = asyncio.run(_close_after(
+                _sign_bytes(data, pdf_signer, rank=rank, vc=vc, timestamper=timestamper, digest=settings.digest),
+                backend))
+        except RevokedError as exc:
+            raise CertificateRevoked(subject=key.subject, detail=str(exc)) from None
+        except InsufficientRevinfoError as exc:
+            raise RevocationUnavailable(subject=key.subject, level=level, detail=str(exc)) from None
+        except (PathValidationError, PathBuildingError) as exc:
+            raise CertificateRevoked(subject=key.subject, detail=f"no trusted chain: {exc}") from None
         except HankoSigningError as exc:
             raise _translate_hanko_error(exc, key, level, src) from None
         except PdfError as exc:
