@@ -19,7 +19,7 @@ from common.atomic import atomic_writer, check_writable_dir, write_bytes_atomic
 from common.errors import ConformanceError, InputAllBlank
 from config.settings import Settings
 from pipeline.executor import PageExecutor
-from stages.assemble import PreparedPage, build_pdfa, prepare_page
+from stages.assemble import PreparedPage, build_pdfa, prepare_page, sidecar_text
 from stages.clean import clean_page
 from stages.conformance import check_pdfa
 from stages.ingest import PageRef, load_page, scan_inputs
@@ -162,8 +162,10 @@ def process_document(
             detail = "; ".join(f"{v.clause}: {v.message}" for v in violations[:5])
             raise ConformanceError(path=output, detail=detail)
     data_hash, size = _hash_file(output)
+    if sidecar is None and settings.output.sidecar_text:
+        sidecar = output.with_suffix(".txt")
     if sidecar is not None:
-        write_bytes_atomic(sidecar, "\f".join(r.text for r in reports if not r.dropped).encode("utf-8"))
+        write_bytes_atomic(sidecar, sidecar_text(prepared).encode("utf-8"))
     warnings = [w for r in reports for w in r.warnings]
     return ProcessResult(output=output, pages=reports, sha256=data_hash, size=size,
                          seconds=time.perf_counter() - started, warnings=warnings)
