@@ -21,8 +21,8 @@ DEFAULT_CODE_PATTERN = r"(?P<unit>[0-9A-Z]+(?:\.[0-9A-Z]+)*)-(?P<date>[0-9]{6})-
 class RecordsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    database_url: str | None = Field(
-        None,
+    database_url: str = Field(
+        "",
         description="SQLAlchemy URL; empty = embedded SQLite at <data_dir>/sohoa.db. "
         "PostgreSQL: postgresql://user@host:5432/sohoa (psycopg 3; password via PGPASSWORD or ~/.pgpass)",
     )
@@ -34,7 +34,7 @@ class RecordsSettings(BaseModel):
     dossier_code_example: str = Field("000.00.31.H50-220906-0001", description="Shown in error messages")
     unit_code_max_length: int = Field(35, ge=1, description="Decision 20/2020/QĐ-TTg: at most 35 characters")
     sequence_digits: int = Field(4, ge=1, le=9, description="Digits of the daily sequence number in new codes")
-    default_unit_code: str | None = Field(None, description="Unit code used by `dossier create` without --unit")
+    default_unit_code: str = Field("", description="Unit code used by `dossier create` without --unit; empty = none")
     unknown_dossier: Literal["create", "refuse"] = Field(
         "create", description="Attaching to a dossier that does not exist: create it, or refuse the document"
     )
