@@ -59,6 +59,9 @@ class Pkcs11Key(_SecretRef):
     key_label: str | None = Field(None, description="Private key label; defaults to cert_label")
     cert_label: str | None = Field(None, description="Certificate label; defaults to key_label")
     key_id: str | None = Field(None, pattern=r"^([0-9a-fA-F]{2})+$", description="CKA_ID in hex, instead of labels")
+    raw_mechanism: bool | None = Field(
+        None, description="Hash on the host, sign with the raw mechanism (CKM_ECDSA / CKM_RSA_PKCS); "
+                          "None = automatic (raw for ECDSA keys, which many tokens and SoftHSM2 need)")
     pin_env: str | None = Field(None, description="Name of the environment variable holding the user PIN")
     pin_file: Path | None = Field(None, description="File (mode 0600/0400) whose first line is the PIN")
     extra_certs: list[Path] = Field(default_factory=list, description="Issuer certificates (PEM/DER) to embed")

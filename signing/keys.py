@@ -27,6 +27,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
+from pyhanko.sign.general import SigningError as HankoSigningError
 from pyhanko.sign.signers.pdf_cms import Signer, SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
@@ -134,7 +135,6 @@ def _open_pkcs11(name: str, source: Pkcs11Key, pin: str) -> Iterator[OpenedKey]:
     # imported lazily: python-pkcs11 is only needed by centers that use tokens
     from pkcs11 import exceptions as p11_exc
     from pyhanko.config.pkcs11 import TokenCriteria
-    from pyhanko.sign.general import SigningError as HankoSigningError
     from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
     where = f"{source.module} / token {source.token_label or '(first)'}"
@@ -155,14 +155,20 @@ def _open_pkcs11(name: str, source: Pkcs11Key, pin: str) -> Iterator[OpenedKey]:
         label_key = source.key_label or source.cert_label
         label_cert = source.cert_label or source.key_label
         extra = load_certs(source.extra_certs)
-        signer = PKCS11Signer(session, cert_label=label_cert, key_label=label_key, key_id=key_id,
-                              cert_id=key_id, ca_chain=extra or None, bulk_fetch=False)
+
+        def make_signer(raw: bool) -> PKCS11Signer:
+            return PKCS11Signer(session, cert_label=label_cert, key_label=label_key, key_id=key_id, cert_id=key_id,
+                                ca_chain=extra or None, bulk_fetch=False, use_raw_mechanism=raw)
+
+        signer = make_signer(bool(source.raw_mechanism))
         try:
             cert = signer.signing_cert
         except (p11_exc.PKCS11Error, HankoSigningError) as exc:
             raise KeyUnavailable(key=name, detail=f"{where}: certificate not found ({exc})") from None
         if cert is None:
             raise KeyUnavailable(key=name, detail=f"{where}: certificate not found")
+        if source.raw_mechanism is None and cert.public_key.algorithm == "ec":
+            signer = make_signer(True)
         yield OpenedKey(name, "pkcs11", f"{where} / {label_key or source.key_id}", signer, cert, extra)
     finally:
         session.close()
@@ -205,7 +211,10 @@ def check_key_matches(key: OpenedKey, digest: str = "sha256") -> None:
     """Sign a fixed probe and verify it with the certificate: a mismatched key fails here, not later."""
     signer = key.signer
     mechanism = signer.get_signature_mechanism_for_digest(digest)
-    signature = asyncio.run(signer.async_sign_raw(_PROBE, digest))
+    try:
+        signature = asyncio.run(signer.async_sign_raw(_PROBE, digest))
+    except (HankoSigningError, RuntimeError) as exc:  # PKCS11Error is a RuntimeError
+        raise KeyUnavailable(key=key.name, detail=f"the key cannot sign ({type(exc).__name__}: {exc})") from None
     try:
         DefaultSignatureValidator().validate_signature(signature, _PROBE, key.cert.public_key, mechanism)
     except InvalidSignature:

@@ -4,9 +4,10 @@ Why: on every save pyHanko 0.38 appends "; pyHanko x.y" to Info ``/Producer`` bu
 "pyHanko x.y" into XMP ``pdf:Producer``, and it computes Info ``/ModDate`` and XMP ``xmp:ModifyDate``
 from two separate clock readings. PDF/A-2 requires the two to say the same thing, so a signed PDF/A
 would fail conformance (our check in ``stages.conformance`` caught exactly this). After pyHanko has
-updated both, this writer copies the Info producer into XMP and the XMP modification date into Info.
-It hooks pyHanko's ``_update_meta`` (a private method): the PDF/A tests after one and two signatures
-guard against a pyHanko upgrade changing it.
+updated both, this writer copies XMP's producer and modification date into the Info dictionary (the
+XMP stream itself is left exactly as pyHanko updated it, so its diff analysis stays clean). It hooks
+pyHanko's ``_update_meta`` (a private method): the PDF/A tests after one and two signatures guard
+against a pyHanko upgrade changing it.
 """
 
 from __future__ import annotations
@@ -27,22 +28,22 @@ class PdfaIncrementalWriter(IncrementalPdfFileWriter):
         meta_obj = self.root["/Metadata"]
         if not isinstance(meta_obj, MetadataStream):
             return
-        info = self._info.get_object()
         fields = {key: value for root in meta_obj.xmp for key, value in root}
-        changed = False
-        producer = info.get("/Producer")
-        if producer is not None:
-            fields[model.PDF_PRODUCER] = model.XmpValue(str(producer))
-            changed = True
+        info = self._info.get_object()
+        producer = fields.get(model.PDF_PRODUCER)
+        if producer is not None and isinstance(producer.value, str):
+            info["/Producer"] = generic.TextStringObject(producer.value)
         modified = fields.get(model.XMP_MODDATE)
-        if modified is not None and isinstance(modified.value, str):
-            try:
-                moment = dt.datetime.fromisoformat(modified.value)
-            except ValueError:
-                moment = None
-            if moment is not None:
-                info["/ModDate"] = generic.pdf_date(moment)
-                self.mark_update(self._info)
-        if changed:
-            self.root["/Metadata"] = self.add_object(MetadataStream.from_xmp([model.XmpStructure(fields)]))
-            self.update_root()
+        moment = _parse_iso(modified.value) if modified is not None else None
+        if moment is not None:  # unparseable: Info stays as pyHanko wrote it; the PDF/A check will say so
+            info["/ModDate"] = generic.pdf_date(moment)
+        self.mark_update(self._info)
+
+
+def _parse_iso(value: object) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None

@@ -58,6 +58,8 @@ class Identity:
 class TestPki:
     """Everything a test needs: paths, identities, and the base URL the HTTP services answer on."""
 
+    __test__ = False  # not a pytest test class despite the name
+
     directory: Path
     base_url: str
     root: Identity
