@@ -22,6 +22,7 @@ import importlib.util
 import logging
 import os
 import re
+import threading
 import time
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -115,6 +116,7 @@ def make_engine(kind: EngineKind, languages: str, psm: int) -> OcrEngine:
 
 
 _engines: dict[tuple[int, str, str, int], OcrEngine] = {}
+_engines_lock = threading.Lock()
 
 
 def get_engine(settings: OcrSettings) -> OcrEngine:
@@ -126,9 +128,10 @@ def get_engine(settings: OcrSettings) -> OcrEngine:
     # ``engine`` is read defensively until OcrSettings carries it (auto | subprocess | tesserocr).
     kind: EngineKind = getattr(settings, "engine", "auto")
     key = (os.getpid(), kind, settings.languages, settings.psm)
-    engine = _engines.get(key)
-    if engine is None:
-        engine = _engines[key] = make_engine(kind, settings.languages, settings.psm)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _engines[key] = make_engine(kind, settings.languages, settings.psm)
     return engine
 
 

@@ -187,6 +187,32 @@ def test_a_warm_helper_that_overruns_is_killed_and_replaced(settings: OcrSetting
         engine.close()
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not HAVE_TESSEROCR, reason="tesserocr not installed")
+def test_a_helper_killed_mid_page_fails_that_page_only(settings: OcrSettings) -> None:
+    """The OOM killer takes the helper during a page: that page fails, the next one gets a new helper."""
+    import signal
+    import threading
+
+    engine = WarmEngine(settings.languages, settings.psm)
+    try:
+        victim = engine.helper_pid
+        assert victim is not None
+        noise = np.random.default_rng(1).integers(0, 2, (4000, 4000), dtype=np.uint8) * 255
+        killer = threading.Timer(1.0, os.kill, (victim, signal.SIGKILL))
+        killer.start()
+        result = ocr_page(_page(noise), settings.model_copy(update={"page_timeout_s": 600}), engine=engine)
+        killer.join()
+        assert result.failed is not None and "died" in result.failed, f"expected a helper death: {result}"
+        small = _grey(render_page(["Quảng Trị"], font=font_paths()[0], dpi=300, size_mm=(80.0, 30.0),
+                                  margin_mm=5).image)
+        after = ocr_page(_page(small), settings, engine=engine)
+        assert after.failed is None and "Quảng" in after.text(), f"no recovery after the helper died: {after}"
+        assert engine.helper_pid != victim
+    finally:
+        engine.close()
+
+
 @pytest.mark.skipif(not HAVE_TESSEROCR, reason="tesserocr not installed")
 def test_the_warm_helper_runs_with_one_openmp_thread(settings: OcrSettings) -> None:
     engine = WarmEngine(settings.languages, settings.psm)
@@ -258,9 +284,10 @@ def test_get_engine_keeps_one_engine_per_process_and_settings() -> None:
     other.close()
 
 
-def test_an_upright_page_without_ocr_image_uses_its_scan(engine: OcrEngine, settings: OcrSettings) -> None:
-    grey = _grey(render_page(["hồ sơ"], font=font_paths()[0], dpi=300, size_mm=(60.0, 25.0), margin_mm=5).image)
-    page = Page(image=grey, dpi=(300, 300), source=Path("a.png"))
+def test_an_upright_colour_page_without_ocr_image_uses_its_scan(engine: OcrEngine, settings: OcrSettings) -> None:
+    synthetic = render_page(["hồ sơ"], font=font_paths()[0], dpi=300, size_mm=(60.0, 25.0), margin_mm=5)
+    rgb = np.asarray(synthetic.image.convert("RGB"))
+    page = Page(image=rgb, dpi=(300, 300), source=Path("a.png"))
     assert "hồ" in ocr_page(page, settings, engine=engine).text()
     page.rotation = 90
     with pytest.raises(ProcessingError):
