@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from config.settings import Settings
-from pipeline.run import ProcessResult, process_document
-from stages.model import DocumentMeta
+from pipeline.jobs import DocumentJob, JobResult, run_document_job
+from records.service import Records
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,8 +25,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--sidecar", type=Path, metavar="FILE.txt",
                         help="also write the OCR text (UTF-8, form feed between pages)")
     parser.add_argument("--title", help="document title for the PDF metadata")
-    parser.add_argument("--dossier", metavar="CODE", help="dossier code recorded in the PDF metadata")
-    parser.add_argument("--kind", choices=["component", "result", "copy"], help="document kind")
+    parser.add_argument("--dossier", metavar="CODE",
+                        help="attach the finished PDF to this dossier in the records database (and note it in the XMP)")
+    parser.add_argument("--kind", choices=["component", "result", "copy"], default="component",
+                        help="document kind when attaching (default: component)")
+    parser.add_argument("--sign", action="append", default=[], metavar="PROFILE",
+                        help="sign with this signing profile as the last stage; repeat for several signatures "
+                        "(e.g. --sign digitizer --sign organization)")
+    parser.add_argument("--digitized-by", metavar="NAME", help="who digitized the document (records metadata)")
     parser.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: cores)")
     parser.add_argument("--image-mode", choices=["color", "gray", "bitonal"], help="page image kept in the PDF")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -40,23 +46,35 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         settings.ocr.workers = max(1, args.jobs)
     if args.image_mode:
         settings.output.image_mode = args.image_mode
-    meta = DocumentMeta(title=args.title, dossier_code=args.dossier, kind=args.kind)
-    result = process_document(args.inputs, args.output, settings, meta=meta, redo_ocr=args.redo_ocr,
-                              sidecar=args.sidecar)
+    job = DocumentJob(inputs=args.inputs, output=args.output, dossier_code=args.dossier, kind=args.kind,
+                      title=args.title, digitized_by=args.digitized_by, sign_profiles=args.sign,
+                      redo_ocr=args.redo_ocr, sidecar=args.sidecar)
+    records = Records.open(settings.records, settings.data_dir) if args.dossier else None
+    try:
+        result = run_document_job(job, settings, records=records)
+    finally:
+        if records is not None:
+            records.close()
     if args.json:
-        print(json.dumps(result.to_dict(settings.ocr.low_confidence), ensure_ascii=False, indent=2))
+        print(json.dumps(result.to_dict(settings.ocr.low_confidence), ensure_ascii=False, indent=2, default=str))
     else:
         print(summary(result, settings))
     return 0
 
 
-def summary(result: ProcessResult, settings: Settings) -> str:
+def summary(job: JobResult, settings: Settings) -> str:
+    result = job.process
     conf = result.mean_confidence
     low = result.low_confidence_pages(settings.ocr.low_confidence)
     lines = [
-        f"{result.output}: {result.page_count} page(s), {result.size / 1024:.0f} KiB, "
+        f"{job.output}: {result.page_count} page(s), {job.output.stat().st_size / 1024:.0f} KiB, "
         f"OCR confidence {'-' if conf is None else f'{conf:.0f}'}, {result.seconds:.1f} s",
     ]
+    lines.extend(f"  signed: {s.profile} by {s.signer} ({s.level}, {s.signing_time})" for s in job.signatures)
+    if job.attached is not None:
+        state = "attached" if job.attached.created else "already attached"
+        lines.append(f"  {state} to dossier {job.attached.document.dossier_code} as document "
+                     f"#{job.attached.document.seq} (version {job.attached.document.version})")
     if low:
         lines.append(f"  pages to review (low OCR confidence or OCR failed): {', '.join(map(str, low))}")
     lines.extend(f"  warning: {w}" for w in result.warnings)

@@ -1,0 +1,157 @@
+"""One document job, end to end: process → sign (each profile in turn) → attach to its dossier.
+
+Why here: the CLI (``sohoa process --sign --dossier``), the watch-folder daemon and the batch executors
+must run exactly the same sequence with the same durability rules, so it exists once. Every step
+writes a new file atomically (temp → fsync → rename) in ``workdir``; the final PDF is what gets
+attached; the caller releases its sources only after ``run_document_job`` returns.
+Signing audit events go to the records database when a records store is used (the pipeline is the
+one layer that may join ``signing`` and ``records``), else to the JSON-lines audit file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from config.settings import Settings
+from pipeline.executor import PageExecutor
+from pipeline.run import ProcessResult, process_document
+from records.audit import AuditEvent as RecordsAuditEvent
+from records.service import Records
+from records.types import AttachMeta, AttachResult, NewDossier, SignatureInfo, SourceFile
+from signing.audit import AuditEvent as SigningAuditEvent
+from signing.audit import AuditSink, JsonLinesAuditSink
+from signing.sign import SignResult, sign_pdf
+from stages.model import DocumentMeta
+
+
+@dataclass
+class DocumentJob:
+    """Everything one document needs: its page files and what to do with the result."""
+
+    inputs: Sequence[Path]
+    output: Path  # where the final (signed) PDF/A is written
+    dossier_code: str | None = None
+    kind: str = "component"
+    title: str | None = None
+    doc_number: str | None = None
+    issue_date: date | None = None
+    issuing_agency: str | None = None
+    digitized_by: str | None = None
+    sign_profiles: Sequence[str] = ()
+    redo_ocr: bool = False
+    sidecar: Path | None = None
+    new_dossier: NewDossier | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class JobResult:
+    output: Path
+    sha256: str
+    process: ProcessResult
+    signatures: list[SignResult] = field(default_factory=list)
+    attached: AttachResult | None = None
+
+    def to_dict(self, low_confidence: float) -> dict[str, object]:
+        data = self.process.to_dict(low_confidence)
+        data["output"] = str(self.output)
+        data["sha256"] = self.sha256
+        data["size"] = self.output.stat().st_size
+        data["signatures"] = [{"profile": s.profile, "signer": s.signer, "level": s.level, "time": s.signing_time}
+                              for s in self.signatures]
+        if self.attached is not None:
+            doc = self.attached.document
+            data["attached"] = {"dossier": self.attached.document.dossier_code, "document_id": doc.id,
+                                "created": self.attached.created, "dossier_created": self.attached.dossier_created}
+        return data
+
+
+class RecordsAuditSink:
+    """Signing audit events stored in the records database's hash-chained audit log."""
+
+    def __init__(self, records: Records, dossier_code: str | None) -> None:
+        self.records = records
+        self.dossier_code = dossier_code
+
+    def record(self, event: SigningAuditEvent) -> None:
+        details = {k: v for k, v in event.to_dict().items() if k not in ("src", "dst")}
+        self.records.record_audit(RecordsAuditEvent(action="sign", actor=event.key_name,
+                                                    dossier_code=self.dossier_code,
+                                                    document_sha256=event.sha256_after, details=details))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def run_document_job(job: DocumentJob, settings: Settings, *, records: Records | None = None,
+                     executor: PageExecutor | None = None, workdir: Path | None = None) -> JobResult:
+    """Run one job; raises a typed ``SohoaError`` and leaves no final output when a step fails."""
+    workdir = workdir or job.output.parent
+    meta = DocumentMeta(title=job.title, dossier_code=job.dossier_code, kind=job.kind,  # type: ignore[arg-type]
+                        author=job.digitized_by)
+    steps: list[Path] = []
+    stem = f".{job.output.name}.{os.getpid()}"
+    current = workdir / f"{stem}.ocr.pdf" if job.sign_profiles else job.output
+    try:
+        processed = process_document(job.inputs, current, settings, meta=meta, redo_ocr=job.redo_ocr,
+                                     sidecar=job.sidecar, executor=executor)
+        signatures: list[SignResult] = []
+        audit: AuditSink = (RecordsAuditSink(records, job.dossier_code) if records is not None
+                            else JsonLinesAuditSink(settings.resolve(settings.signing.audit_file)))
+        for number, profile in enumerate(job.sign_profiles, start=1):
+            steps.append(current)
+            last = number == len(job.sign_profiles)
+            target = job.output if last else workdir / f"{stem}.sig{number}.pdf"
+            signatures.append(sign_pdf(current, target, profile=profile, settings=settings.signing, audit=audit))
+            current = target
+    finally:
+        for temp in steps:
+            temp.unlink(missing_ok=True)
+    digest = signatures[-1].sha256_after if signatures else processed.sha256
+    result = JobResult(output=job.output, sha256=digest, process=processed, signatures=signatures)
+    if records is not None and job.dossier_code:
+        result.attached = records.attach(job.output, dossier_code=job.dossier_code, kind=job.kind,
+                                         meta=_attach_meta(job, processed, signatures, settings))
+    return result
+
+
+def _signing_time(result: SignResult) -> datetime:
+    """The stamp time as a datetime (it is ISO 8601 unless a center configured another stamp format)."""
+    try:
+        return datetime.fromisoformat(result.signing_time)
+    except ValueError:
+        return datetime.now(UTC)
+
+
+def _attach_meta(job: DocumentJob, processed: ProcessResult, signatures: list[SignResult],
+                 settings: Settings) -> AttachMeta:
+    kept = [p for p in processed.pages if not p.dropped]
+    return AttachMeta(
+        title=job.title,
+        doc_number=job.doc_number,
+        issue_date=job.issue_date,
+        issuing_agency=job.issuing_agency,
+        digitized_by=job.digitized_by,
+        page_texts=[p.text for p in kept],
+        page_confidences=[p.mean_confidence for p in kept],
+        low_confidence_pages=processed.low_confidence_pages(settings.ocr.low_confidence),
+        page_count=len(kept),
+        source_files=[SourceFile(name=path.name, sha256=sha256_of(path), size=path.stat().st_size)
+                      for path in dict.fromkeys(Path(p) for p in job.inputs)],
+        signatures=[SignatureInfo(profile=s.profile or "adhoc", signer=s.signer, time=_signing_time(s), level=s.level)
+                    for s in signatures],
+        actor=job.digitized_by or f"sohoa@{socket.gethostname()}",
+        extra=dict(job.extra),
+        new_dossier=job.new_dossier,
+    )
