@@ -21,7 +21,8 @@ from signing import LEVELS, JsonLinesAuditSink, sign_pdf, sign_pdf_adhoc
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sign", help="sign a PDF (PAdES) with a profile or a PKCS#12 file",
-                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                   allow_abbrev=False)  # "--password X" must not pass as --password-env
     parser.add_argument("input", type=Path, metavar="IN.pdf")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.pdf",
                         help="signed output (may equal IN.pdf; written atomically)")
@@ -48,7 +49,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                           level=args.level, audit=audit)
     elif args.pkcs12:
         if not args.password_env:
-            raise UsageError(detail="--pkcs12 needs --password-env VAR (the password is never given on the command line)")
+            raise UsageError(detail="--pkcs12 needs --password-env VAR "
+                                    "(the password is never given on the command line)")
         result = sign_pdf_adhoc(args.input, args.output, pkcs12=args.pkcs12, password_env=args.password_env,
                                 settings=settings.signing, appearance=args.appearance, level=args.level,
                                 timestamp_url=args.timestamp_url, audit=audit)

@@ -216,14 +216,3 @@ def _crl(issuer: x509.Name, key: PrivateKey, revoked: set[int], now: dt.datetime
             x509.RevokedCertificateBuilder().serial_number(serial)
             .revocation_date(now - dt.timedelta(days=1)).build())
     return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
-
-
-def mismatched_p12(pki: TestPki, directory: Path) -> tuple[Path, str]:
-    """A PKCS#12 whose key does not belong to its certificate (digitizer cert + organization key)."""
-    cert = pki.signer("digitizer").cert
-    key = pki.signer("organization").key
-    password = "mismatch-pass"
-    path = directory / "mismatch.p12"
-    path.write_bytes(pkcs12.serialize_key_and_certificates(
-        b"mismatch", key, cert, None, serialization.BestAvailableEncryption(password.encode())))
-    return path, password

@@ -40,4 +40,5 @@ def softhsm_token(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Sof
     if missing:
         pytest.skip(f"needs {', '.join(missing)} (apt-get install softhsm2 opensc)")
     return init_softhsm(tmp_path_factory.mktemp("softhsm"),
-                        [pki.signer("organization"), pki.signer("ecdsa"), pki.signer("expired")])
+                        [pki.signer("organization"), pki.signer("ecdsa"), pki.signer("expired")],
+                        mismatch=(pki.signer("organization"), pki.signer("digitizer")))

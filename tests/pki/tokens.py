@@ -46,11 +46,13 @@ def _run(args: list[str], secret_env: dict[str, str] | None = None) -> None:
 
 
 def init_softhsm(directory: Path, identities: list[Identity], *, label: str = "sohoa-test",
-                 pin: str = "246810", so_pin: str = "135791") -> SoftToken:
+                 pin: str = "246810", so_pin: str = "135791",
+                 mismatch: tuple[Identity, Identity] | None = None) -> SoftToken:
     """Initialise a SoftHSM2 token under ``directory`` and import each identity's key and certificate.
 
     Keys and certificates share the identity's name as label and a per-identity CKA_ID, the way a
-    CA-issued USB token lays them out.
+    CA-issued USB token lays them out. ``mismatch=(key_of, cert_of)`` adds label ``mismatch`` holding
+    the key of one identity and the certificate of another.
     """
     module = find_softhsm_module()
     if module is None:
@@ -62,15 +64,18 @@ def init_softhsm(directory: Path, identities: list[Identity], *, label: str = "s
     os.environ["SOFTHSM2_CONF"] = str(conf)
     _run(["softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", so_pin, "--pin", pin])
     keys: dict[str, str] = {}
-    for number, ident in enumerate(identities, start=1):
+    pairs = [(ident.name, ident, ident) for ident in identities]
+    if mismatch is not None:
+        pairs.append(("mismatch", mismatch[0], mismatch[1]))
+    for number, (obj_label, key_of, cert_of) in enumerate(pairs, start=1):
         key_id = f"{number:02x}"
-        _run(["softhsm2-util", "--import", str(ident.key_pem), "--token", label, "--label", ident.name,
+        _run(["softhsm2-util", "--import", str(key_of.key_pem), "--token", label, "--label", obj_label,
               "--id", key_id, "--pin", pin])
-        der = directory / f"{ident.name}.cert.der"
-        der.write_bytes(ident.cert_der)
+        der = directory / f"{obj_label}.cert.der"
+        der.write_bytes(cert_of.cert_der)
         _run(["pkcs11-tool", "--module", str(module), "--token-label", label, "--login", "--pin", pin,
-              "--write-object", str(der), "--type", "cert", "--id", key_id, "--label", ident.name])
-        keys[ident.name] = ident.name
+              "--write-object", str(der), "--type", "cert", "--id", key_id, "--label", obj_label])
+        keys[obj_label] = obj_label
     return SoftToken(module, label, pin, so_pin, conf, keys)
 
 

@@ -69,10 +69,10 @@ def signing_settings(pki: TestPki, monkeypatch: pytest.MonkeyPatch) -> SigningSe
 @pytest.fixture
 def hsm_settings(signing_settings: SigningSettings, softhsm_token: SoftToken, pki: TestPki,  # noqa: F811
                  monkeypatch: pytest.MonkeyPatch) -> SigningSettings:
-    """Adds token keys ``hsm-organization`` / ``hsm-ecdsa`` / ``hsm-expired`` and an ``organization-hsm`` profile."""
+    """Adds token keys ``hsm-<label>`` (organization, ecdsa, expired, mismatch) and an ``organization-hsm`` profile."""
     monkeypatch.setenv(PIN_ENV, softhsm_token.pin)
     raw = signing_settings.model_dump(mode="json")
-    for name in ("organization", "ecdsa", "expired"):
+    for name in ("organization", "ecdsa", "expired", "mismatch"):
         raw["keys"][f"hsm-{name}"] = {"kind": "pkcs11", "module": str(softhsm_token.module),
                                       "token_label": softhsm_token.label, "key_label": name, "pin_env": PIN_ENV,
                                       # tokens usually hold only the signer's certificate: name the issuer
