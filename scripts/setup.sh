@@ -19,11 +19,14 @@ apt_run=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd fon
          opensc libnss3-tools)
 # What the tests add: real database, broker and HTTP services started on 127.0.0.1.
 apt_test=(postgresql postgresql-contrib redis-server)
+# What the benchmarks add: OCRmyPDF's --clean needs unpaper.
+apt_bench=(unpaper)
 
 missing=()
 check() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
 for p in "${apt_run[@]}"; do check "$p"; done
 if [ $want_test = 1 ]; then for p in "${apt_test[@]}"; do check "$p"; done; fi
+if [ $want_bench = 1 ]; then for p in "${apt_bench[@]}"; do check "$p"; done; fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup.sh: missing system packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
