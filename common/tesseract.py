@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from common.errors import MissingDependency, ProcessingError
+from common.errors import ConfigError, MissingDependency, ProcessingError
 from common.tools import ToolBroken, ToolInfo, apt_command, probe_tool
 
 MIN_VERSION = (4, 1)
@@ -90,7 +90,7 @@ def split_languages(languages: str) -> list[str]:
     """``"vie+eng"`` → ``["vie", "eng"]``; rejects what Tesseract would misread as options or paths."""
     codes = [part.strip() for part in languages.split("+")]
     if not codes or any(not re.fullmatch(r"(script/)?[A-Za-z][A-Za-z0-9_]*", c) for c in codes):
-        raise TesseractFailed(detail=f"invalid language list {languages!r} (expected e.g. 'vie+eng')")
+        raise ConfigError(path="ocr.languages", detail=f"invalid language list {languages!r} (expected e.g. 'vie+eng')")
     return codes
 
 

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from common.errors import MissingDependency
+from common.errors import ConfigError, MissingDependency
 from common.tesseract import (
     LanguageMissing,
-    TesseractFailed,
     language_package,
     require_languages,
     split_languages,
@@ -111,8 +110,9 @@ def test_a_missing_language_names_its_debian_package() -> None:
 
 @pytest.mark.parametrize("bad", ["", "vie+", "-l vie", "vie;rm -rf", "../eng", "vie eng"])
 def test_language_lists_that_tesseract_would_misread_are_refused(bad: str) -> None:
-    with pytest.raises(TesseractFailed):
+    with pytest.raises(ConfigError) as caught:
         split_languages(bad)
+    assert "ocr.languages" in caught.value.message("en")
 
 
 def test_language_packages_and_environment() -> None:
