@@ -183,8 +183,11 @@ def run_cli(info: TesseractInfo, image: RawImage, *, languages: str, psm: int, d
     """One ``tesseract`` process for one page; hOCR text, or ``TesseractTimeout``/``TesseractFailed``."""
     split_languages(languages)
     args = [str(info.path), "stdin", "stdout", "-l", languages, "--psm", str(psm), "--dpi", str(dpi), "hocr"]
-    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=tesseract_env())
+    try:
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=tesseract_env())
+    except OSError as exc:  # out of memory/processes, or the binary vanished since the probe
+        raise TesseractFailed(detail=f"cannot start tesseract: {exc}") from None
     try:
         assert proc.stdin is not None
         try:
@@ -282,8 +285,12 @@ class WarmTesseract:
         env[_PARENT_ENV] = str(os.getpid())
         args = [sys.executable, "-m", "common.tesseract", "serve", str(self.info.tessdata or ""),
                 self.languages, str(self.psm)]
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, env=env, bufsize=0)
+        try:
+            proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, env=env, bufsize=0)
+        except OSError as exc:
+            raise ToolBroken(what="tesserocr", path=sys.executable, detail=f"cannot start the helper: {exc}",
+                             fix=f"{sys.executable} -m pip install tesserocr") from None
         assert proc.stdout is not None
         try:
             hello = _receive(proc.stdout.fileno(), time.monotonic() + self.START_TIMEOUT_S)
@@ -308,7 +315,10 @@ class WarmTesseract:
     def _ensure(self) -> subprocess.Popen[bytes]:
         if os.getpid() != self._owner:  # inherited through fork: that helper belongs to the parent
             self._proc, self._owner = None, os.getpid()
-        if self._proc is None or self._proc.poll() is not None:
+        if self._proc is not None and self._proc.poll() is not None:
+            self._kill(self._proc)  # died between pages (OOM killer…): reap it and close its pipes
+            self._proc = None
+        if self._proc is None:
             self._proc = self._start()
         return self._proc
 
@@ -320,7 +330,10 @@ class WarmTesseract:
     def recognize(self, image: RawImage, *, dpi: int, timeout_s: float) -> str:
         """hOCR of one page, or ``TesseractTimeout``/``TesseractFailed``; a hung helper is killed."""
         with self._lock:
-            proc = self._ensure()
+            try:
+                proc = self._ensure()
+            except ToolBroken as exc:  # it started before, so this is this page's bad luck, not the install
+                raise TesseractFailed(detail=f"cannot restart the OCR helper: {exc}") from None
             assert proc.stdin is not None and proc.stdout is not None
             request = {"width": image.width, "height": image.height, "bpp": image.bpp,
                        "bytes_per_line": image.bytes_per_line, "dpi": dpi,
