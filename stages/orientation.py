@@ -108,12 +108,15 @@ def line_geometry(ink: np.ndarray, max_tilt: float, *, try_vertical: bool = True
     fine_scores = _search(xs, ys, vertical, fine)
     tilt = _parabolic_peak(fine, fine_scores)
     tilt = float(np.clip(tilt, -limit, limit))
-    ratio = float(best.max() / other.max()) if other.max() > 0 else float("inf")
+    # the fine optimum, not the coarse one: a coarse step off the true tilt blurs thin lines more than it
+    # blurs the other axis (dominated by margins), which would understate how sure the axis is
+    peak = max(float(fine_scores.max()), float(best.max()))
+    ratio = peak / float(other.max()) if other.max() > 0 else float("inf")
     return LineGeometry(tilt=tilt, vertical=vertical, axis_ratio=ratio,
                         profile=_profile(xs, ys, tilt, vertical))
 
 
-def up_down(profile: np.ndarray, *, min_line_bins: int = 3) -> UpDown:
+def up_down(profile: np.ndarray, *, min_line_bins: int = 3, core: float = 0.4) -> UpDown:
     """Compare ink just before and just after the dense core of every text line.
 
     Upright Latin script, and Vietnamese even more (capitals, ascenders b d đ h k l t, and the tone and
@@ -131,8 +134,8 @@ def up_down(profile: np.ndarray, *, min_line_bins: int = 3) -> UpDown:
         seg = profile[start:stop]
         if seg.size < min_line_bins:
             continue
-        core = np.flatnonzero(seg >= 0.5 * seg.max())
-        c0, c1 = int(core[0]), int(core[-1])
+        core_bins = np.flatnonzero(seg >= core * seg.max())
+        c0, c1 = int(core_bins[0]), int(core_bins[-1])
         before += float(seg[:c0].sum())
         after += float(seg[c1 + 1:].sum())
         lines += 1
