@@ -270,6 +270,7 @@ class WarmTesseract:
         split_languages(languages)
         self.info, self.languages, self.psm = info, languages, psm
         self.kill_grace_s = kill_grace_s
+        self.library_version: str | None = None  # libtesseract's version in the helper (the wheel's own)
         self._proc: subprocess.Popen[bytes] | None = None
         self._owner = os.getpid()
         self._lock = threading.Lock()
@@ -301,6 +302,7 @@ class WarmTesseract:
             detail = (hello or {}).get("error") or "the helper process did not start"
             raise ToolBroken(what="tesserocr", path=sys.executable, detail=detail,
                              fix=f"{sys.executable} -m pip install tesserocr")
+        self.library_version = str(hello.get("version") or "") or None
         return proc
 
     @staticmethod

@@ -57,6 +57,11 @@ class OcrEngine:
         self.languages = languages
         self.psm = psm
 
+    @property
+    def version(self) -> str:
+        """The Tesseract version that reads the pages (for reports and ``sohoa doctor``)."""
+        return self.info.tool.version_text
+
     def hocr(self, image: RawImage, *, dpi: int, timeout_s: float) -> str:
         raise NotImplementedError
 
@@ -90,6 +95,10 @@ class WarmEngine(OcrEngine):
     @property
     def helper_pid(self) -> int | None:
         return self._warm.pid
+
+    @property
+    def version(self) -> str:
+        return self._warm.library_version or "?"  # tesserocr's bundled libtesseract, not the system's
 
     def hocr(self, image: RawImage, *, dpi: int, timeout_s: float) -> str:
         return self._warm.recognize(image, dpi=dpi, timeout_s=timeout_s)

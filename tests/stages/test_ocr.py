@@ -77,6 +77,8 @@ def test_vietnamese_words_with_diacritics_are_recognised_in_nfc(
         assert isinstance(word.confidence, float) and 0.0 <= word.confidence <= 100.0, word
     assert len(result.lines) == 2, f"expected 2 lines, got {[ln.words for ln in result.lines]}"
     assert result.mean_confidence is not None and result.mean_confidence > 80, result.mean_confidence
+    assert engine.version[0].isdigit() and tuple(int(p) for p in engine.version.split(".")[:2]) >= (4, 1), \
+        f"engine version {engine.version!r}"
 
 
 def _draw_words(words: list[str], font: Path, size_px: int, canvas: tuple[int, int]
