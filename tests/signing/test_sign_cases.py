@@ -104,3 +104,21 @@ def test_audit_event_describes_the_signature(src_pdf: Path, tmp_path: Path, pki:
     text = (tmp_path / "audit" / "signing.jsonl").read_text(encoding="utf-8")
     assert pki.signer("digitizer").p12_password not in text, "a password leaked into the audit log"
     assert not list(tmp_path.glob(".*.tmp")), "temporary files left behind"
+
+
+def test_replaced_key_file_is_reopened(src_pdf: Path, tmp_path: Path, pki: TestPki,
+                                       signing_settings: SigningSettings, monkeypatch) -> None:
+    """Opened PKCS#12 keys are cached per process; a renewed key file must not keep the old key."""
+    key_file = tmp_path / "renewed.p12"
+    key_file.write_bytes(pki.signer("digitizer").p12.read_bytes())
+    monkeypatch.setenv("RENEWED_PASS", pki.signer("digitizer").p12_password)
+    raw = signing_settings.model_dump(mode="json")
+    raw["keys"]["renewed"] = {"kind": "pkcs12", "path": str(key_file), "password_env": "RENEWED_PASS"}
+    raw["profiles"]["renewed"] = {"key": "renewed", "level": "B-B", "appearance": {"kind": "invisible"}}
+    settings = SigningSettings.model_validate(raw)
+    first = sign_pdf(src_pdf, tmp_path / "a.pdf", profile="renewed", settings=settings)
+    key_file.write_bytes(pki.signer("ecdsa").p12.read_bytes())
+    monkeypatch.setenv("RENEWED_PASS", pki.signer("ecdsa").p12_password)
+    second = sign_pdf(src_pdf, tmp_path / "b.pdf", profile="renewed", settings=settings)
+    assert first.cert_sha256 != second.cert_sha256, "the replaced key file was not reopened"
+    assert second.cert_sha256 == hashlib.sha256(pki.signer("ecdsa").cert_der).hexdigest()
