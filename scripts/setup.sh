@@ -19,8 +19,8 @@ apt_run=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd fon
          opensc libnss3-tools)
 # What the tests add: real database, broker and HTTP services started on 127.0.0.1.
 apt_test=(postgresql postgresql-contrib redis-server)
-# What the benchmarks add: OCRmyPDF's --clean needs unpaper.
-apt_bench=(unpaper)
+# What the benchmarks add: OCRmyPDF needs Ghostscript, and unpaper for --clean.
+apt_bench=(unpaper ghostscript)
 
 missing=()
 check() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
