@@ -1,0 +1,192 @@
+"""The spool: claim by atomic rename into a per-folder work area, and where sources go afterwards.
+
+Why the work area is the source of truth: a rename on the same file system is atomic, so after any
+crash each input is either still in the inbox (never claimed: the next scan takes it) or in
+``<work>/<job id>/src/`` next to the job's ``job.json`` manifest (claimed: recovery resumes it). Only
+after the signed output is durable and attached do the sources leave for ``done/`` (or get deleted);
+permanent failures go to ``failed/`` with ``<name>.error.txt`` in Vietnamese and English.
+The job id is the content hash of the inputs (in name order), so a re-sent identical scan maps to
+the same job and is never filed twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from common.atomic import fsync_dir, write_bytes_atomic
+from watch_folders.scanner import Unit, natural_key
+
+MANIFEST = "job.json"
+SOURCES = "src"
+
+
+def content_id(paths: Sequence[Path]) -> str:
+    """Job id: SHA-256 over the inputs' own SHA-256 digests, in natural name order (32 hex digits)."""
+    outer = hashlib.sha256()
+    for path in sorted(paths, key=lambda p: natural_key(p.name)):
+        inner = hashlib.sha256()
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                inner.update(chunk)
+        outer.update(inner.digest())
+    return outer.hexdigest()[:32]
+
+
+@dataclass
+class Claim:
+    """A claimed job in the work area, rebuilt from its manifest at recovery."""
+
+    job_id: str
+    folder: str  # the WatchFolder label
+    inbox: Path
+    workdir: Path
+    name: str
+    sources: list[str]  # paths relative to the inbox, in page order
+    dossier_code: str | None
+    meta: dict[str, Any] = field(default_factory=dict)
+    unreadable: str | None = None
+    root: str | None = None  # subfolder (relative), removed when the job leaves
+    claimed_at: str = ""
+
+    @property
+    def src(self) -> Path:
+        return self.workdir / SOURCES
+
+    def claimed_paths(self) -> list[Path]:
+        return [self.src / rel for rel in self.sources if (self.src / rel).exists()]
+
+    def to_json(self) -> bytes:
+        data = {k: v for k, v in self.__dict__.items() if k not in ("inbox", "workdir")}
+        return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _move(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(src, dst)
+
+
+def claim(unit: Unit, work: Path, job_id: str, now: datetime) -> Claim:
+    """Write the manifest, then rename every source into ``<work>/<job_id>/src/``; idempotent."""
+    workdir = work / job_id
+    rels = [unit.relative(p) for p in unit.sources]
+    rels += [unit.relative(p) for p in unit.sidecars if p.exists()]
+    job = Claim(job_id=job_id, folder=unit.folder.label(), inbox=unit.inbox, workdir=workdir, name=unit.name,
+                sources=[unit.relative(p) for p in unit.sources], dossier_code=unit.dossier_code,
+                meta=unit.meta, unreadable=unit.unreadable,
+                root=unit.relative(unit.root) if unit.root is not None else None,
+                claimed_at=now.isoformat(timespec="seconds"))
+    existing = load(workdir, unit.inbox)
+    if existing is not None:  # same content claimed before (crash after the manifest, or a re-sent scan)
+        job = existing
+    else:
+        (workdir / SOURCES).mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(workdir / MANIFEST, job.to_json())
+    for rel in rels:
+        src = unit.inbox / rel
+        if src.exists():
+            _move(src, job.src / rel)
+            if rel not in job.sources and not rel.endswith(".json"):
+                job.sources.append(rel)
+    fsync_dir(unit.inbox)
+    if unit.root is not None:
+        _remove_empty_tree(unit.root)
+    return job
+
+
+def load(workdir: Path, inbox: Path) -> Claim | None:
+    try:
+        data = json.loads((workdir / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    return Claim(inbox=inbox, workdir=workdir, **data)
+
+
+def pending(work: Path, inbox: Path) -> list[Claim]:
+    """Claims left in the work area (by a crash or a stop), with dot-temp files of dead writers removed."""
+    found: list[Claim] = []
+    if not work.is_dir():
+        return found
+    for workdir in sorted(p for p in work.iterdir() if p.is_dir()):
+        job = load(workdir, inbox)
+        if job is None:  # crash before the manifest: nothing was moved yet (it is written first)
+            shutil.rmtree(workdir, ignore_errors=True)
+            continue
+        for temp in workdir.glob(".*"):
+            temp.unlink(missing_ok=True)
+        found.append(job)
+    return found
+
+
+def _unique(target: Path, job_id: str) -> Path:
+    if not target.exists():
+        return target
+    return target.with_name(f"{target.stem}-{job_id[:8]}{target.suffix}")
+
+
+def release_to(job: Claim, dest_root: Path, rels: Sequence[str] | None = None, *,
+               note: tuple[str, str] | None = None, delete: bool = False) -> list[Path]:
+    """Move (or delete) claimed sources to ``dest_root``; a multi-file job keeps its own sub-folder.
+
+    ``note`` = (suffix, text): written next to the moved files as ``<name><suffix>``.
+    """
+    rels = list(job.sources) if rels is None else list(rels)
+    extra = [p.relative_to(job.src).as_posix() for p in job.src.rglob("*.json")] if rels == job.sources else []
+    moved: list[Path] = []
+    single = len(rels) == 1 and not extra
+    base = dest_root if single else _unique(dest_root / job.name, job.job_id)
+    for rel in rels + extra:
+        src = job.src / rel
+        if not src.exists():
+            continue
+        if delete:
+            src.unlink()
+            continue
+        dst = _unique(base / (Path(rel).name if single else rel), job.job_id)
+        _move(src, dst)
+        moved.append(dst)
+    if note is not None and not delete:
+        suffix, text = note
+        anchor = moved[0].name if single and moved else base.name
+        write_bytes_atomic(_unique(dest_root / f"{anchor}{suffix}", job.job_id), text.encode("utf-8"))
+    if moved:
+        fsync_dir(dest_root)
+    return moved
+
+
+def finish(job: Claim) -> None:
+    """Remove the job's work folder once every source has left it."""
+    shutil.rmtree(job.workdir, ignore_errors=True)
+    fsync_dir(job.workdir.parent)
+
+
+def error_text(name: str, *, stage: str, code: str, vi: str, en: str, when: datetime, job_id: str) -> str:
+    """The ``<name>.error.txt`` body: Vietnamese first (for the clerk), then English."""
+    stamp = when.isoformat(timespec="seconds")
+    return (f"Tệp: {name}\nBước: {stage}\nMã lỗi: {code}\nThời gian: {stamp}\nLý do: {vi}\n\n"
+            f"File: {name}\nStage: {stage}\nError code: {code}\nTime: {stamp}\nReason: {en}\n\nJob: {job_id}\n")
+
+
+def review_text(name: str, *, reason_vi: str, reason_en: str, when: datetime, job_id: str) -> str:
+    stamp = when.isoformat(timespec="seconds")
+    return (f"Tệp: {name}\nThời gian: {stamp}\nCần xem xét: {reason_vi}\n\n"
+            f"File: {name}\nTime: {stamp}\nNeeds review: {reason_en}\n\nJob: {job_id}\n")
+
+
+def _remove_empty_tree(root: Path) -> None:
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+    try:
+        root.rmdir()
+    except OSError:
+        pass
