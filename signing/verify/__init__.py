@@ -1,0 +1,189 @@
+"""Verify the signatures of a returned PDF: DSS-style verdicts, what changed after signing, records match.
+
+Library call (the daemon, the API and ``sohoa verify`` use the same)::
+
+    from signing.verify import verify
+    report = verify(Path("ket-qua.pdf"), settings.signing, lookup=None, offline=False, lang="vi")
+    report.indication        # "TOTAL-PASSED" | "INDETERMINATE" | "TOTAL-FAILED"
+    report.sentence("vi")    # one sentence for the clerk
+    report.to_dict()         # the stable JSON schema (docs/verify-json-schema.md)
+
+``lookup`` is anything with ``find_by_sha256(sha256) -> IssuedDocument | None`` (the pipeline adapts
+``records.service.Records``); ``signing`` never imports ``records``. A file that cannot be read (not a
+PDF, truncated, encrypted) raises a ``common.errors.InputError`` subclass naming the file and why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import io
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, read_certification_data
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+
+from common.errors import ConfigError, InputCorrupt, InputEmpty, InputEncrypted, InputMissing, InputWrongType, Lang
+from config.signing import SigningSettings
+from signing.keys import load_certs
+from signing.verify.checks import Checker, Embedded, Trust
+from signing.verify.model import (
+    CertInfo,
+    IssuedDocument,
+    IssuedDocumentLookup,
+    RecordMatch,
+    Revocation,
+    SignatureResult,
+    VerificationReport,
+    no_signature_reason,
+)
+from signing.verify.revisions import RevisionInfo, analyse
+from signing.verify.verdicts import INDETERMINATE, NO_SIGNATURE, Reason, worst
+
+__all__ = ["CertInfo", "IssuedDocument", "IssuedDocumentLookup", "Reason", "RecordMatch", "Revocation",
+           "RevisionInfo", "SignatureResult", "VerificationReport", "load_trust", "verify"]
+
+CERT_SUFFIXES = {".pem", ".crt", ".cer", ".der"}
+_READ_ERRORS = (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError)
+
+
+def load_trust(roots: list[Path], extra: list[Path] = ()) -> Trust:
+    """Trust anchors from files or folders (PEM bundles or DER). Self-signed ones become roots, the rest
+    (intermediates shipped in a bundle) only help build chains."""
+    files: list[Path] = []
+    for path in [*roots, *extra]:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in CERT_SUFFIXES and p.is_file()))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise ConfigError(path=path, detail="trust anchor file or folder not found")
+    try:
+        certs = load_certs(files)
+    except (ValueError, OSError) as exc:
+        raise ConfigError(path=", ".join(map(str, files)), detail=f"unreadable certificate: {exc}") from None
+    roots_out = [c for c in certs if c.self_signed != "no"]
+    others = [c for c in certs if c.self_signed == "no"]
+    return Trust(roots_out, others)
+
+
+def _read(path: Path) -> tuple[bytes, PdfFileReader]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputMissing(path=path) from None
+    except IsADirectoryError:
+        raise InputWrongType(path=path, detail="a folder") from None
+    except OSError as exc:
+        raise InputCorrupt(path=path, detail=exc.strerror or "unreadable") from None
+    if not data:
+        raise InputEmpty(path=path)
+    if b"%PDF-" not in data[:1024]:
+        raise InputWrongType(path=path, detail="no %PDF- header")
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        encrypted = reader.encrypted or "/Encrypt" in reader.trailer
+        if not encrypted:
+            reader.root["/Pages"]  # noqa: B018 - force the catalog and page tree root to parse
+    except _READ_ERRORS as exc:
+        raise InputCorrupt(path=path, detail=f"PDF structure: {exc}") from None
+    if encrypted:
+        raise InputEncrypted(path=path)
+    return data, reader
+
+
+def _embedded(reader: PdfFileReader) -> Embedded:
+    if "/DSS" not in reader.root:
+        return Embedded()
+    dss = DocumentSecurityStore.read_dss(reader)
+    certs = list(dss.load_certs())
+    ocsps = [asn1_ocsp.OCSPResponse.load(ref.get_object().data) for ref in dss.ocsps]
+    crls = [asn1_crl.CertificateList.load(ref.get_object().data) for ref in dss.crls]
+    return Embedded(certs, ocsps, crls)
+
+
+def _match(lookup: IssuedDocumentLookup, data: bytes, whole: str, revisions: list[RevisionInfo],
+           results: list[SignatureResult]) -> RecordMatch | None:
+    found = lookup.find_by_sha256(whole)
+    if found is not None:
+        return RecordMatch(found, revisions[-1].index if revisions else 0, True, 0)
+    for rev in reversed(revisions[:-1]):
+        found = lookup.find_by_sha256(rev.sha256)
+        if found is not None:
+            after = sum(1 for r in results if r.signed_revision > rev.index)
+            return RecordMatch(found, rev.index, False, after)
+    return None
+
+
+async def _verify(data: bytes, reader: PdfFileReader, settings: SigningSettings, trust: Trust, *, offline: bool,
+                  tz: dt.tzinfo) -> tuple[list[SignatureResult], list[RevisionInfo]]:
+    sigs: list[EmbeddedPdfSignature] = list(reader.embedded_signatures)
+    certification = read_certification_data(reader)
+    permission = int(certification.permission.value) if certification is not None else None
+    by_rev: dict[int, list[tuple[str, str]]] = {}
+    for sig in sigs:
+        kind = "document-timestamp" if sig.sig_object_type == "/DocTimeStamp" else "signature"
+        by_rev.setdefault(sig.signed_revision, []).append((str(sig.field_name), kind))
+    revisions = analyse(data, reader, by_rev, certification.permission if certification else None)
+    backend = None if offline else AIOHttpFetcherBackend(per_request_timeout=settings.revocation.timeout_s)
+    checker = Checker(trust, _embedded(reader), offline=offline, rule=settings.revocation.source,
+                      timeout_s=settings.revocation.timeout_s, backend=backend, tz=tz)
+    try:
+        ts_results = {id(s): await checker.document_timestamp(s, revisions, permission)
+                      for s in sigs if s.sig_object_type == "/DocTimeStamp"}
+        results: list[SignatureResult] = []
+        for sig in sigs:
+            if id(sig) in ts_results:
+                results.append(ts_results[id(sig)])
+                continue
+            later = [s for s in sigs if id(s) in ts_results and s.signed_revision > sig.signed_revision]
+            proofs = [ts_results[id(s)].proven_time for s in later
+                      if ts_results[id(s)].indication == "TOTAL-PASSED" and ts_results[id(s)].proven_time]
+            results.append(await checker.signature(sig, revisions=revisions, permission=permission,
+                                                   later_proofs=[p for p in proofs if p is not None],
+                                                   doc_lta=bool(later)))
+    finally:
+        if backend is not None:
+            await backend.close()
+    return results, revisions
+
+
+def verify(path: Path, settings: SigningSettings, *, lookup: IssuedDocumentLookup | None = None,
+           offline: bool = False, lang: Lang = "vi", trust: list[Path] | None = None) -> VerificationReport:
+    """Verify every signature and document timestamp in ``path``; see the module docstring.
+
+    ``settings`` is the ``[signing]`` section (a full ``Settings`` is accepted too). ``trust`` replaces
+    the configured trust anchors (``--trust``). ``offline`` uses only what the file embeds.
+    """
+    signing = getattr(settings, "signing", settings)
+    assert isinstance(signing, SigningSettings)
+    try:
+        tz: dt.tzinfo = ZoneInfo(signing.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(path="[signing]", detail=f"unknown timezone {signing.timezone!r}") from None
+    anchors = load_trust(trust) if trust is not None else load_trust(signing.trust.roots, signing.trust.extra_certs)
+    data, reader = _read(path)
+    whole = hashlib.sha256(data).hexdigest()
+    try:
+        results, revisions = asyncio.run(_verify(data, reader, signing, anchors, offline=offline, tz=tz))
+    except _READ_ERRORS as exc:
+        raise InputCorrupt(path=path, detail=f"{type(exc).__name__}: {exc}"[:300]) from None
+    indication = worst([r.indication for r in results])
+    if not results:
+        sub, reasons = NO_SIGNATURE, [no_signature_reason()]
+        indication = INDETERMINATE
+    else:
+        first = next(r for r in results if r.indication == indication)
+        sub, reasons = first.sub_indication, first.reasons[:1]
+    record = _match(lookup, data, whole, revisions, results) if lookup is not None else None
+    return VerificationReport(path=str(path), sha256=whole, size=len(data), indication=indication,
+                              sub_indication=sub, reasons=reasons, signatures=results, revisions=revisions,
+                              record=record, records_checked=lookup is not None, offline=offline,
+                              verified_at=dt.datetime.now(tz).replace(microsecond=0), lang=lang)

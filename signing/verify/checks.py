@@ -1,0 +1,348 @@
+"""Validate one signature or document timestamp with pyHanko and turn the facts into a DSS-style verdict.
+
+Why several passes over one signature: pyHanko answers "is it trusted *now*, with this validation
+context". A clerk's question is broader, so we ask it in the order DSS does:
+
+1. embedded data only (DSS, CMS-embedded OCSP/CRL), revocation required — the ``--offline`` answer;
+2. if revocation data was the only thing missing (a soft-fail pass trusts the chain), the online
+   OCSP/CRL services, with the configured timeout, unless offline;
+3. if the certificate expired, was revoked, or its revocation data is missing or stale, and a trusted
+   timestamp (the signature's own, or a later document timestamp) proves *when* the signature
+   existed, the chain again at that proven time (an LTV-enabled old signature stays valid; a
+   certificate revoked before that time is TOTAL-FAILED / REVOKED).
+
+Integrity (digest over the byte ranges), the CMS signature value and pyHanko's difference analysis
+come from the first pass; later passes skip the difference analysis.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+from asn1crypto import x509
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.sign.ades.report import AdESIndeterminate, AdESSubIndic
+from pyhanko.sign.general import MultivaluedAttributeError, NonexistentAttributeError, find_unique_cms_attribute
+from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel, SignatureStatus
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
+
+from signing.verify.model import CertInfo, Revocation, SignatureResult
+from signing.verify.revisions import BENIGN, RevisionInfo
+from signing.verify.verdicts import (
+    FAILED,
+    PASSED,
+    PERMISSIONS,
+    Indication,
+    Reason,
+    change_words,
+    indication_for,
+    reason,
+)
+
+_RULES = {"either": RevocationCheckingRule.CRL_OR_OCSP_REQUIRED, "ocsp": RevocationCheckingRule.OCSP_REQUIRED,
+          "crl": RevocationCheckingRule.CRL_REQUIRED, "both": RevocationCheckingRule.CRL_AND_OCSP_REQUIRED}
+# Trust problems a proven (timestamped) time can cure by validating the chain at that time.
+_TIME_CURABLE = {AdESIndeterminate.OUT_OF_BOUNDS_NO_POE, AdESIndeterminate.REVOKED_NO_POE,
+                 AdESIndeterminate.TRY_LATER, AdESIndeterminate.OUT_OF_BOUNDS_NOT_REVOKED}
+_PARSE_ERRORS = (SignatureValidationError, PdfError, ValueError, KeyError, TypeError, IndexError)
+
+
+@dataclass
+class Trust:
+    """Trust anchors (self-signed) and helper certificates (intermediates) from the configured bundle/folder."""
+
+    roots: list[x509.Certificate]
+    others: list[x509.Certificate] = field(default_factory=list)
+
+
+@dataclass
+class Embedded:
+    """Document-wide validation data from the DSS."""
+
+    certs: list[x509.Certificate] = field(default_factory=list)
+    ocsps: list = field(default_factory=list)
+    crls: list = field(default_factory=list)
+
+
+def cert_info(cert: x509.Certificate) -> CertInfo:
+    subject = cert.subject.native
+    usage = cert.key_usage_value
+    validity = cert["tbs_certificate"]["validity"]
+    return CertInfo(
+        subject=cert.subject.human_friendly, common_name=subject.get("common_name"),
+        organization=subject.get("organization_name"), issuer=cert.issuer.human_friendly,
+        serial=format(cert.serial_number, "x"), not_before=validity["not_before"].native,
+        not_after=validity["not_after"].native, key_usage=sorted(usage.native) if usage is not None else [],
+        sha256=hashlib.sha256(cert.dump()).hexdigest(), self_signed=cert.self_signed != "no")
+
+
+def cms_revinfo(sig: EmbeddedPdfSignature) -> tuple[list, list]:
+    """OCSP responses and CRLs embedded in the CMS (Adobe revocationInfoArchival signed attribute)."""
+    try:
+        archival = find_unique_cms_attribute(sig.signer_info["signed_attrs"], "adobe_revocation_info_archival")
+    except (MultivaluedAttributeError, NonexistentAttributeError):
+        return [], []
+    ocsps = list(archival["ocsp"]) if archival["ocsp"].native else []
+    crls = list(archival["crl"]) if archival["crl"].native else []
+    return ocsps, crls
+
+
+class Checker:
+    """Validation contexts and the per-signature decision; one per document (its DSS), shared backend."""
+
+    def __init__(self, trust: Trust, embedded: Embedded, *, offline: bool, rule: str, timeout_s: float,
+                 backend: AIOHttpFetcherBackend | None, tz: dt.tzinfo) -> None:
+        self.trust, self.embedded, self.offline, self.tz = trust, embedded, offline, tz
+        self.rule = _RULES[rule]
+        self.timeout_s = timeout_s
+        self.backend = backend
+
+    def context(self, sig: EmbeddedPdfSignature | None, *, hard: bool, online: bool = False,
+                moment: dt.datetime | None = None) -> ValidationContext:
+        ocsps, crls = cms_revinfo(sig) if sig is not None else ([], [])
+        kwargs: dict = {}
+        if hard:
+            kwargs["revinfo_policy"] = CertRevTrustPolicy(RevocationCheckingPolicy(
+                ee_certificate_rule=self.rule, intermediate_ca_cert_rule=self.rule))
+        else:
+            kwargs["revocation_mode"] = "soft-fail"
+        if moment is not None:
+            kwargs.update(moment=moment, best_signature_time=moment, retroactive_revinfo=True)
+        online = online and not self.offline and self.backend is not None
+        return ValidationContext(
+            trust_roots=self.trust.roots, other_certs=[*self.trust.others, *self.embedded.certs],
+            ocsps=[*self.embedded.ocsps, *ocsps], crls=[*self.embedded.crls, *crls],
+            allow_fetching=online, fetcher_backend=self.backend if online else None, **kwargs)
+
+    async def _status(self, sig: EmbeddedPdfSignature, vc: ValidationContext, *, skip_diff: bool,
+                      ts_vc: ValidationContext | None = None) -> PdfSignatureStatus:
+        return await async_validate_pdf_signature(sig, signer_validation_context=vc,
+                                                  ts_validation_context=ts_vc or vc, skip_diff=skip_diff)
+
+    def local(self, moment: dt.datetime | None) -> dt.datetime | None:
+        return None if moment is None else moment.astimezone(self.tz)
+
+    async def signature(self, sig: EmbeddedPdfSignature, *, revisions: list[RevisionInfo], permission: int | None,
+                        later_proofs: list[dt.datetime], doc_lta: bool) -> SignatureResult:
+        """The verdict on a regular signature. ``later_proofs``: trusted document-timestamp times covering it."""
+        ts_vc = self.context(sig, hard=False, online=True)
+        try:
+            status = await self._status(sig, self.context(sig, hard=True), skip_diff=False, ts_vc=ts_vc)
+        except _PARSE_ERRORS as exc:
+            return self._format_failure(sig, exc)
+        reasons: list[Reason] = []
+        extra: list[Reason] = []
+        signer = status.signing_cert
+        ts = status.timestamp_validity
+        ts_trusted = ts is not None and ts.intact and ts.valid and ts.trusted
+        proofs = ([ts.timestamp] if ts_trusted else []) + later_proofs
+        proven = min(proofs) if proofs else None
+        if ts is not None and not ts_trusted:
+            extra.append(reason("timestamp_untrusted"))
+        ocsps, crls = cms_revinfo(sig)
+        revocation = Revocation("not-checked", embedded_ocsp=len(self.embedded.ocsps) + len(ocsps),
+                                embedded_crl=len(self.embedded.crls) + len(crls))
+        revocation.sources = [s for s, n in (("dss", len(self.embedded.ocsps) + len(self.embedded.crls)),
+                                             ("cms", len(ocsps) + len(crls))) if n]
+        embedded_any = bool(revocation.sources)
+        sub: str | None = None
+        final = status
+        validated_at: dt.datetime | None = dt.datetime.now(dt.UTC)
+        if not status.intact:
+            sub = "HASH_FAILURE"
+        elif not status.valid:
+            sub = "SIG_CRYPTO_FAILURE"
+        else:
+            final, indic, validated_at = await self._trust(sig, status, proven, revocation, extra)
+            sub = indic.standard_name if indic is not None else None
+            if sub == "REVOKED_NO_POE" and proven is not None and final.revocation_details is not None \
+                    and final.revocation_details.revocation_date <= proven:
+                sub = "REVOKED"
+        fields = self._fields(signer, final, proven, sig)
+        if sub is not None:
+            reasons.append(reason(sub, **fields))
+        mod_reason, mod_note = self._modifications(sig, status, revisions, permission)
+        if mod_reason is not None and indication_for(sub) != FAILED:
+            sub = mod_reason[0]
+            reasons.insert(0, mod_reason[1])
+        elif mod_reason is not None:
+            reasons.append(mod_reason[1])
+        if sub is None:
+            reasons.append(reason("ok"))
+        reasons.extend(extra)
+        reasons.extend(mod_note)
+        if permission is not None and sig.docmdp_level is not None:
+            vi, en = PERMISSIONS.get(permission, ("?", "?"))
+            reasons.append(reason("certified", permission_vi=vi, permission_en=en))
+        if ts is None and status.signer_reported_dt is not None:
+            reasons.append(reason("claimed_time_only", claimed_time=self.local(status.signer_reported_dt)))
+        level = "B-B" if ts is None else ("B-LT" if embedded_any else "B-T")
+        if level == "B-LT" and doc_lta:
+            level = "B-LTA"
+        path = final.validation_path
+        chain = [cert_info(c) for c in path.iter_certs(include_root=True)][::-1] if path is not None else \
+            [cert_info(signer)]
+        return SignatureResult(
+            field_name=sig.field_name, kind="signature", indication=indication_for(sub), sub_indication=sub,
+            reasons=reasons, signer=cert_info(signer), chain=chain,
+            trust_anchor=path.trust_anchor.authority.name.human_friendly if path is not None else None,
+            claimed_time=self.local(status.signer_reported_dt), proven_time=self.local(proven),
+            timestamp_authority=ts.signing_cert.subject.human_friendly if ts is not None else None,
+            revocation=revocation, intact=status.intact, crypto_valid=status.valid,
+            digest_algorithm=status.md_algorithm, signature_algorithm=status.pkcs7_signature_mechanism,
+            coverage=status.coverage.name if status.coverage is not None else None,
+            modification_level=status.modification_level.name if status.modification_level is not None else None,
+            certification=permission if sig.docmdp_level is not None else None,
+            signed_revision=sig.signed_revision, level=level, validation_time=self.local(validated_at))
+
+    async def _trust(self, sig: EmbeddedPdfSignature, status: PdfSignatureStatus, proven: dt.datetime | None,
+                     revocation: Revocation, extra: list[Reason]
+                     ) -> tuple[PdfSignatureStatus, AdESSubIndic | None, dt.datetime | None]:
+        """Passes 1-3 of the module docstring: the final status, its trust problem, the validation time."""
+        now = dt.datetime.now(dt.UTC)
+        indic = status.trust_problem_indic
+        if indic == AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE:
+            soft = await self._status(sig, self.context(sig, hard=False), skip_diff=True)
+            if soft.trusted:  # only revocation data was missing
+                indic = AdESIndeterminate.TRY_LATER
+                if not self.offline and self.backend is not None:
+                    online = await self._status(sig, self.context(sig, hard=True, online=True), skip_diff=True)
+                    if online.trust_problem_indic != AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE:
+                        status, indic = online, online.trust_problem_indic
+                    if online.trusted or online.revoked:
+                        revocation.sources.append("online")
+                        extra.append(reason("revocation_online"))
+        if indic is None:
+            revocation.status = "good"
+            return status, None, now
+        if indic in _TIME_CURABLE and proven is not None:
+            revoked_at = status.revocation_details.revocation_date if status.revocation_details else None
+            if revoked_at is not None and revoked_at <= proven:
+                revocation.status, revocation.revoked_at = "revoked", self.local(revoked_at)
+                return status, indic, now
+            past = await self._status(sig, self.context(sig, hard=True, online=True, moment=proven), skip_diff=True)
+            if past.trusted:
+                revocation.status = "good"
+                expired = status.signing_cert["tbs_certificate"]["validity"]["not_after"].native
+                if revoked_at is not None:
+                    revocation.revoked_at = self.local(revoked_at)
+                    extra.insert(0, reason("revoked_after_proven_time", revoked_at=self.local(revoked_at),
+                                           proven_time=self.local(proven)))
+                elif expired < now:
+                    extra.insert(0, reason("expired_after_proven_time", not_after=self.local(expired),
+                                           proven_time=self.local(proven)))
+                else:
+                    extra.insert(0, reason("validated_at_proven_time", proven_time=self.local(proven)))
+                return past, None, proven
+        if status.revocation_details is not None:
+            revocation.status, revocation.revoked_at = "revoked", self.local(status.revocation_details.revocation_date)
+        elif indic == AdESIndeterminate.TRY_LATER:
+            revocation.status = "unknown"
+        return status, indic, now
+
+    def _fields(self, signer: x509.Certificate, status: SignatureStatus, proven: dt.datetime | None,
+                sig: EmbeddedPdfSignature) -> dict:
+        validity = signer["tbs_certificate"]["validity"]
+        details = status.revocation_details
+        online_vi, online_en = ("", "") if self.offline else (" và không tra cứu được trực tuyến",
+                                                               " and the online services did not answer")
+        return {"not_after": self.local(validity["not_after"].native),
+                "not_before": self.local(validity["not_before"].native),
+                "revoked_at": self.local(details.revocation_date) if details else None,
+                "proven_time": self.local(proven) if proven else None, "issuer": signer.issuer.human_friendly,
+                "online_vi": online_vi, "online_en": online_en,
+                "detail": f"{status.trust_problem_indic.standard_name}" if status.trust_problem_indic else ""}
+
+    def _modifications(self, sig: EmbeddedPdfSignature, status: PdfSignatureStatus, revisions: list[RevisionInfo],
+                       permission: int | None) -> tuple[tuple[str, Reason] | None, list[Reason]]:
+        """A failing (sub-indication, reason) if the file changed in a way not allowed, plus notes."""
+        coverage = status.coverage
+        if coverage is None or coverage < SignatureCoverageLevel.ENTIRE_REVISION:
+            detail = "chữ ký không bao phủ trọn một phiên bản của tệp / the signature does not cover a whole revision"
+            return ("FORMAT_FAILURE", reason("FORMAT_FAILURE", detail=detail)), []
+        later = [r for r in revisions if r.index > sig.signed_revision]
+        bad: list[str] = []
+        notes: list[Reason] = []
+        allowed = set(BENIGN)
+        if permission == 1:
+            allowed = {"dss", "document-timestamp", "metadata"}
+        if permission in (None, 3):
+            allowed.add("annotations")
+        for rev in later:
+            bad.extend(c for c in rev.changes if c not in allowed)
+        if bad:
+            return ("FORMAT_FAILURE", reason("MODIFIED", changes_vi=change_words(bad, "vi"),
+                                             changes_en=change_words(bad, "en"))), []
+        changes = [c for r in later for c in r.changes]
+        if later:
+            notes.append(reason("later_revisions_allowed", count=len(later), changes_vi=change_words(changes, "vi"),
+                                changes_en=change_words(changes, "en")))
+        if "annotations" in changes:
+            notes.append(reason("annotations_allowed"))
+        return None, notes
+
+    def _format_failure(self, sig: EmbeddedPdfSignature, exc: Exception) -> SignatureResult:
+        indic = getattr(exc, "ades_subindication", None)
+        sub = indic.standard_name if indic is not None else "FORMAT_FAILURE"
+        detail = f"{type(exc).__name__}: {exc}"[:300]
+        try:
+            signer = cert_info(sig.signer_cert)
+        except _PARSE_ERRORS:
+            signer = None
+        return SignatureResult(
+            field_name=str(sig.field_name), kind="signature", indication=indication_for(sub),
+            sub_indication=sub, reasons=[reason(sub, detail=detail)], signer=signer, chain=[signer] if signer else [],
+            trust_anchor=None, claimed_time=None, proven_time=None, timestamp_authority=None,
+            revocation=Revocation("not-checked"), intact=False, crypto_valid=False, digest_algorithm=None,
+            signature_algorithm=None, coverage=None, modification_level=None, certification=None,
+            signed_revision=sig.signed_revision, level=None, validation_time=None)
+
+    async def document_timestamp(self, sig: EmbeddedPdfSignature, revisions: list[RevisionInfo],
+                                 permission: int | None) -> SignatureResult:
+        """A document timestamp (B-LTA): intact, trusted TSA, nothing disallowed appended after it."""
+        vc = self.context(None, hard=False, online=True)
+        try:
+            status = await async_validate_pdf_timestamp(sig, validation_context=vc)
+        except _PARSE_ERRORS as exc:
+            result = self._format_failure(sig, exc)
+            result.kind = "document-timestamp"
+            return result
+        sub: str | None = None
+        if not status.intact:
+            sub = "HASH_FAILURE"
+        elif not status.valid:
+            sub = "SIG_CRYPTO_FAILURE"
+        elif status.trust_problem_indic is not None:
+            sub = status.trust_problem_indic.standard_name
+        tsa = status.signing_cert
+        reasons = [reason(sub, issuer=tsa.issuer.human_friendly, detail=sub)] if sub else []
+        later = [c for r in revisions if r.index > sig.signed_revision for c in r.changes]
+        bad = [c for c in later if c not in BENIGN and not (c == "annotations" and permission in (None, 3))]
+        if bad and (sub is None or indication_for(sub) != FAILED):
+            sub = "FORMAT_FAILURE"
+            reasons.insert(0, reason("MODIFIED", changes_vi=change_words(bad, "vi"),
+                                     changes_en=change_words(bad, "en")))
+        if sub is None:
+            reasons.append(reason("ok_timestamp"))
+        indication: Indication = indication_for(sub) if sub else PASSED
+        path = status.validation_path
+        return SignatureResult(
+            field_name=sig.field_name, kind="document-timestamp", indication=indication, sub_indication=sub,
+            reasons=reasons, signer=cert_info(tsa),
+            chain=[cert_info(c) for c in path.iter_certs(include_root=True)][::-1] if path else [cert_info(tsa)],
+            trust_anchor=path.trust_anchor.authority.name.human_friendly if path is not None else None,
+            claimed_time=None, proven_time=self.local(status.timestamp), timestamp_authority=tsa.subject.human_friendly,
+            revocation=Revocation("good" if status.trusted else "not-checked"), intact=status.intact,
+            crypto_valid=status.valid, digest_algorithm=status.md_algorithm,
+            signature_algorithm=status.pkcs7_signature_mechanism,
+            coverage=status.coverage.name if status.coverage is not None else None,
+            modification_level=status.modification_level.name if status.modification_level is not None else None,
+            certification=None, signed_revision=sig.signed_revision, level=None,
+            validation_time=self.local(dt.datetime.now(dt.UTC)))
