@@ -162,11 +162,14 @@ def _validation_context(settings: SigningSettings, key: OpenedKey,
     roots = load_certs(settings.trust.roots)
     if not roots:
         raise ConfigError(path="[signing.trust]", detail="B-LT/B-LTA need trust roots (signing.trust.roots)")
-    rule = _RULES[settings.revocation.source]
+    source = settings.revocation.source
+    # the choice is about the signer's certificate; CA certificates rarely have OCSP, so they need
+    # either kind (or both, when both are demanded)
+    ca_rule = _RULES["both"] if source == "both" else _RULES["either"]
     return ValidationContext(
         trust_roots=roots, other_certs=[*load_certs(settings.trust.extra_certs), *key.chain], allow_fetching=True,
-        revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(ee_certificate_rule=rule,
-                                                                   intermediate_ca_cert_rule=rule)),
+        revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(ee_certificate_rule=_RULES[source],
+                                                                   intermediate_ca_cert_rule=ca_rule)),
         fetcher_backend=backend)
 
 

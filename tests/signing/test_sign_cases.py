@@ -122,3 +122,25 @@ def test_replaced_key_file_is_reopened(src_pdf: Path, tmp_path: Path, pki: TestP
     second = sign_pdf(src_pdf, tmp_path / "b.pdf", profile="renewed", settings=settings)
     assert first.cert_sha256 != second.cert_sha256, "the replaced key file was not reopened"
     assert second.cert_sha256 == hashlib.sha256(pki.signer("ecdsa").cert_der).hexdigest()
+
+
+def test_revocation_source_ocsp_or_crl_is_embedded(src_pdf: Path, tmp_path: Path, pki: TestPki,
+                                                   signing_settings: SigningSettings) -> None:
+    """B-LT with only OCSP, or only CRLs, for the signer: the DSS holds what was asked for and validates."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    for source in ("ocsp", "crl"):
+        raw = signing_settings.model_dump(mode="json")
+        raw["revocation"]["source"] = source
+        settings = SigningSettings.model_validate(raw)
+        dst = tmp_path / f"lt-{source}.pdf"
+        sign_pdf(src_pdf, dst, profile="digitizer", settings=settings, level="B-LT")
+        with dst.open("rb") as fh:
+            dss = DocumentSecurityStore.read_dss(PdfFileReader(fh, strict=False))
+            ocsps, crls = list(dss.ocsps), list(dss.crls)
+        if source == "ocsp":
+            assert ocsps, "no OCSP response embedded with revocation.source = 'ocsp'"
+        else:
+            assert len(crls) >= 2, f"expected the issuing CA's and root's CRLs, got {len(crls)}"
+        assert not validate_all(dst, pki, "B-LT"), f"{source}: {validate_all(dst, pki, 'B-LT')}"
