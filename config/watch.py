@@ -88,7 +88,8 @@ class CoverSheetSettings(_Model):
 
 
 class WatchSettings(_Model):
-    folders: list[WatchFolder] = Field(default_factory=list)
+    folders: list[WatchFolder] = Field(default_factory=lambda: [WatchFolder(path=Path("inbox"))],
+                                       description="Watched inboxes; the default is one demo inbox under data_dir")
     stable_seconds: float = Field(3.0, ge=0, description="A file is taken when its size and mtime have not "
                                   "changed for this long (and it opens cleanly)")
     unreadable_grace_s: float = Field(60.0, ge=0, description="A stable file that still does not open "

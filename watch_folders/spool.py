@@ -131,7 +131,7 @@ def _unique(target: Path, job_id: str) -> Path:
     return target.with_name(f"{target.stem}-{job_id[:8]}{target.suffix}")
 
 
-def release_to(job: Claim, dest_root: Path, rels: Sequence[str] | None = None, *,
+def release_to(job: Claim, dest_root: Path, rels: Sequence[str] | None = None, *, name: str | None = None,
                note: tuple[str, str] | None = None, delete: bool = False) -> list[Path]:
     """Move (or delete) claimed sources to ``dest_root``; a multi-file job keeps its own sub-folder.
 
@@ -141,7 +141,7 @@ def release_to(job: Claim, dest_root: Path, rels: Sequence[str] | None = None, *
     extra = [p.relative_to(job.src).as_posix() for p in job.src.rglob("*.json")] if rels == job.sources else []
     moved: list[Path] = []
     single = len(rels) == 1 and not extra
-    base = dest_root if single else _unique(dest_root / job.name, job.job_id)
+    base = dest_root if single else _unique(dest_root / (name or job.name), job.job_id)
     for rel in rels + extra:
         src = job.src / rel
         if not src.exists():

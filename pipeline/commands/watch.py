@@ -1,0 +1,52 @@
+"""``sohoa watch``: run the watch-folder daemon until SIGTERM/SIGINT (systemd: config/sohoa-watch.service)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from common.errors import ConfigError
+from config.settings import Settings
+from config.watch import WatchFolder, WatchSettings
+from pipeline.daemon import Daemon
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser(
+        "watch",
+        help="watch scanner folders: stable scans -> signed PDF/A attached to their dossiers",
+        description="Runs until stopped. Folders, routing, signing profiles and the health port come from "
+        "the [watch] section of the config; --folder adds one more inbox (grouping 'file').",
+    )
+    parser.add_argument("--folder", type=Path, action="append", default=[], metavar="DIR",
+                        help="watch this folder too (one file = one document); repeatable")
+    parser.add_argument("--sign", action="append", default=[], metavar="PROFILE",
+                        help="signing profile for the --folder inboxes; repeatable")
+    parser.add_argument("--polling", action="store_true", help="poll the --folder inboxes (network shares)")
+    parser.add_argument("--health-port", type=int, default=None, metavar="PORT",
+                        help="health/metrics port (0 = off; default from config)")
+    parser.set_defaults(func=run)
+
+
+def watch_settings(settings: Settings) -> WatchSettings:
+    """The [watch] section; a settings model without one gets the built-in defaults."""
+    watch = getattr(settings, "watch", None)
+    if watch is None:
+        return WatchSettings()
+    if not isinstance(watch, WatchSettings):
+        raise ConfigError(path=settings.source or "-", detail="[watch] is not a watch section")
+    return watch
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    watch = watch_settings(settings).model_copy(deep=True)
+    if args.folder:
+        extra = [WatchFolder(path=p.resolve(), sign_profiles=args.sign, polling=args.polling) for p in args.folder]
+        known = {str(settings.resolve(f.path).resolve()) for f in watch.folders}
+        watch.folders.extend(f for f in extra if str(f.path) not in known)
+    if args.health_port is not None:
+        watch.health_port = args.health_port
+    if not args.quiet:
+        logging.getLogger("sohoa.watch").setLevel(logging.DEBUG if args.verbose > 1 else logging.INFO)
+    return Daemon(settings, watch).run()
