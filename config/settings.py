@@ -48,6 +48,9 @@ class CleanSettings(_Section):
 
 class OcrSettings(_Section):
     languages: str = "vie+eng"
+    engine: Literal["auto", "subprocess", "tesserocr"] = Field(
+        "auto", description="auto = warm tesserocr engine when installed, else one tesseract process per page"
+    )
     page_timeout_s: float = Field(180.0, gt=0)
     workers: int = Field(0, ge=0, description="OCR worker processes; 0 = number of CPU cores")
     psm: int = Field(3, ge=0, le=13, description="Tesseract page segmentation mode")

@@ -9,14 +9,15 @@ Packages contribute checks through ``CHECKS``; each check is a function of the s
 from __future__ import annotations
 
 import importlib
-import subprocess
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from common.errors import MissingDependency
 from common.fonts import FONT_PACKAGES, vietnamese_fonts
+from common.tesseract import language_package, split_languages, tesseract_info
 from common.tools import apt_command, probe_tool
 from config.settings import Settings
+from stages.ocr import get_engine
 
 
 @dataclass
@@ -32,26 +33,23 @@ class CheckResult:
 
 Check = Callable[[Settings], list[CheckResult]]
 
-_LANG_PACKAGES = {"vie": "tesseract-ocr-vie", "eng": "tesseract-ocr-eng", "osd": "tesseract-ocr-osd"}
-
-
 def check_tesseract(settings: Settings) -> list[CheckResult]:
     try:
-        info = probe_tool("tesseract", apt_package="tesseract-ocr", min_version=(4, 1))
+        info = tesseract_info()
     except MissingDependency as err:
-        return [CheckResult("tesseract", False, err.message("en"), err.fields.get("fix", ""))]
-    results = [CheckResult("tesseract", True, f"{info.version_text} ({info.path})")]
-    listed = subprocess.run([str(info.path), "--list-langs"], capture_output=True, text=True, check=False,
-                            timeout=30)
-    available = {line.strip() for line in (listed.stdout + listed.stderr).splitlines()[1:] if line.strip()}
-    wanted = [lang for lang in settings.ocr.languages.split("+") if lang] + ["osd"]
-    for lang in dict.fromkeys(wanted):
-        package = _LANG_PACKAGES.get(lang, f"tesseract-ocr-{lang}")
-        if lang in available:
+        return [CheckResult("tesseract", False, err.message("en"), str(err.fields.get("fix", "")))]
+    results = [CheckResult("tesseract", True, f"{info.tool.version_text} ({info.path})")]
+    for lang in dict.fromkeys([*split_languages(settings.ocr.languages), "osd"]):
+        if lang in info.languages:
             results.append(CheckResult(f"tesseract {lang} model", True, "installed"))
         else:
             results.append(CheckResult(f"tesseract {lang} model", False, f"{lang}.traineddata not found",
-                                       apt_command(package)))
+                                       apt_command(language_package(lang))))
+    try:
+        engine = get_engine(settings.ocr)
+        results.append(CheckResult("OCR engine", True, f"{type(engine).__name__}, Tesseract {engine.version}"))
+    except MissingDependency as err:
+        results.append(CheckResult("OCR engine", False, err.message("en"), str(err.fields.get("fix", ""))))
     return results
 
 
