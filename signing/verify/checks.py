@@ -108,13 +108,15 @@ class Checker:
                 moment: dt.datetime | None = None) -> ValidationContext:
         ocsps, crls = cms_revinfo(sig) if sig is not None else ([], [])
         kwargs: dict = {}
+        # at a proven past time, revocation data issued later still speaks for that time (retroactive)
+        retroactive = moment is not None
         if hard:
             kwargs["revinfo_policy"] = CertRevTrustPolicy(RevocationCheckingPolicy(
-                ee_certificate_rule=self.rule, intermediate_ca_cert_rule=self.rule))
+                ee_certificate_rule=self.rule, intermediate_ca_cert_rule=self.rule), retroactive_revinfo=retroactive)
         else:
-            kwargs["revocation_mode"] = "soft-fail"
+            kwargs.update(revocation_mode="soft-fail", retroactive_revinfo=retroactive)
         if moment is not None:
-            kwargs.update(moment=moment, best_signature_time=moment, retroactive_revinfo=True)
+            kwargs.update(moment=moment, best_signature_time=moment)
         online = online and not self.offline and self.backend is not None
         return ValidationContext(
             trust_roots=self.trust.roots, other_certs=[*self.trust.others, *self.embedded.certs],
@@ -219,6 +221,8 @@ class Checker:
                     if online.trusted or online.revoked:
                         revocation.sources.append("online")
                         extra.append(reason("revocation_online"))
+            elif soft.trust_problem_indic not in (None, AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE):
+                status, indic = soft, soft.trust_problem_indic  # the more specific problem (expired, ...)
         if indic is None:
             revocation.status = "good"
             return status, None, now

@@ -119,6 +119,30 @@ def _refs_of(value: Any) -> set[tuple[int, int]]:
     return set()
 
 
+def _annot_refs(resolver: HistoricalResolver, page: generic.DictionaryObject) -> set[tuple[int, int]]:
+    if "/Annots" not in page:
+        return set()
+    value = page.raw_get("/Annots")
+    if isinstance(value, generic.IndirectObject | generic.Reference):
+        value = resolver(value.reference if isinstance(value, generic.IndirectObject) else value)
+    return _refs_of(value)
+
+
+def _is_widget(resolver: HistoricalResolver, key: tuple[int, int]) -> bool:
+    obj = resolver(generic.Reference(*key))
+    return isinstance(obj, generic.DictionaryObject) and obj.get("/Subtype") == "/Widget"
+
+
+def _annotations_changed(old: HistoricalResolver, new: HistoricalResolver, before: generic.DictionaryObject,
+                         after: generic.DictionaryObject, touched: set[tuple[int, int]]) -> bool:
+    """Non-widget annotations added, removed or rewritten (signature/form widgets are not annotations here)."""
+    old_refs, new_refs = _annot_refs(old, before), _annot_refs(new, after)
+    if old_refs - new_refs:
+        return True
+    candidates = (new_refs - old_refs) | (new_refs & touched)
+    return any(not _is_widget(new, key) for key in candidates)
+
+
 def _facts(old: HistoricalResolver, new: HistoricalResolver, touched: set[tuple[int, int]]) -> list[str]:
     """Concrete changes between two consecutive revisions, from the objects the later one rewrote."""
     changes: list[str] = []
@@ -140,7 +164,7 @@ def _facts(old: HistoricalResolver, new: HistoricalResolver, touched: set[tuple[
         if any(_raw(before, k) != _raw(after, k) for k in ("/Contents", "/Resources", "/MediaBox", "/CropBox",
                                                             "/Rotate")):
             changes.append("content")
-        if _raw(before, "/Annots") != _raw(after, "/Annots"):
+        if _annotations_changed(old, new, before, after, touched):
             changes.append("annotations")
     if touched & content_refs:
         changes.append("content")
@@ -164,6 +188,7 @@ def analyse(data: bytes, reader: PdfFileReader, sig_fields_by_revision: dict[int
     timestamps it carries, kind being ``"signature"`` or ``"document-timestamp"``.
     """
     ends = revision_ends(data, reader)
+    first_signed = min(sig_fields_by_revision, default=len(ends))
     hashes = prefix_hashes(data, ends)
     infos: list[RevisionInfo] = []
     for rev, (end, sha) in enumerate(zip(ends, hashes, strict=True)):
@@ -182,6 +207,11 @@ def analyse(data: bytes, reader: PdfFileReader, sig_fields_by_revision: dict[int
             except (PdfError, KeyError, TypeError, AttributeError) as exc:
                 facts = ["objects-replaced"]
                 info.detail = f"{type(exc).__name__}: {exc}"
+            if rev <= first_signed:  # nothing signed before: pyHanko's policy only reviews updates after a signature
+                facts[:0] = [kind for _, kind in signed_here]
+                info.changes = list(dict.fromkeys(facts))
+                infos.append(info)
+                continue
             try:
                 result = DEFAULT_DIFF_POLICY.apply(old, resolver, doc_mdp=docmdp)
             except SuspiciousModification as exc:

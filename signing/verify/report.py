@@ -1,0 +1,183 @@
+"""Render verification reports: JSON objects (the stable schema), terminal lines (rich), printable HTML.
+
+Why three renderings of one value: the clerk reads one coloured line per signature at the counter,
+scripts and the API read JSON (docs/verify-json-schema.md, ``schema`` = 1), and a printed HTML page
+goes into the paper file. The HTML is self-contained (inline CSS, no scripts, no external fonts) so it
+prints the same anywhere and can be archived next to the PDF.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from common.errors import InputError, Lang
+from signing.verify.model import SCHEMA_VERSION, SignatureResult, VerificationReport, iso
+from signing.verify.verdicts import change_words
+
+COLOURS = {"TOTAL-PASSED": "green", "INDETERMINATE": "yellow", "TOTAL-FAILED": "red"}
+LABELS = {"vi": {"TOTAL-PASSED": "HỢP LỆ", "INDETERMINATE": "CHƯA XÁC ĐỊNH", "TOTAL-FAILED": "KHÔNG HỢP LỆ"},
+          "en": {"TOTAL-PASSED": "VALID", "INDETERMINATE": "INDETERMINATE", "TOTAL-FAILED": "INVALID"}}
+WORDS = {
+    "vi": {"signer": "Người ký", "org": "Tổ chức", "time": "Thời điểm ký", "proven": "đã chứng minh",
+           "claimed": "tự khai", "issuer": "Cấp bởi", "serial": "Số hiệu", "valid": "Hiệu lực",
+           "level": "Mức PAdES", "revocation": "Thu hồi", "anchor": "Chứng thư gốc", "revisions": "Các phiên bản",
+           "document": "Tài liệu", "timestamp": "Dấu thời gian tài liệu", "record": "Đối chiếu hồ sơ",
+           "no_record": "Không khớp với tài liệu nào do trung tâm cấp.", "title": "Kết quả xác minh chữ ký số",
+           "unreadable": "KHÔNG ĐỌC ĐƯỢC", "verified_at": "Thời điểm xác minh", "offline": "chỉ dùng dữ liệu nhúng",
+           "original": "bản gốc", "why": "Lý do"},
+    "en": {"signer": "Signer", "org": "Organisation", "time": "Signing time", "proven": "proven",
+           "claimed": "claimed", "issuer": "Issued by", "serial": "Serial", "valid": "Valid",
+           "level": "PAdES level", "revocation": "Revocation", "anchor": "Trust anchor", "revisions": "Revisions",
+           "document": "Document", "timestamp": "Document timestamp", "record": "Records match",
+           "no_record": "Does not match any document issued by the center.", "title": "Signature verification report",
+           "unreadable": "UNREADABLE", "verified_at": "Verified at", "offline": "embedded data only",
+           "original": "original", "why": "Why"},
+}
+
+
+def error_dict(path: str, err: InputError) -> dict[str, Any]:
+    """The JSON object of a file that could not be read (exit code 3)."""
+    return {"schema": SCHEMA_VERSION, "file": path, "readable": False, "indication": None, "sub_indication": None,
+            "signatures": [], "revisions": [], "record_match": None, "error": err.to_dict()}
+
+
+def _time(sig: SignatureResult, lang: Lang) -> str:
+    w = WORDS[lang]
+    if sig.proven_time is not None:
+        return f"{iso(sig.proven_time)} ({w['proven']})"
+    if sig.claimed_time is not None:
+        return f"{iso(sig.claimed_time)} ({w['claimed']})"
+    return "-"
+
+
+def signature_line(sig: SignatureResult, lang: Lang) -> Text:
+    """The clerk's line: verdict, signer, organisation, time, why."""
+    w = WORDS[lang]
+    label = LABELS[lang][sig.indication]
+    sub = f"/{sig.sub_indication}" if sig.sub_indication else ""
+    who = sig.signer.common_name or sig.signer.subject if sig.signer else "?"
+    org = sig.signer.organization if sig.signer and sig.signer.organization else "-"
+    text = Text()
+    text.append(f"[{label}{sub}] ", style=f"bold {COLOURS[sig.indication]}")
+    if sig.kind == "document-timestamp":
+        text.append(f"{w['timestamp']}: {who} · {_time(sig, lang)} · ")
+    else:
+        text.append(f"{who} · {org} · {_time(sig, lang)} · ")
+    text.append(sig.sentence(lang))
+    return text
+
+
+def _details(sig: SignatureResult, lang: Lang) -> list[str]:
+    w = WORDS[lang]
+    lines = [f"{sig.field_name} ({sig.kind}, {w['level']} {sig.level or '-'}, rev {sig.signed_revision})"]
+    if sig.signer is not None:
+        s = sig.signer
+        lines.append(f"{w['signer']}: {s.subject}")
+        lines.append(f"{w['issuer']}: {s.issuer} · {w['serial']} {s.serial} · {w['valid']} "
+                     f"{iso(s.not_before)} → {iso(s.not_after)}")
+    lines.append(f"{w['anchor']}: {sig.trust_anchor or '-'}")
+    rev = sig.revocation
+    lines.append(f"{w['revocation']}: {rev.status} ({', '.join(rev.sources) or '-'})"
+                 + (f", {iso(rev.revoked_at)}" if rev.revoked_at else ""))
+    lines.extend(r.text(lang) for r in sig.reasons[1:])
+    return lines
+
+
+def print_report(report: VerificationReport, console: Console, lang: Lang, *, details: bool = True) -> None:
+    w = WORDS[lang]
+    console.print(Text(report.path, style="bold"))
+    if not report.signatures:
+        line = Text(f"[{LABELS[lang][report.indication]}/{report.sub_indication}] ", style="bold yellow")
+        console.print(line + Text(report.sentence(lang)))
+    for sig in report.signatures:
+        console.print(signature_line(sig, lang))
+    if details:
+        for sig in report.signatures:
+            for i, line in enumerate(_details(sig, lang)):
+                console.print(("  " if i == 0 else "    ") + line, highlight=False, markup=False)
+        later = [r for r in report.revisions if r.index > 0]
+        if later:
+            console.print(f"  {w['revisions']}:", highlight=False)
+            for r in later:
+                console.print(f"    #{r.index}: {change_words(r.changes, lang) or '-'}", highlight=False, markup=False)
+    if report.records_checked:
+        text = report.record.sentence(lang) if report.record else w["no_record"]
+        console.print(Text(f"  {w['record']}: {text}", style="cyan"))
+
+
+def print_error(path: str, err: InputError, console: Console, lang: Lang) -> None:
+    console.print(Text(path, style="bold"))
+    console.print(Text(f"[{WORDS[lang]['unreadable']}] ", style="bold magenta") + Text(err.message(lang)))
+
+
+_CSS = """
+body{font-family:"Liberation Serif","Times New Roman",serif;margin:2em;color:#111}
+h1{font-size:1.4em} h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #999}
+.v{font-weight:bold;padding:.1em .4em;border-radius:3px;color:#fff}
+.TOTAL-PASSED{background:#1a7f37}.INDETERMINATE{background:#b08800}.TOTAL-FAILED{background:#c62828}
+.UNREADABLE{background:#6a1b9a}
+table{border-collapse:collapse;width:100%;margin:.5em 0}td,th{border:1px solid #bbb;padding:.25em .4em;
+text-align:left;vertical-align:top;font-size:.92em}th{background:#f0f0f0;width:16em}
+.note{color:#444;font-size:.9em}@media print{body{margin:1cm}.v{-webkit-print-color-adjust:exact;
+print-color-adjust:exact}}
+"""
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _sig_html(sig: SignatureResult, lang: Lang) -> str:
+    w = WORDS[lang]
+    s = sig.signer
+    rows = [(w["why"], "<br>".join(_e(r.text(lang)) for r in sig.reasons)),
+            (w["signer"], _e(s.subject) if s else "-"), (w["org"], _e(s.organization) if s else "-"),
+            (w["time"], _e(_time(sig, lang))),
+            (w["issuer"], _e(s.issuer) if s else "-"), (w["serial"], _e(s.serial) if s else "-"),
+            (w["valid"], f"{_e(iso(s.not_before))} → {_e(iso(s.not_after))}" if s else "-"),
+            (w["anchor"], _e(sig.trust_anchor or "-")),
+            (w["revocation"], _e(f"{sig.revocation.status} ({', '.join(sig.revocation.sources) or '-'})")),
+            (w["level"], _e(sig.level or "-")), ("SHA-256", _e(s.sha256) if s else "-")]
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    label = LABELS[lang][sig.indication]
+    sub = f" / {sig.sub_indication}" if sig.sub_indication else ""
+    return (f"<h3><span class='v {sig.indication}'>{_e(label)}{_e(sub)}</span> {_e(sig.field_name)}</h3>"
+            f"<table>{body}</table>")
+
+
+def html_report(items: list[VerificationReport | tuple[str, InputError]], lang: Lang,
+                generated: dt.datetime | None = None) -> str:
+    """One printable page for all files verified in one run."""
+    w = WORDS[lang]
+    generated = generated or dt.datetime.now().astimezone()
+    parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>{_e(w['title'])}</title>"
+             f"<style>{_CSS}</style></head><body><h1>{_e(w['title'])}</h1>"
+             f"<p class='note'>{_e(w['verified_at'])}: {_e(iso(generated))}</p>"]
+    for item in items:
+        if isinstance(item, tuple):
+            path, err = item
+            parts.append(f"<h2>{_e(path)}</h2><p><span class='v UNREADABLE'>{_e(w['unreadable'])}</span> "
+                         f"{_e(err.message(lang))}</p>")
+            continue
+        report = item
+        label = LABELS[lang][report.indication]
+        sub = f" / {report.sub_indication}" if report.sub_indication else ""
+        parts.append(f"<h2>{_e(report.path)}</h2><p><span class='v {report.indication}'>{_e(label)}{_e(sub)}</span> "
+                     f"{_e(report.sentence(lang))}</p><p class='note'>SHA-256 {_e(report.sha256)} · "
+                     f"{report.size} bytes{' · ' + _e(w['offline']) if report.offline else ''}</p>")
+        if report.records_checked:
+            text = report.record.sentence(lang) if report.record else w["no_record"]
+            parts.append(f"<p><b>{_e(w['record'])}:</b> {_e(text)}</p>")
+        parts.extend(_sig_html(sig, lang) for sig in report.signatures)
+        later = [r for r in report.revisions if r.index > 0]
+        if later:
+            rows = "".join(f"<tr><th>#{r.index}</th><td>{_e(change_words(r.changes, lang) or '-')}</td></tr>"
+                           for r in later)
+            parts.append(f"<h3>{_e(w['revisions'])}</h3><table>{rows}</table>")
+    parts.append("</body></html>")
+    return "".join(parts)
