@@ -160,7 +160,25 @@ def _ink_map(small: np.ndarray, dpi: float, border: np.ndarray) -> np.ndarray:
     bg = _paper_level(small, BACKGROUND_WINDOW_MM / 25.4 * dpi)
     ink = small.astype(np.float32) < INK_RATIO * bg.astype(np.float32)
     ink[border] = False
-    return ink
+    return _drop_edge_touching(ink)
+
+
+def _drop_edge_touching(ink: np.ndarray) -> np.ndarray:
+    """Remove ink connected to the frame edge: paper edges and shadows, not text (text keeps a margin).
+
+    A long paper edge (darker paper against a white lid) would otherwise pass for a text line and
+    outvote a short text on the line axis.
+    """
+    n, labels = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return ink
+    touching = np.zeros(n, bool)
+    for edge in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
+        touching[edge] = True
+    touching[0] = False
+    if not touching.any():
+        return ink
+    return ink & ~touching[labels]
 
 
 def _measure_geometry(page: Page, grey: np.ndarray, ink: np.ndarray, settings: CleanSettings,
