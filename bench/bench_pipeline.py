@@ -47,6 +47,7 @@ class PeerRun:
     cpu_s: float = 0.0
     peak_rss_mb: float = 0.0
     output_bytes: int = 0
+    page_bytes: list[int] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     exit_code: int = 0
 
@@ -103,6 +104,21 @@ def run_measured(name: str, commands: list[list[str]], *, parallel: int = 1, env
                    peak_rss_mb=max(r[2] for r in results), exit_code=max(r[0] for r in results))
 
 
+def pdf_page_bytes(pdf: Path) -> list[int]:
+    """Compressed bytes each page's images and content streams take in ``pdf`` (shared objects once)."""
+    import pikepdf
+
+    sizes: list[int] = []
+    with pikepdf.open(pdf) as doc:
+        for page in doc.pages:
+            total = sum(len(c.read_raw_bytes()) for c in ([page.Contents] if isinstance(page.Contents, pikepdf.Stream)
+                                                          else list(page.Contents)))
+            xobjects = page.resources.get("/XObject", {})
+            total += sum(len(xobjects[name].read_raw_bytes()) for name in xobjects.keys())
+            sizes.append(total)
+    return sizes
+
+
 def pdf_page_texts(pdf: Path, count: int) -> list[str]:
     texts = []
     for n in range(1, count + 1):
@@ -136,6 +152,7 @@ def bench(count: int, workers: int, long_pages: int, timeout: int) -> dict[str, 
                                                 "--jobs", str(workers), "-q"]], env=env)
         sohoa.output_bytes = out.stat().st_size if out.exists() else 0
         sohoa.texts = pdf_page_texts(out, count) if out.exists() else [""] * count
+        sohoa.page_bytes = pdf_page_bytes(out) if out.exists() else []
         runs.append(sohoa)
 
         packed = work / "input.pdf"
@@ -147,6 +164,7 @@ def bench(count: int, workers: int, long_pages: int, timeout: int) -> dict[str, 
                                 env=env)
         ocrmypdf.output_bytes = out.stat().st_size if out.exists() else 0
         ocrmypdf.texts = pdf_page_texts(out, count) if out.exists() else [""] * count
+        ocrmypdf.page_bytes = pdf_page_bytes(out) if out.exists() else []
         runs.append(ocrmypdf)
 
         raw_out = work / "raw"
@@ -158,7 +176,7 @@ def bench(count: int, workers: int, long_pages: int, timeout: int) -> dict[str, 
         runs.append(raw)
 
         report: dict[str, object] = {"pages": count, "workers": workers, "input_bytes_per_page": input_bytes // count,
-                                     "peers": {}}
+                                     "peers": {}, "bytes_by_source": bytes_by_source(scans, runs)}
         for run in runs:
             report["peers"][run.name] = summarise(run, pages)  # type: ignore[index]
         if long_pages:
@@ -166,6 +184,22 @@ def bench(count: int, workers: int, long_pages: int, timeout: int) -> dict[str, 
         return report
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def bytes_by_source(scans: list[Path], runs: list[PeerRun]) -> dict[str, dict[str, int]]:
+    """Mean bytes/page per kind of scan: input, and each peer's page images + content in its PDF."""
+    kinds = {".jpg": "jpeg scans", ".png": "lossless colour scans", ".tif": "bitonal scans"}
+    table: dict[str, dict[str, int]] = {}
+    for suffix, kind in kinds.items():
+        indexes = [i for i, p in enumerate(scans) if p.suffix == suffix]
+        if not indexes:
+            continue
+        row = {"pages": len(indexes), "input": sum(scans[i].stat().st_size for i in indexes) // len(indexes)}
+        for run in runs:
+            if run.page_bytes:
+                row[run.name] = sum(run.page_bytes[i] for i in indexes) // len(indexes)
+        table[kind] = row
+    return table
 
 
 def summarise(run: PeerRun, pages: list[SyntheticPage]) -> dict[str, object]:
@@ -246,6 +280,14 @@ def to_markdown(report: dict[str, object]) -> str:
         if so["bytes_per_page"] and om["bytes_per_page"]:
             ratio = so["bytes_per_page"] / om["bytes_per_page"]
             lines.append(f"- bytes/page vs OCRmyPDF: {ratio:.2f}x (target <= 0.5x)")
+    by_source = report.get("bytes_by_source") or {}
+    if by_source:
+        names = [n for n in peers if any(n in row for row in by_source.values())]
+        lines += ["", "Bytes/page by kind of scan (page images + content streams):", "",
+                  "| scans | pages | input | " + " | ".join(names) + " |", "|---|---|---|" + "---|" * len(names)]
+        for kind, row in by_source.items():
+            lines.append(f"| {kind} | {row['pages']} | {row['input']} | "
+                         + " | ".join(str(row.get(n, "-")) for n in names) + " |")
     if "long_document" in report:
         lines += ["", f"Long document: {json.dumps(report['long_document'])}"]
     return "\n".join(lines) + "\n"
