@@ -198,6 +198,27 @@ def test_blank_page_with_noise_and_border_is_blank(blank_paper: SyntheticPage) -
     assert page.rotation == 0 and page.warnings == [], f"no orientation work on a blank page: {page.warnings}"
 
 
+def test_blank_page_with_dust_and_punch_holes_is_blank(blank_paper: SyntheticPage) -> None:
+    image = np.asarray(blank_paper.image.convert("L")).copy()
+    h, w = image.shape
+    for y in (h // 3, 2 * h // 3):  # two 6 mm punch holes near the left edge
+        cv2.circle(image, (round(12 / 25.4 * DPI), y), round(3 / 25.4 * DPI), 20, -1)
+    rng = np.random.default_rng(5)
+    image[rng.integers(0, h, 300), rng.integers(0, w, 300)] = 0
+    page = clean_page(Page(image=image, dpi=(DPI, DPI), source=Path("holes.png")), CleanSettings())
+    assert page.blank, "punch holes and dust do not make a page non-blank"
+
+
+@pytest.mark.parametrize("despeckle", [True, False])
+def test_one_line_page_is_not_blank(despeckle: bool) -> None:
+    sp = render_page(["Ghi chú: mang theo bản chính để đối chiếu khi nhận kết quả"], font=font_paths()[0], dpi=DPI)
+    image = np.asarray(sp.image.convert("L"))
+    ratio = np.count_nonzero(image < 128) / image.size
+    assert ratio < CleanSettings().blank_ink_ratio, "precondition: one line is under the default ink ratio"
+    page = clean_page(Page(image=image, dpi=(DPI, DPI), source=Path("note.png")), CleanSettings(despeckle=despeckle))
+    assert not page.blank, f"a one-line page (ink {ratio:.4f}) must not be called blank and risk being dropped"
+
+
 def test_text_page_is_not_blank(text_page: SyntheticPage) -> None:
     page = cleaned(degrade(text_page, Degradation(noise=10, border=60)))
     assert not page.blank, "a page of text must not be blank"
