@@ -35,6 +35,11 @@ OSD_TIMEOUT_S = 15.0
 MIN_AXIS_RATIO = 1.5
 MIN_UPDOWN_SCORE = 0.12
 MIN_LINES = 3
+# With only one or two lines the up/down cue must be clearly stronger to be trusted on its own.
+MIN_UPDOWN_SCORE_FEW_LINES = 0.3
+# OSD answers below this confidence lose to the cheap guess (a wrong 180 on a two-line page was seen at 0.9;
+# clear pages score well above 5).
+OSD_MIN_CONFIDENCE = 2.0
 # Tilts below this are not corrected: resampling would blur the OCR copy for no gain.
 MIN_SKEW_DEGREES = 0.1
 # A pixel is ink in the analysis copy when darker than this share of the local paper brightness.
@@ -196,7 +201,9 @@ def _measure_geometry(page: Page, grey: np.ndarray, ink: np.ndarray, settings: C
         return
     cue = up_down(geom.profile)
     page.rotation = quarter_turn(geom.vertical, cue.score > 0)
-    sure = geom.axis_ratio >= MIN_AXIS_RATIO and abs(cue.score) >= MIN_UPDOWN_SCORE and cue.lines >= MIN_LINES
+    strong = ((cue.lines >= MIN_LINES and abs(cue.score) >= MIN_UPDOWN_SCORE)
+              or (cue.lines >= 1 and abs(cue.score) >= MIN_UPDOWN_SCORE_FEW_LINES))
+    sure = geom.axis_ratio >= MIN_AXIS_RATIO and strong
     if sure:
         return
     if not settings.orientation_osd_fallback:
@@ -205,11 +212,14 @@ def _measure_geometry(page: Page, grey: np.ndarray, ink: np.ndarray, settings: C
     g = min(1.0, OSD_DPI / dpi)
     h, w = grey.shape
     osd_copy = cv2.resize(grey, (max(1, round(w * g)), max(1, round(h * g))), interpolation=cv2.INTER_AREA)
-    rotation = osd_rotation(osd_copy, timeout_s=OSD_TIMEOUT_S)
-    if rotation is None:
+    answer = osd_rotation(osd_copy, timeout_s=OSD_TIMEOUT_S)
+    if answer is None:
         page.warnings.append(f"orientation uncertain, Tesseract OSD had no answer, guessed {page.rotation} degrees")
+    elif answer[1] < OSD_MIN_CONFIDENCE:
+        page.warnings.append(f"orientation uncertain, Tesseract OSD unsure ({answer[0]} degrees, confidence "
+                             f"{answer[1]:.1f}), guessed {page.rotation} degrees")
     else:
-        page.rotation = rotation
+        page.rotation = answer[0]
         page.warnings.append("orientation uncertain, used Tesseract OSD")
 
 

@@ -154,8 +154,8 @@ def quarter_turn(vertical: bool, tops_first: bool) -> int:
     return 90 if tops_first else 270
 
 
-def osd_rotation(grey: np.ndarray, *, timeout_s: float) -> int | None:
-    """Tesseract OSD's clockwise correction (0/90/180/270), or None when OSD cannot tell.
+def osd_rotation(grey: np.ndarray, *, timeout_s: float) -> tuple[int, float] | None:
+    """Tesseract OSD's clockwise correction (0/90/180/270) and its confidence, or None when it has none.
 
     Runs the ``tesseract`` binary on a small copy; ``OMP_THREAD_LIMIT=1`` is set (unless the caller set
     it) so OSD does not compete for every core with the page-parallel workers.
@@ -171,4 +171,6 @@ def osd_rotation(grey: np.ndarray, *, timeout_s: float) -> int | None:
         # output pytesseract cannot parse. All mean "OSD has no answer" for this page.
         return None
     rotate = int(result.get("rotate", 0)) % 360
-    return rotate if rotate in (0, 90, 180, 270) else None
+    if rotate not in (0, 90, 180, 270):
+        return None
+    return rotate, float(result.get("orientation_conf", 0.0))

@@ -274,6 +274,7 @@ def test_uncertain_orientation_asks_tesseract_osd(text_page: SyntheticPage,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     # make the cheap cue never sure (no real page is this ambiguous on demand); OSD itself is real
     monkeypatch.setattr(clean_module, "MIN_UPDOWN_SCORE", 2.0)
+    monkeypatch.setattr(clean_module, "MIN_UPDOWN_SCORE_FEW_LINES", 2.0)
     d = Degradation(rotation=180, skew=2.0)
     page = cleaned(degrade(text_page, d))
     assert any("used Tesseract OSD" in w for w in page.warnings), f"OSD not used: {page.warnings}"
