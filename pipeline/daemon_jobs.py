@@ -204,6 +204,9 @@ def failure(err: SohoaError, code: str | None) -> DocOutcome:
 def _run_document(job: Claim, plan: DocPlan, folder: WatchFolder, settings: Settings, *, records: Records,
                   executor: PageExecutor) -> DocOutcome:
     if plan.review_en:
+        damaged = _decode_error(job, plan, settings)
+        if damaged is not None:  # a damaged file is a failure, whatever its routing
+            return failure(damaged, plan.dossier_code)
         return DocOutcome("review", dossier_code=plan.dossier_code, vi=plan.review_vi, en=plan.review_en)
     output = job.workdir / f"doc-{plan.number}.pdf"
     if output.exists():
@@ -244,6 +247,16 @@ def _run_document(job: Claim, plan: DocPlan, folder: WatchFolder, settings: Sett
     return DocOutcome("done", dossier_code=plan.dossier_code, sha256=result.sha256,
                       document_id=attached.document.id if attached else None, pages=result.process.page_count,
                       seconds=round(total, 3), timings={k: round(v, 3) for k, v in timings.items()})
+
+
+def _decode_error(job: Claim, plan: DocPlan, settings: Settings) -> InputError | None:
+    """Fully decode a needs-review document's pages: only readable scans are worth a clerk's look."""
+    try:
+        for ref in scan_inputs([job.src / rel for rel in plan.inputs], settings.ingest):
+            load_page(ref, settings.ingest)
+    except InputError as err:
+        return err
+    return None
 
 
 def _text(value: object) -> str | None:

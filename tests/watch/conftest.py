@@ -1,0 +1,170 @@
+"""The daemon under test: a real ``tests.watch.daemon_main`` subprocess over real folders.
+
+Why a subprocess: signals, ``kill -9``, restarts and the HTTP port are only real in a separate process.
+The daemon runs in its own session so a simulated crash kills its whole process group (as systemd does
+with the unit's cgroup). Signing uses a PKCS#12 key from the test PKI at level B-B (no TSA needed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from config.settings import Settings
+from records.service import Records
+from tests.pki.builder import TestPki, build_pki
+
+ROOT = Path(__file__).resolve().parents[2]
+P12_ENV = "SOHOA_TEST_WATCH_P12"
+CODE = "000.00.31.H50-240115-{:04d}"
+
+
+@pytest.fixture(scope="session")
+def watch_pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    return build_pki(tmp_path_factory.mktemp("watch-pki"), "http://127.0.0.1:9")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _toml_value(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False) if not isinstance(value, bool) else str(value).lower()
+
+
+@dataclass
+class DaemonRun:
+    """A configured data folder and the daemon process over it (restartable)."""
+
+    root: Path
+    pki: TestPki
+    folders: list[dict[str, object]]
+    watch: dict[str, object] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+    port: int = 0
+    runs: int = 0
+    env_extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def config(self) -> Path:
+        return self.root / "center.toml"
+
+    def inbox(self, name: str = "inbox") -> Path:
+        return self.root / "var" / name
+
+    def write_config(self) -> None:
+        self.port = free_port()
+        signer = self.pki.signer("digitizer")
+        lines = ['data_dir = "var"', "[ocr]", 'languages = "vie"', "workers = 1",
+                 "[signing.keys.digitizer]", 'kind = "pkcs12"', f"path = {_toml_value(str(signer.p12))}",
+                 f'password_env = "{P12_ENV}"',
+                 "[signing.profiles.digitizer]", 'key = "digitizer"', 'level = "B-B"',
+                 "[signing.profiles.digitizer.appearance]", 'kind = "digitizer"', "[watch]"]
+        settings = {"stable_seconds": 1.0, "unreadable_grace_s": 2.0, "poll_interval_s": 0.25,
+                    "rescan_interval_s": 5.0, "documents_in_parallel": 2, "workers": 1, "queue_size": 6,
+                    "retry_base_s": 0.5, "stop_timeout_s": 30.0, "health_port": self.port, **self.watch}
+        lines += [f"{k} = {_toml_value(v)}" for k, v in settings.items()]
+        for folder in self.folders:
+            lines.append("[[watch.folders]]")
+            lines += [f"{k} = {_toml_value(v)}" for k, v in folder.items()]
+        self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def start(self) -> None:
+        if not self.config.exists():
+            self.write_config()
+        env = {**os.environ, P12_ENV: self.pki.signer("digitizer").p12_password, "PYTHONPATH": str(ROOT),
+               **self.env_extra}
+        self.runs += 1
+        log = (self.root / f"daemon-{self.runs}.log").open("wb")
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.watch.daemon_main", str(self.config)],
+                                     cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        log.close()
+        wait_for(lambda: self.health() is not None, 60, "the daemon's health endpoint to answer", self)
+
+    def health(self) -> dict[str, object] | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as resp:
+                return json.loads(resp.read())
+        except OSError:
+            return None
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as resp:
+            return resp.read().decode()
+
+    def metric(self, name: str, **labels: str) -> float:
+        want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+        for line in self.metrics().splitlines():
+            if line.startswith(f"{name}{{{want}}} " if want else f"{name} "):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 60) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=30)
+
+    def log_text(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.root.glob("daemon-*.log")))
+
+    def records(self) -> Records:
+        settings = Settings(data_dir=self.root / "var")
+        return Records.open(settings.records, settings.data_dir)
+
+    def files(self, name: str, sub: str) -> list[Path]:
+        folder = self.inbox(name) / sub
+        return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str, run: DaemonRun | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if run is not None and run.proc is not None and run.proc.poll() is not None:
+            raise AssertionError(f"daemon exited ({run.proc.returncode}) while waiting for {what}:\n"
+                                 f"{run.log_text()[-3000:]}")
+        time.sleep(0.25)
+    tail = run.log_text()[-3000:] if run is not None else ""
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{tail}")
+
+
+@pytest.fixture
+def daemon_factory(tmp_path: Path, watch_pki: TestPki) -> Iterator[Callable[..., DaemonRun]]:
+    made: list[DaemonRun] = []
+
+    def make(folders: list[dict[str, object]], **watch: object) -> DaemonRun:
+        run = DaemonRun(tmp_path / f"center{len(made)}", watch_pki, folders, dict(watch))
+        run.root.mkdir()
+        made.append(run)
+        return run
+
+    yield make
+    for run in made:
+        if run.alive():
+            run.kill9()
