@@ -137,11 +137,12 @@ def test_chaos_kill_nine_five_times_nothing_lost_nothing_twice(daemon_factory) -
     rng = random.Random(6)
     run.start()
     for _kill in range(5):
-        time.sleep(rng.uniform(1.0, 6.0))
+        time.sleep(rng.uniform(0.5, 4.0))
         run.kill9()
         run.start()
     wait_for(lambda: len(run.files("inbox", "done")) >= 45, 300, "all 40 files filed after the crashes", run)
     assert run.stop() == 0
+    assert "resuming" in run.log_text(), "no kill landed while a job was claimed; the test proved nothing"
     assert_filed(run, {CODE.format(n): 1 for n in range(1, 41)})
     assert not run.files("inbox", "failed"), f"failed: {run.files('inbox', 'failed')}"
     assert not [p for p in inbox.iterdir() if p.is_file()], "files left in the inbox"
