@@ -4,7 +4,7 @@ Why processes: Tesseract and OpenCV hold the GIL for long stretches, and a page 
 library must not take the job's process with it. Why ``forkserver``: the daemon runs threads
 (observers, HTTP), and forking a threaded process can deadlock the child. Each worker sets
 ``OMP_THREAD_LIMIT=1`` before Tesseract loads — its OpenMP build spins and burns CPU on a busy machine —
-and keeps its engine warm across pages and documents.
+and keeps its engine warm across pages and documents. OpenCV is held to one thread for the same reason.
 """
 
 from __future__ import annotations
@@ -23,7 +23,11 @@ R = TypeVar("R")
 
 
 def _init_worker() -> None:
+    """One thread per worker: the pool already fills the cores, extra threads only contend."""
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    import cv2
+
+    cv2.setNumThreads(1)
 
 
 def default_workers(configured: int) -> int:
