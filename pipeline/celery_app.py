@@ -1,0 +1,144 @@
+"""The Celery side of batches: the app built from settings, the one task, and following a run from the journal.
+
+Why these Celery options: a document task must survive its worker dying. ``acks_late`` acknowledges a
+message only after the task returned, ``reject_on_worker_lost`` hands it back when a pool process dies,
+and prefetch 1 keeps a worker from hoarding messages it is not working on. On Redis a message whose
+worker vanished (SIGKILL, power cut) comes back after the *visibility timeout*; any live worker sweeps
+for such messages every ``restore_interval_s``. Delivery is therefore at-least-once; the journal claim
+and the content-tagged attach (``pipeline.batch.process_item``) make it exactly-once in effect.
+Progress is followed in the journal rather than a result backend, so ``sohoa batch`` can be stopped and
+restarted while the workers go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
+
+from common.errors import SohoaError
+from config.settings import Settings
+from pipeline.batch import STALE_HEARTBEATS, ItemOutcome, StopFlag, batch_settings, process_item, worker_records
+from records.batch_journal import FINAL, BatchJournal, ItemInfo, RunInfo
+from records.models import utcnow
+
+log = logging.getLogger("sohoa.batch")
+
+TASK_NAME = "sohoa.batch.process_item"
+
+
+class BrokerUnavailable(SohoaError):
+    code = "broker_unavailable"
+    exit_code = 94
+    transient = True
+    vi = "Không kết nối được hàng đợi Celery {where}: {detail}"
+    en = "Cannot reach the Celery broker {where}: {detail}"
+
+
+def broker_url(settings: Settings) -> str:
+    """The broker URL: the environment variable named by ``broker_url_env`` when set, else ``broker_url``."""
+    batch = batch_settings(settings)
+    from_env = os.environ.get(batch.broker_url_env, "") if batch.broker_url_env else ""
+    return from_env or batch.broker_url
+
+
+def _describe(url: str) -> str:
+    """The broker URL for messages: never its password."""
+    from kombu.utils.url import maybe_sanitize_url
+
+    return str(maybe_sanitize_url(url))
+
+
+def make_app(settings: Settings) -> Celery:
+    """A Celery app for these settings, with the batch task registered."""
+    batch = batch_settings(settings)
+    options = batch.celery
+    app = Celery("sohoa", broker=broker_url(settings), backend=batch.result_backend or None, set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        task_ignore_result=not batch.result_backend,
+        task_default_queue=options.queue,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": options.visibility_timeout_s,
+                                  "unacked_restore_interval": options.restore_interval_s,
+                                  "unacked_restore_throttle": 1},
+        worker_max_tasks_per_child=options.max_tasks_per_child or None,
+        task_time_limit=options.task_time_limit_s or None,
+        worker_hijack_root_logger=False,
+        enable_utc=True,
+    )
+
+    @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True)
+    def process(self: Any, item_id: int) -> dict[str, Any]:
+        outcome = process_item(item_id, settings, worker=f"{socket.gethostname()}:{os.getpid()}")
+        if outcome.state == "retry":
+            raise self.retry(countdown=batch.retry_delay_s, max_retries=None)
+        if outcome.state == "busy":
+            # Someone holds the claim: a duplicate delivery, or a worker that just died. Look again once a
+            # silent claim would count as stale, so a dead worker's document is never dropped.
+            raise self.retry(countdown=STALE_HEARTBEATS * batch.heartbeat_s, max_retries=None)
+        return {"state": outcome.state, "pages": outcome.pages}
+
+    return app
+
+
+def check_broker(app: Celery, timeout_s: float = 5.0) -> None:
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=timeout_s)
+    except (KombuOperationalError, RedisError, OSError) as exc:
+        raise BrokerUnavailable(where=_describe(app.conf.broker_url), detail=str(exc).splitlines()[0]) from None
+
+
+def enqueue(app: Celery, items: list[ItemInfo], queue: str) -> int:
+    """One task per unfinished document."""
+    sent = 0
+    for item in items:
+        if item.state not in FINAL:
+            app.send_task(TASK_NAME, args=[item.id], queue=queue)
+            sent += 1
+    return sent
+
+
+def follow(run: RunInfo, items: list[ItemInfo], settings: Settings, on_outcome: Callable[[ItemOutcome], None],
+           stop: StopFlag, *, poll_s: float = 1.0) -> None:
+    """Report each document as the workers finish it, until none is queued or running (or we are stopped)."""
+    journal = BatchJournal(worker_records(settings))
+    open_ids = {i.id for i in items if i.state not in FINAL}
+    quiet_since = time.monotonic()
+    stopping = False
+    while open_ids and not stop.forced.is_set():
+        if stop.requested.is_set() and not stopping:
+            stopping = True
+            journal.set_run_status(run.id, "stopped")  # workers drop this run's tasks that have not started
+            log.warning("stopping: documents in progress finish on the workers; queued ones wait for a rerun")
+        since = utcnow() - timedelta(seconds=120)  # overlap: worker clocks may differ a little
+        changed = [i for i in journal.changed_since(run.id, since) if i.id in open_ids]
+        running = 0
+        for item in changed:
+            if item.state in FINAL:
+                open_ids.discard(item.id)
+                on_outcome(ItemOutcome(item.id, item.state, pages=item.pages or 0, error_en=item.error_en))
+                quiet_since = time.monotonic()
+        if stopping:
+            running = journal.counts(run.id).get("running", 0)
+            if running == 0:
+                return
+        if time.monotonic() - quiet_since > 120:
+            log.warning("no document finished for 2 minutes; is `sohoa worker` running against %s?",
+                        _describe(broker_url(settings)))
+            quiet_since = time.monotonic()
+        stop.forced.wait(poll_s)
