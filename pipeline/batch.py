@@ -108,13 +108,17 @@ def prepare_run(plan: Plan, settings: Settings, records: Records, *, retry_faile
     items = journal.upsert_items(run.id, [_spec(d, settings, known) for d in plan.docs])
     if retry_failed:
         journal.reset_failed(run.id)
+    first: dict[tuple[str, str], ItemInfo] = {}
     for item in items:
-        if item.state in ("queued", "failed"):
-            twin = journal.find_done(item.content_sha256, item.dossier_code, exclude=item.id)
-            if twin is not None:
-                journal.skip(item.id, document_id=twin.document_id,
-                             reason_vi=f"nội dung đã được lưu (lô {twin.run_id}, {twin.item_key})",
-                             reason_en=f"same content already filed (run {twin.run_id}, {twin.item_key})")
+        twin = first.setdefault((item.content_sha256, item.dossier_code), item)
+        if item.state not in ("queued", "failed"):
+            continue
+        if twin is item:
+            twin = journal.find_done(item.content_sha256, item.dossier_code, exclude=item.id) or item
+        if twin is not item:  # the same scan twice (a copy in another folder): file it once
+            journal.skip(item.id, document_id=twin.document_id,
+                         reason_vi=f"trùng nội dung với {twin.item_key} (lô {twin.run_id})",
+                         reason_en=f"same content as {twin.item_key} (run {twin.run_id})")
     wanted = {i.id for i in items}
     return run, [i for i in journal.items(run.id) if i.id in wanted]
 

@@ -153,7 +153,11 @@ def plan_tree(src: Path, settings: Settings, batch: BatchSettings) -> Plan:
     for anchor, inputs in groups:
         rel = anchor.relative_to(src)
         key = rel.as_posix() or "."
-        code = code_from_path(rel, settings) or batch.default_dossier_code or None
+        code = code_from_path(rel, settings)
+        if code is None and batch.grouping == "folder":  # a folder without a code: its files may agree on one
+            named = {code_from_path(Path(p.name), settings) for p in inputs}
+            code = named.pop() if len(named) == 1 else None
+        code = code or batch.default_dossier_code or None
         if code is None:
             problems.append(RowProblem(None, "path", key, "không tìm thấy mã hồ sơ trong tên tệp hoặc thư mục",
                                        "no dossier code in the file or folder names"))
