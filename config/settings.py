@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from common.errors import ConfigError
 from config.records import RecordsSettings
 from config.signing import SigningSettings
+from config.watch import WatchSettings
 
 
 class _Section(BaseModel):
@@ -80,6 +81,7 @@ class Settings(_Section):
     output: OutputSettings = OutputSettings()
     signing: SigningSettings = SigningSettings()
     records: RecordsSettings = RecordsSettings()
+    watch: WatchSettings = WatchSettings()
 
     source: Path | None = Field(None, exclude=True, description="The file these settings came from, if any")
 

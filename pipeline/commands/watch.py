@@ -6,9 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from common.errors import ConfigError
 from config.settings import Settings
-from config.watch import WatchFolder, WatchSettings
+from config.watch import WatchFolder
 from pipeline.daemon import Daemon
 
 
@@ -29,18 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.set_defaults(func=run)
 
 
-def watch_settings(settings: Settings) -> WatchSettings:
-    """The [watch] section; a settings model without one gets the built-in defaults."""
-    watch = getattr(settings, "watch", None)
-    if watch is None:
-        return WatchSettings()
-    if not isinstance(watch, WatchSettings):
-        raise ConfigError(path=settings.source or "-", detail="[watch] is not a watch section")
-    return watch
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    watch = watch_settings(settings).model_copy(deep=True)
+    watch = settings.watch.model_copy(deep=True)
     if args.folder:
         extra = [WatchFolder(path=p.resolve(), sign_profiles=args.sign, polling=args.polling) for p in args.folder]
         known = {str(settings.resolve(f.path).resolve()) for f in watch.folders}

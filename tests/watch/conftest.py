@@ -1,4 +1,4 @@
-"""The daemon under test: a real ``tests.watch.daemon_main`` subprocess over real folders.
+"""The daemon under test: a real ``sohoa watch`` subprocess over real folders.
 
 Why a subprocess: signals, ``kill -9``, restarts and the HTTP port are only real in a separate process.
 The daemon runs in its own session so a simulated crash kills its whole process group (as systemd does
@@ -89,7 +89,7 @@ class DaemonRun:
                **self.env_extra}
         self.runs += 1
         log = (self.root / f"daemon-{self.runs}.log").open("wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.watch.daemon_main", str(self.config)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "watch", "--config", str(self.config)],
                                      cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         log.close()
