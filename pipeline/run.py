@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from common.atomic import atomic_writer, check_writable_dir, write_bytes_atomic
 from common.errors import ConformanceError, InputAllBlank
 from config.settings import Settings
 from pipeline.executor import PageExecutor
-from stages.assemble import PreparedPage, build_pdfa, prepare_page, sidecar_text
+from stages.assemble import PreparedPage, build_pdfa, prepare_page, sidecar_text, spool_page
 from stages.clean import clean_page
 from stages.conformance import check_pdfa
 from stages.ingest import PageRef, load_page, scan_inputs
@@ -95,9 +96,9 @@ class _PageOutcome:
     prepared: PreparedPage | None
 
 
-def _process_page(job: tuple[PageRef, Settings]) -> _PageOutcome:
-    """Worker side: one page through every per-page stage."""
-    ref, settings = job
+def _process_page(job: tuple[PageRef, Settings, Path]) -> _PageOutcome:
+    """Worker side: one page through every per-page stage; its image bytes go to the spool folder."""
+    ref, settings, spool = job
     started = time.perf_counter()
     page = load_page(ref, settings.ingest)
     page.timings["load"] = time.perf_counter() - started
@@ -121,7 +122,7 @@ def _process_page(job: tuple[PageRef, Settings]) -> _PageOutcome:
         if page.ocr.failed:
             page.warnings.append(f"{page.label}: OCR failed ({page.ocr.failed}); page kept as image only")
     mark = time.perf_counter()
-    prepared = prepare_page(page, settings.output)
+    prepared = spool_page(prepare_page(page, settings.output), spool)
     page.timings["prepare"] = time.perf_counter() - mark
     report.warnings = list(page.warnings)
     report.timings = dict(page.timings)
@@ -144,23 +145,26 @@ def process_document(
     refs = scan_inputs(inputs, settings.ingest, redo_ocr=redo_ocr)
     own_executor = executor is None
     runner = executor or PageExecutor(min(settings.ocr.workers or len(refs), len(refs)) or 1)
-    try:
-        outcomes = list(runner.map(_process_page, [(ref, settings) for ref in refs], label=str(output)))
-    finally:
-        if own_executor:
-            runner.close()
-    prepared = [o.prepared for o in outcomes if o.prepared is not None]
-    reports = [o.report for o in outcomes]
-    if not prepared:
-        raise InputAllBlank(path=inputs[0])
-    document_meta = meta or DocumentMeta()
-    with atomic_writer(output) as (stream, temp):
-        build_pdfa(prepared, document_meta, settings.output, stream)
-        stream.flush()
-        violations = check_pdfa(temp)
-        if violations:
-            detail = "; ".join(f"{v.clause}: {v.message}" for v in violations[:5])
-            raise ConformanceError(path=output, detail=detail)
+    # Page images wait on disk beside the output (same file system, dot-named so watchers skip it).
+    with tempfile.TemporaryDirectory(prefix=f".{output.name}.", suffix=".spool", dir=output.parent) as spool:
+        jobs = [(ref, settings, Path(spool)) for ref in refs]
+        try:
+            outcomes = list(runner.map(_process_page, jobs, label=str(output)))
+        finally:
+            if own_executor:
+                runner.close()
+        prepared = [o.prepared for o in outcomes if o.prepared is not None]
+        reports = [o.report for o in outcomes]
+        if not prepared:
+            raise InputAllBlank(path=inputs[0])
+        document_meta = meta or DocumentMeta()
+        with atomic_writer(output) as (stream, temp):
+            build_pdfa(prepared, document_meta, settings.output, stream)
+            stream.flush()
+            violations = check_pdfa(temp)
+            if violations:
+                detail = "; ".join(f"{v.clause}: {v.message}" for v in violations[:5])
+                raise ConformanceError(path=output, detail=detail)
     data_hash, size = _hash_file(output)
     if sidecar is None and settings.output.sidecar_text:
         sidecar = output.with_suffix(".txt")

@@ -29,10 +29,13 @@ The page size is the upright frame at its DPI (100% scale, as Circular 02/2019 a
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import BinaryIO, Literal
 
 import numpy as np
@@ -60,6 +63,7 @@ class PreparedImage:
     bits: int = 8
     decode_parms: tuple[tuple[str, int | bool], ...] = ()
     how: str = ""  # e.g. "jpeg-passthrough", for reports and tests
+    spool: Path | None = None  # set by ``spool_page``: the bytes live in this one-image PDF, ``data`` is empty
 
 
 @dataclass(frozen=True)
@@ -256,7 +260,29 @@ def _flate_stream(pdf: pikepdf.Pdf, data: bytes) -> pikepdf.Stream:
     return stream
 
 
-def _image_xobject(pdf: pikepdf.Pdf, img: PreparedImage) -> pikepdf.Stream:
+_SPOOL_KEY = "/SohoaImage"
+
+
+def spool_page(prepared: PreparedPage, folder: Path) -> PreparedPage:
+    """Move the page's image bytes into a one-image PDF in ``folder``; return the page without them.
+
+    Why: a 200-page document of 1 MB scans must not hold 200 MB of images in the assembling process.
+    ``build_pdfa`` copies spooled images as foreign objects, and qpdf reads their bytes from the spool
+    file only while writing the output, one stream at a time — memory stays flat with page count.
+    """
+    holder = pikepdf.new()
+    holder.Root[_SPOOL_KEY] = _image_xobject(holder, prepared.image)
+    fd, name = tempfile.mkstemp(prefix="page-", suffix=".pdf", dir=folder)
+    with os.fdopen(fd, "wb") as handle:
+        holder.save(handle, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    return replace(prepared, image=replace(prepared.image, data=b"", spool=Path(name)))
+
+
+def _image_xobject(pdf: pikepdf.Pdf, img: PreparedImage, spools: list[pikepdf.Pdf] | None = None) -> pikepdf.Stream:
+    if img.spool is not None and spools is not None:
+        source = pikepdf.open(img.spool)
+        spools.append(source)  # must stay open until the output is written (lazy stream data)
+        return pdf.copy_foreign(source.Root[_SPOOL_KEY])
     stream = pikepdf.Stream(pdf, img.data)
     stream.Type = pikepdf.Name.XObject
     stream.Subtype = pikepdf.Name.Image
@@ -284,9 +310,20 @@ def build_pdfa(pages: Sequence[PreparedPage], meta: DocumentMeta, settings: Outp
     if not pages:
         raise ProcessingError(path=meta.title or "", stage="assemble", detail="no pages to assemble")
     pdf = pikepdf.new()
+    spools: list[pikepdf.Pdf] = []
+    try:
+        _build(pdf, pages, meta, settings, stream, now, spools)
+    finally:
+        for source in spools:
+            source.close()
+
+
+def _build(pdf: pikepdf.Pdf, pages: Sequence[PreparedPage], meta: DocumentMeta, settings: OutputSettings,
+           stream: BinaryIO, now: datetime | None, spools: list[pikepdf.Pdf]) -> None:
     font: pikepdf.Dictionary | None = None
     for prepared in pages:
-        resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=_image_xobject(pdf, prepared.image)))
+        image = _image_xobject(pdf, prepared.image, spools)
+        resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
         placement = " ".join(_num(v) for v in prepared.placement)
         content = f"q\n{placement} cm\n/Im0 Do\nQ\n".encode("ascii")
         if prepared.text_ops:
