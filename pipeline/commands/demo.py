@@ -42,6 +42,10 @@ def demo_config(folder: Path) -> str:
         f'appearance = {{ kind = "organization"{seal}, seal_width_mm = 30.0 }}', "",
         "[signing.profiles.copy]", 'level = "B-B"', "",
         "[signing.trust]", f"roots = [{json.dumps(str(pki.root_cert.resolve()))}]", "",
+        "# The demo inbox: scans named <dossier code>_<anything> are signed by the digitizer and the",
+        "# organisation and filed in that dossier; others wait in inbox/needs-review/.",
+        "[[watch.folders]]", 'path = "inbox"', 'kind = "component"', 'sign_profiles = ["digitizer", "organization"]',
+        "",
     ]
     return "\n".join(lines)
 
