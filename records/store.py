@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.atomic import fsync_dir
 from records.errors import InputReadError, StoreWriteError
 
 CHUNK = 1024 * 1024
@@ -39,14 +40,6 @@ def sha256_file(path: Path) -> tuple[str, int]:
 
 def storage_key(sha256: str) -> str:
     return f"{sha256[:2]}/{sha256[2:4]}/{sha256}.pdf"
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass
@@ -101,7 +94,7 @@ class Store:
             if digest.hexdigest() != sha256:
                 raise StoreWriteError(path=source, where=self.root, detail="the file changed while being stored")
             os.replace(tmp, target)
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
         except OSError as exc:
             reason = "disk full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
             raise StoreWriteError(path=source, where=self.root, detail=reason) from None

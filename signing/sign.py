@@ -46,11 +46,6 @@ from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationChec
 
 from common.errors import (
     ConfigError,
-    InputCorrupt,
-    InputEmpty,
-    InputEncrypted,
-    InputMissing,
-    InputWrongType,
     OutputError,
 )
 from config.signing import Appearance, Level, Pkcs11Key, Pkcs12Key, Profile, SigningSettings
@@ -65,6 +60,7 @@ from signing.errors import (
     SignFailed,
 )
 from signing.keys import OpenedKey, load_certs, open_key, read_secret
+from signing.pdfinput import read_pdf
 from signing.timestamps import RetryingTimeStamper
 from signing.writer import PdfaIncrementalWriter
 
@@ -89,30 +85,6 @@ class SignResult:
     sha256_before: str
     sha256_after: str
     seconds: float
-
-
-def _read_pdf(src: Path) -> bytes:
-    """The input's bytes, refusing what is not a readable, unencrypted PDF with a typed error."""
-    try:
-        data = src.read_bytes()
-    except FileNotFoundError:
-        raise InputMissing(path=src) from None
-    except OSError as exc:
-        raise InputCorrupt(path=src, detail=exc.strerror or "unreadable") from None
-    if not data:
-        raise InputEmpty(path=src)
-    if b"%PDF-" not in data[:1024]:
-        raise InputWrongType(path=src, detail="no %PDF- header")
-    try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
-        encrypted = reader.encrypted or "/Encrypt" in reader.trailer
-        if not encrypted:
-            reader.root["/Pages"]  # noqa: B018 - force the page tree to parse
-    except (PdfError, ValueError, KeyError, IndexError) as exc:
-        raise InputCorrupt(path=src, detail=f"PDF structure: {exc}") from None
-    if encrypted:
-        raise InputEncrypted(path=src)
-    return data
 
 
 def _page_box(reader: PdfFileReader, index: int, src: Path) -> tuple[int, tuple[float, float, float, float]]:
@@ -299,7 +271,7 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
     level = level or profile.level
     if level not in LEVELS:
         raise ConfigError(path="[signing]", detail=f"unknown PAdES level {level!r} (use {', '.join(LEVELS)})")
-    data = _read_pdf(src)
+    data, _ = read_pdf(src)
     reader = PdfFileReader(io.BytesIO(data), strict=False)
     rank = LEVELS.index(level)
     timestamper = _timestamper(settings, timestamp_url) if rank >= 1 else None

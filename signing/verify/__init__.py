@@ -18,21 +18,20 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import io
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
-from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, read_certification_data
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
-from common.errors import ConfigError, InputCorrupt, InputEmpty, InputEncrypted, InputMissing, InputWrongType, Lang
+from common.errors import ConfigError, InputCorrupt, Lang
 from config.signing import SigningSettings
 from signing.keys import load_certs
+from signing.pdfinput import READ_ERRORS, read_pdf
 from signing.verify.checks import Checker, Embedded, Trust
 from signing.verify.model import (
     CertInfo,
@@ -51,7 +50,6 @@ __all__ = ["CertInfo", "IssuedDocument", "IssuedDocumentLookup", "Reason", "Reco
            "RevisionInfo", "SignatureResult", "VerificationReport", "load_trust", "verify"]
 
 CERT_SUFFIXES = {".pem", ".crt", ".cer", ".der"}
-_READ_ERRORS = (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError)
 
 
 def load_trust(roots: list[Path], extra: list[Path] = ()) -> Trust:
@@ -72,31 +70,6 @@ def load_trust(roots: list[Path], extra: list[Path] = ()) -> Trust:
     roots_out = [c for c in certs if c.self_signed != "no"]
     others = [c for c in certs if c.self_signed == "no"]
     return Trust(roots_out, others)
-
-
-def _read(path: Path) -> tuple[bytes, PdfFileReader]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputMissing(path=path) from None
-    except IsADirectoryError:
-        raise InputWrongType(path=path, detail="a folder") from None
-    except OSError as exc:
-        raise InputCorrupt(path=path, detail=exc.strerror or "unreadable") from None
-    if not data:
-        raise InputEmpty(path=path)
-    if b"%PDF-" not in data[:1024]:
-        raise InputWrongType(path=path, detail="no %PDF- header")
-    try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
-        encrypted = reader.encrypted or "/Encrypt" in reader.trailer
-        if not encrypted:
-            reader.root["/Pages"]  # noqa: B018 - force the catalog and page tree root to parse
-    except _READ_ERRORS as exc:
-        raise InputCorrupt(path=path, detail=f"PDF structure: {exc}") from None
-    if encrypted:
-        raise InputEncrypted(path=path)
-    return data, reader
 
 
 def _embedded(reader: PdfFileReader) -> Embedded:
@@ -169,11 +142,11 @@ def verify(path: Path, settings: SigningSettings, *, lookup: IssuedDocumentLooku
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(path="[signing]", detail=f"unknown timezone {signing.timezone!r}") from None
     anchors = load_trust(trust) if trust is not None else load_trust(signing.trust.roots, signing.trust.extra_certs)
-    data, reader = _read(path)
+    data, reader = read_pdf(path)
     whole = hashlib.sha256(data).hexdigest()
     try:
         results, revisions = asyncio.run(_verify(data, reader, signing, anchors, offline=offline, tz=tz))
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise InputCorrupt(path=path, detail=f"{type(exc).__name__}: {exc}"[:300]) from None
     indication = worst([r.indication for r in results])
     if not results:
