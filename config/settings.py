@@ -30,8 +30,9 @@ class IngestSettings(_Section):
     min_plausible_dpi: float = Field(70.0, gt=0)
     max_plausible_dpi: float = Field(1200.0, gt=0)
     max_megapixels: float = Field(200.0, gt=0, description="Pages above this are refused (decompression bombs)")
-    text_policy: Literal["refuse", "redo"] = Field(
-        "refuse", description="PDF pages that already carry text: refuse the file, or redo OCR (--redo-ocr)"
+    text_policy: Literal["skip", "refuse", "redo"] = Field(
+        "skip", description="PDF pages that already carry text: keep them as they are and OCR only the "
+        "others (a PDF whose every page has text is refused), refuse the file, or redo all OCR (--redo-ocr)"
     )
 
 

@@ -20,10 +20,10 @@ from common.atomic import atomic_writer, check_writable_dir, write_bytes_atomic
 from common.errors import ConformanceError, InputAllBlank
 from config.settings import Settings
 from pipeline.executor import PageExecutor
-from stages.assemble import PreparedPage, build_pdfa, prepare_page, sidecar_text, spool_page
+from stages.assemble import PreparedPage, build_pdfa, kept_page, prepare_page, sidecar_text, spool_page
 from stages.clean import clean_page
 from stages.conformance import check_pdfa
-from stages.ingest import PageRef, load_page, scan_inputs
+from stages.ingest import PageRef, existing_text, load_page, scan_inputs
 from stages.model import DocumentMeta
 from stages.ocr import get_engine, ocr_page
 
@@ -99,6 +99,12 @@ class _PageOutcome:
 def _process_page(job: tuple[PageRef, Settings, Path]) -> _PageOutcome:
     """Worker side: one page through every per-page stage; its image bytes go to the spool folder."""
     ref, settings, spool = job
+    if ref.keep_as_is:
+        label = f"{ref.path.name}#{ref.index + 1}"
+        text = existing_text(ref)
+        report = PageReport(label=label, text=text, words=len(text.split()),
+                            warnings=[f"{label}: already has text; kept as it is, not OCR'd"])
+        return _PageOutcome(report, kept_page(label, ref.path, ref.index, text))
     started = time.perf_counter()
     page = load_page(ref, settings.ingest)
     page.timings["load"] = time.perf_counter() - started

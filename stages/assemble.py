@@ -73,11 +73,12 @@ class PreparedPage:
     label: str
     width_pt: float
     height_pt: float
-    image: PreparedImage
+    image: PreparedImage | None  # None only for a page kept as it is (``source_page``)
     placement: Matrix  # maps the image's unit square to page space (PDF ``cm`` operands)
     text_ops: bytes = b""  # BT..ET block using font resource /F0, or b"" when there is no text
     text: str = ""  # OCR text of the page (for the sidecar)
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    source_page: tuple[Path, int] | None = None  # (PDF, page index) copied unchanged: it already has text
 
 
 # --- encoders -------------------------------------------------------------------------------------
@@ -270,6 +271,8 @@ def spool_page(prepared: PreparedPage, folder: Path) -> PreparedPage:
     ``build_pdfa`` copies spooled images as foreign objects, and qpdf reads their bytes from the spool
     file only while writing the output, one stream at a time — memory stays flat with page count.
     """
+    if prepared.image is None:
+        return prepared
     holder = pikepdf.new()
     holder.Root[_SPOOL_KEY] = _image_xobject(holder, prepared.image)
     fd, name = tempfile.mkstemp(prefix="page-", suffix=".pdf", dir=folder)
@@ -294,6 +297,23 @@ def _image_xobject(pdf: pikepdf.Pdf, img: PreparedImage, spools: list[pikepdf.Pd
     if img.decode_parms:
         stream.DecodeParms = pikepdf.Dictionary({"/" + k: v for k, v in img.decode_parms})
     return pdf.make_indirect(stream)
+
+
+def kept_page(label: str, source: Path, index: int, text: str) -> PreparedPage:
+    """A page that already carries text, copied into the output unchanged (text policy ``skip``)."""
+    with pikepdf.open(source) as pdf:
+        box = [float(v) for v in pdf.pages[index].mediabox]
+    return PreparedPage(label=label, width_pt=box[2] - box[0], height_pt=box[3] - box[1], image=None,
+                        placement=(1, 0, 0, 1, 0, 0), text=text, source_page=(source, index))
+
+
+def _kept_page(prepared: PreparedPage, spools: list[pikepdf.Pdf]) -> pikepdf.Page:
+    if prepared.source_page is None:
+        raise ProcessingError(path=prepared.label, stage="assemble", detail="page has neither image nor source")
+    path, index = prepared.source_page
+    source = pikepdf.open(path)
+    spools.append(source)  # stays open until the output is written
+    return source.pages[index]
 
 
 def _num(value: float) -> str:
@@ -322,6 +342,9 @@ def _build(pdf: pikepdf.Pdf, pages: Sequence[PreparedPage], meta: DocumentMeta, 
            stream: BinaryIO, now: datetime | None, spools: list[pikepdf.Pdf]) -> None:
     font: pikepdf.Dictionary | None = None
     for prepared in pages:
+        if prepared.source_page is not None or prepared.image is None:
+            pdf.pages.append(_kept_page(prepared, spools))
+            continue
         image = _image_xobject(pdf, prepared.image, spools)
         resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
         placement = " ".join(_num(v) for v in prepared.placement)

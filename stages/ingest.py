@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,7 @@ class PageRef:
     index: int  # frame (TIFF) or page (PDF) number, from 0
     width: int  # pixels as stored (0 for PDF pages that will be rasterised)
     height: int
+    keep_as_is: bool = False  # a PDF page that already has text: copied unchanged, not OCR'd
 
 
 def natural_key(path: Path) -> list[object]:
@@ -170,10 +172,15 @@ def _scan_pdf(path: Path, settings: IngestSettings, *, redo_ocr: bool) -> list[P
         if not pages:
             raise InputCorrupt(path=path, detail="the PDF has no pages")
         with_text = [n + 1 for n, page in enumerate(pages) if _page_has_text(page)]
-        if with_text and not (redo_ocr or settings.text_policy == "redo"):
+        redo = redo_ocr or settings.text_policy == "redo"
+        if with_text and not redo and (settings.text_policy == "refuse" or len(with_text) == len(pages)):
             raise InputHasText(path=path, pages=", ".join(map(str, with_text)))
+        keep = set() if redo else set(with_text)
         refs = []
         for index, page in enumerate(pages):
+            if index + 1 in keep:
+                refs.append(PageRef(path, "pdf", index, 0, 0, keep_as_is=True))
+                continue
             image = _single_page_image(page)
             if image is not None:
                 width, height = int(image.Width), int(image.Height)
@@ -311,6 +318,16 @@ def _pdf_image_page(ref: PageRef, page: pikepdf.Page, xobj: pikepdf.Object) -> P
                                    black_is_1=bool(params.get("/BlackIs1", False)))
         array = to_array(pdf_image.as_pil_image())
     return Page(image=array, dpi=dpi, source=ref.path, source_index=ref.index, encoded=encoded)
+
+
+def existing_text(ref: PageRef) -> str:
+    """The text a kept PDF page already carries (poppler ``pdftotext``), for search and the sidecar."""
+    command = ["pdftotext", "-f", str(ref.index + 1), "-l", str(ref.index + 1), "-enc", "UTF-8", str(ref.path), "-"]
+    try:
+        done = subprocess.run(command, capture_output=True, check=False, timeout=120)
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return ""
+    return unicodedata.normalize("NFC", done.stdout.decode("utf-8", "replace")).strip() if done.returncode == 0 else ""
 
 
 def _rasterise(ref: PageRef, settings: IngestSettings) -> Page:

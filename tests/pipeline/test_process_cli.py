@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from PIL import Image
 
 from bench.corpus import Degradation, degrade, font_paths, render_page
 from stages.conformance import check_pdfa
@@ -134,3 +135,55 @@ def test_doctor_names_the_fix_for_a_missing_language(tmp_path: Path) -> None:
     done = sohoa("doctor", cwd=tmp_path)
     assert done.returncode == 4
     assert "apt-get install -y tesseract-ocr-khm" in done.stdout, done.stdout
+
+
+def _mixed_pdf(path: Path, *, encoding: bool = True) -> Path:
+    """Page 1: a scan with an old invisible OCR layer; page 2: a bare scan (as scanners write them)."""
+    jpeg = SAMPLES[0].read_bytes()
+    with pikepdf.new() as pdf:
+        with Image.open(SAMPLES[0]) as image:
+            width, height = image.size
+        w_pt, h_pt = width / 200 * 72, height / 200 * 72
+        font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
+        if encoding:
+            font.Encoding = pikepdf.Name.WinAnsiEncoding
+        for old_text in (True, False):
+            image = pikepdf.Stream(pdf, jpeg, Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image, Width=width,
+                                   Height=height, ColorSpace=pikepdf.Name.DeviceRGB, BitsPerComponent=8,
+                                   Filter=pikepdf.Name.DCTDecode)
+            content = f"q {w_pt:.2f} 0 0 {h_pt:.2f} 0 0 cm /Im0 Do Q".encode()
+            resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
+            if old_text:
+                content += b" BT 3 Tr /F1 12 Tf 72 700 Td (Old OCR layer) Tj ET"
+                resources.Font = pikepdf.Dictionary(F1=font)
+            page = pikepdf.Dictionary(Type=pikepdf.Name.Page, MediaBox=[0, 0, w_pt, h_pt], Resources=resources,
+                                      Contents=pikepdf.Stream(pdf, content))
+            pdf.pages.append(pikepdf.Page(page))
+        pdf.save(path)
+    return path
+
+
+def test_pdf_pages_with_text_are_kept_and_only_the_others_ocred(tmp_path: Path) -> None:
+    source = _mixed_pdf(tmp_path / "mixed.pdf")
+    out = tmp_path / "out.pdf"
+    done = sohoa("process", str(source), "-o", str(out), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    details = json.loads(done.stdout)["page_details"]
+    assert any("already has text" in w for w in details[0]["warnings"]), details[0]
+    assert details[1]["words"] > 50, "the page without text must be OCR'd"
+    assert "Old OCR layer" in pdftotext(out, 1) and "Quảng Trị" not in pdftotext(out, 1)
+    assert "Quảng Trị" in pdftotext(out, 2) or "hồ sơ" in pdftotext(out, 2)
+    assert check_pdfa(out) == []
+    config = tmp_path / "refuse.toml"
+    config.write_text('[ingest]\ntext_policy = "refuse"\n', encoding="utf-8")
+    refused = sohoa("process", str(source), "-o", str(tmp_path / "r.pdf"), "--config", str(config), "--lang", "en",
+                    cwd=tmp_path)
+    assert refused.returncode == 16 and "page(s) 1" in refused.stderr, refused.stderr
+
+
+def test_kept_page_that_breaks_pdfa_is_refused_with_the_clause(tmp_path: Path) -> None:
+    source = _mixed_pdf(tmp_path / "mixed.pdf", encoding=False)
+    out = tmp_path / "out.pdf"
+    done = sohoa("process", str(source), "-o", str(out), "--lang", "en", cwd=tmp_path)
+    assert done.returncode == 31 and "6.2.11.7.2" in done.stderr, done.stderr
+    assert not out.exists() and not list(tmp_path.glob(".out.pdf*")), "nothing may be left behind"
