@@ -1,0 +1,136 @@
+"""``create_app(settings)``: the FastAPI application of ``sohoa serve`` (API, pages, static files).
+
+Why the records database is opened here, once: one engine and connection pool per process, shared by
+every request thread; the app closes it at shutdown. Middleware order (outermost first): request body
+limit (413 before any parsing), signed session cookie (SameSite=Strict, HttpOnly, Secure unless
+configured off), security headers. Errors: typed ``SohoaError`` → 4xx/503 JSON for ``/api`` and an HTML
+page elsewhere; validation errors → 422; anything else goes to the documented last-resort handler,
+which logs the traceback and answers 500 without details (no secrets, no paths).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from common.errors import SohoaError
+from config import Settings
+from config.web import WebSettings
+from records import Records
+from web import api, pages
+from web.errors import status_for
+from web.security import session_secret
+from web.service import WebService
+from web.uploads import BodyLimit, error_body
+
+log = logging.getLogger(__name__)
+SESSION_COOKIE = "sohoa_session"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                               "script-src 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
+}
+
+
+def web_settings(settings: Settings) -> WebSettings:
+    """The ``[web]`` section (defaults until it is wired into ``Settings``)."""
+    found = getattr(settings, "web", None)
+    return found if isinstance(found, WebSettings) else WebSettings()
+
+
+def create_app(settings: Settings, web: WebSettings | None = None) -> FastAPI:
+    """The application; ``web`` overrides ``settings.web`` (tests, ``sohoa serve --port``)."""
+    web = web or web_settings(settings)
+    records = Records.open(settings.records, settings.data_dir)
+    try:
+        secret = session_secret(settings.resolve(web.session_secret_file))
+    except BaseException:
+        records.close()
+        raise
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        records.close()
+
+    app = FastAPI(title="sohoa", version="1", lifespan=lifespan,
+                  description="Dossier records, documents, search and signature verification for one-stop "
+                              "service centers. Authenticate with `Authorization: Bearer <token>` "
+                              "(tokens from `sohoa token create`).")
+    app.state.web = WebService(settings, web, records)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+
+    app.add_exception_handler(SohoaError, _sohoa_error)
+    app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _last_resort)
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: object) -> Response:
+        response: Response = await call_next(request)  # type: ignore[operator]
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        return response
+
+    app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE,
+                       max_age=web.session_max_age_s, same_site="strict", https_only=web.cookie_secure)
+    app.add_middleware(BodyLimit, limit_bytes=app.state.web.limit_bytes)
+    return app
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _sohoa_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SohoaError)
+    status = status_for(exc)
+    if status >= 500:
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+    if _is_api(request) or "text/html" not in request.headers.get("accept", ""):
+        return JSONResponse(error_body(exc), status_code=status)
+    return pages.error_page(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors())
+    body = {"error": "validation", "message_vi": f"Dữ liệu gửi lên không hợp lệ: {problems}",
+            "message_en": f"Invalid request data: {problems}"}
+    if _is_api(request) or "text/html" not in request.headers.get("accept", ""):
+        return JSONResponse(body, status_code=422)
+    return HTMLResponse(f"<p class='error'>{_escape(body['message_vi'])}</p>", status_code=422)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    body = {"error": f"http_{exc.status_code}", "message_vi": str(exc.detail), "message_en": str(exc.detail)}
+    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+async def _last_resort(request: Request, exc: Exception) -> Response:
+    # Documented last-resort boundary: a bug, not bad input. Log it; tell the client nothing internal.
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    body = {"error": "internal", "message_vi": "Lỗi nội bộ không mong đợi; đã ghi nhật ký.",
+            "message_en": "Unexpected internal error; it has been logged."}
+    return JSONResponse(body, status_code=500)
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)

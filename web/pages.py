@@ -1,0 +1,217 @@
+"""Server-rendered pages for the counter (Vietnamese by default, ``?lang=en`` switches and is remembered).
+
+Why forms and no JavaScript: counter PCs run whatever browser the province installed; plain forms with
+a file input (which also accepts a dropped file) work everywhere and print cleanly. Each page needs a
+login (a token pasted once per shift, kept as a signed session cookie); form posts carry a CSRF value.
+Bad uploads render the same page with the typed error's sentence and a 4xx status, never a 500.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from common.errors import SohoaError
+from records.tokens import TokenInfo
+from signing.verify.model import iso
+from signing.verify.report import LABELS
+from web import status as status_mod
+from web.api import pdf_response
+from web.errors import status_for
+from web.i18n import LANG_COOKIE, Lang, Words, request_lang
+from web.security import check_csrf, csrf_token, require, session_token
+from web.service import WebService
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.globals["iso"] = iso
+KIND_WORDS = {"component": "component", "result": "result_kind", "copy": "copy"}
+
+
+class LoginRequired(Exception):  # noqa: N818 - a redirect signal, not an error
+    """Raised by ``user()``; the app turns it into a redirect to /login."""
+
+
+def svc(request: Request) -> WebService:
+    return request.app.state.web
+
+
+def lang_of(request: Request) -> Lang:
+    return request_lang(request, svc(request).settings.language)
+
+
+def user(request: Request) -> TokenInfo:
+    info = session_token(request, svc(request).tokens)
+    if info is None:
+        raise LoginRequired()
+    return info
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    lang = lang_of(request)
+    ctx = {"request": request, "t": Words(lang), "lang": lang, "labels": LABELS[lang], "kinds": KIND_WORDS,
+           "csrf": csrf_token(request), "user": context.pop("user", None), **context}
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    if request.query_params.get("lang") in ("vi", "en"):
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="strict",
+                            secure=svc(request).web.cookie_secure, httponly=True)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def error_page(request: Request, err: SohoaError, who: TokenInfo | None = None) -> HTMLResponse:
+    return render(request, "error.html", {"error": err.message(lang_of(request)), "user": who}, status_for(err))
+
+
+# --- login -----------------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> HTMLResponse:
+    return render(request, "login.html", {"failed": False})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, token: Annotated[str, Form(max_length=300)] = "",
+          csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    check_csrf(request, csrf)
+    info = svc(request).tokens.authenticate(token.strip())
+    if info is None:
+        return render(request, "login.html", {"failed": True}, 401)
+    request.session.clear()  # a fresh session (and CSRF value) at each login
+    request.session["tid"] = info.id
+    return RedirectResponse("/verify", status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/verify", status_code=303)
+
+
+# --- verify ----------------------------------------------------------------------------------
+
+
+@router.get("/verify", response_class=HTMLResponse)
+def verify_form(request: Request) -> HTMLResponse:
+    return render(request, "verify.html", {"user": user(request), "report": None, "error": None})
+
+
+@router.post("/verify", response_class=HTMLResponse)
+def verify_upload(request: Request, file: Annotated[UploadFile | None, File()] = None,
+                  csrf: Annotated[str, Form(max_length=200)] = "") -> HTMLResponse:
+    who = user(request)
+    check_csrf(request, csrf)
+    try:
+        report = svc(request).verify_upload(file, lang_of(request))
+    except SohoaError as err:
+        return render(request, "verify.html", {"user": who, "report": None, "error": err.message(lang_of(request))},
+                      status_for(err))
+    return render(request, "verify.html", {"user": who, "report": report, "error": None})
+
+
+# --- dossiers --------------------------------------------------------------------------------
+
+
+@router.get("/dossiers", response_class=HTMLResponse)
+def dossiers(request: Request, q: str = "") -> HTMLResponse:
+    who = user(request)
+    found = svc(request).find(q[:200], limit=svc(request).web.page_size)
+    return render(request, "dossiers.html", {"user": who, "found": found, "q": q[:200]})
+
+
+@router.get("/dossiers/{code}", response_class=HTMLResponse)
+def dossier(request: Request, code: str, attached: str = "") -> HTMLResponse:
+    who = user(request)
+    try:
+        info = svc(request).records.get_dossier(code[:64])
+        docs = svc(request).records.documents(info.code)
+    except SohoaError as err:
+        return error_page(request, err, who)
+    return render(request, "dossier.html", {"user": who, "dossier": info, "docs": docs, "error": None,
+                                            "attached": attached if attached in ("new", "same") else ""})
+
+
+@router.post("/dossiers/{code}/attach", response_class=HTMLResponse)
+def attach(request: Request, code: str, file: Annotated[UploadFile | None, File()] = None,
+           kind: Annotated[str, Form(max_length=20)] = "component", title: Annotated[str, Form(max_length=500)] = "",
+           csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    who = user(request)
+    check_csrf(request, csrf)
+    service = svc(request)
+    try:
+        require(who, "clerk", lang_of(request))
+        result = service.attach_upload(code[:64], file, kind=kind, title=title or None, actor=f"web:{who.name}")
+    except SohoaError as err:
+        try:
+            info = service.records.get_dossier(code[:64])
+            docs = service.records.documents(info.code)
+        except SohoaError:
+            return error_page(request, err, who)
+        return render(request, "dossier.html", {"user": who, "dossier": info, "docs": docs, "attached": "",
+                                                "error": err.message(lang_of(request))}, status_for(err))
+    flag = "new" if result.created else "same"
+    return RedirectResponse(f"/dossiers/{result.document.dossier_code}?attached={flag}", status_code=303)
+
+
+@router.get("/dossiers/{code}/documents/{doc_id}", response_class=HTMLResponse)
+def document(request: Request, code: str, doc_id: int) -> HTMLResponse:
+    who = user(request)
+    try:
+        doc = svc(request).document(code[:64], doc_id)
+        texts = svc(request).records.page_texts(doc)
+    except SohoaError as err:
+        return error_page(request, err, who)
+    return render(request, "document.html", {"user": who, "doc": doc, "first_text": (texts[0] if texts else "")[:3000]})
+
+
+@router.get("/dossiers/{code}/documents/{doc_id}/file")
+def document_file(request: Request, code: str, doc_id: int) -> Response:
+    who = user(request)
+    try:
+        return pdf_response(svc(request), code[:64], doc_id, inline=True)
+    except SohoaError as err:
+        return error_page(request, err, who)
+
+
+@router.get("/dossiers/{code}/documents/{doc_id}/thumb.png")
+def thumbnail(request: Request, code: str, doc_id: int) -> Response:
+    user(request)
+    try:
+        doc = svc(request).document(code[:64], doc_id)
+    except SohoaError as err:
+        return Response(status_code=status_for(err))
+    png = svc(request).thumbnail(doc) if doc.path.is_file() else b""
+    if not png:
+        return Response(status_code=404)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+# --- status ----------------------------------------------------------------------------------
+
+
+@router.get("/status", response_class=HTMLResponse)
+def status_page(request: Request) -> HTMLResponse:
+    who = user(request)
+    service = svc(request)
+    try:
+        data = status_mod.collect(service.records, service.web.daemon_health_url, service.web.daemon_timeout_s)
+    except SohoaError as err:
+        return error_page(request, err, who)
+    return render(request, "status.html", {"user": who, "s": data})
+
+
+def login_redirect(request: Request, _exc: Exception) -> Response:
+    return RedirectResponse("/login", status_code=303)
+
+

@@ -1,0 +1,101 @@
+"""Who may do what: API tokens (Bearer), the page session (signed cookie), CSRF on form posts.
+
+Why the page session holds only a token id: a revoked token must end the clerk's session on the next
+click, so each request re-reads the token row (one indexed lookup) instead of trusting the cookie.
+Why CSRF tokens on top of SameSite=Strict cookies: older counter-PC browsers ignore SameSite, and a
+per-session random value checked in every form post costs nothing.
+The session secret lives in a file created 0600 on first run: never in the config, logs or pages.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from fastapi import Request
+
+from common.atomic import fsync_dir
+from common.errors import ConfigError
+from records.tokens import TokenInfo, Tokens
+from web.errors import AuthRequired, CsrfFailed, Forbidden
+
+log = logging.getLogger(__name__)
+
+ACTIONS_VI = {"clerk": "xem, kiểm tra và đính kèm", "system": "tạo hồ sơ", "admin": "quản lý mã truy cập"}
+ACTIONS_EN = {"clerk": "read, verify and attach", "system": "create dossiers", "admin": "manage API tokens"}
+
+
+def session_secret(path: Path) -> str:
+    """Read the secret, creating it (0600, exclusive create, fsync'd) on first run."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ConfigError(path=path, detail=f"cannot create the session secret: {exc.strerror}") from None
+    else:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+            fh.flush()
+            os.fsync(fh.fileno())
+        fsync_dir(path.parent)
+        log.info("created the web session secret %s (0600)", path)
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        os.chmod(path, 0o600)
+        log.warning("session secret %s was readable by others (%o); tightened to 0600", path, mode)
+    secret = path.read_text(encoding="ascii").strip()
+    if len(secret) < 32:
+        raise ConfigError(path=path, detail="the session secret file is too short; delete it to regenerate")
+    return secret
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def api_token(request: Request, tokens: Tokens) -> TokenInfo:
+    """The caller's token from ``Authorization: Bearer``, or from the page session (same-origin JS)."""
+    secret = bearer(request)
+    info = tokens.authenticate(secret) if secret else session_token(request, tokens)
+    if info is None:
+        raise AuthRequired()
+    return info
+
+
+def session_token(request: Request, tokens: Tokens) -> TokenInfo | None:
+    token_id = request.session.get("tid")
+    if not isinstance(token_id, int):
+        return None
+    info = tokens.get(token_id)
+    if info is None or not info.active:
+        request.session.clear()
+        return None
+    return info
+
+
+def require(info: TokenInfo, role: str, lang: str = "vi") -> None:
+    if not info.allows(role):
+        actions = ACTIONS_VI if lang == "vi" else ACTIONS_EN
+        raise Forbidden(role=info.role, action=actions[role])
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF value, created when first needed (the login form needs one too)."""
+    value = request.session.get("csrf")
+    if not isinstance(value, str) or len(value) < 32:
+        value = secrets.token_urlsafe(32)
+        request.session["csrf"] = value
+    return value
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    expected = request.session.get("csrf")
+    if not isinstance(expected, str) or not submitted or not hmac.compare_digest(expected, submitted):
+        raise CsrfFailed()

@@ -1,0 +1,110 @@
+"""The status page's figures: the daemon's health, the job journal and the digitization rate.
+
+Why read-only queries here rather than new ``Records`` methods: these are report figures for one page
+(counts grouped by day and kind), not operations other packages need; they read the records models
+and the watch journal table and write nothing.
+Digitization rate (the figure provinces report): of the dossiers received in a period, the share with
+at least one digitized component, and the share with at least one digitized result.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from records.db import translate_errors
+from records.dossiers import local_today
+from records.journal import WatchJob
+from records.models import Document, Dossier
+from records.service import Records
+
+RECENT_FAILURES = 20
+
+
+@dataclass
+class Rate:
+    dossiers: int
+    with_components: int
+    with_results: int
+
+    def share(self, part: int) -> float | None:
+        return None if self.dossiers == 0 else round(100.0 * part / self.dossiers, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dossiers": self.dossiers, "with_components": self.with_components,
+                "with_results": self.with_results, "components_pct": self.share(self.with_components),
+                "results_pct": self.share(self.with_results)}
+
+
+@dataclass
+class Status:
+    daemon: dict[str, Any] | None
+    daemon_error: str | None
+    jobs_today: dict[str, int]
+    jobs_all: dict[str, int]
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    today: Rate | None = None
+    month: Rate | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"daemon": self.daemon, "daemon_error": self.daemon_error, "jobs_today": self.jobs_today,
+                "jobs_all": self.jobs_all, "recent_failures": self.failures,
+                "digitization": {"today": self.today.to_dict() if self.today else None,
+                                 "month": self.month.to_dict() if self.month else None}}
+
+
+def daemon_health(base_url: str, timeout_s: float) -> tuple[dict[str, Any] | None, str | None]:
+    """``/healthz`` of the watch daemon: (body, None), or (None, why it could not be read)."""
+    url = base_url.rstrip("/") + "/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as resp:  # noqa: S310 - URL from the config
+            return json.loads(resp.read(1 << 20).decode("utf-8")), None
+    except urllib.error.HTTPError as exc:  # 503 still carries the JSON body (stopping, stuck heartbeat)
+        try:
+            return json.loads(exc.read(1 << 20).decode("utf-8")), None
+        except (ValueError, OSError):
+            return None, f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return None, str(reason)[:200]
+
+
+def _rate(s: Session, start: date, end: date) -> Rate:
+    in_period = (Dossier.received_date >= start) & (Dossier.received_date <= end)
+    total = s.execute(select(func.count()).select_from(Dossier).where(in_period)).scalar_one()
+
+    def having(kind: str) -> int:
+        stmt = (select(func.count(func.distinct(Dossier.id))).select_from(Dossier)
+                .join(Document, Document.dossier_id == Dossier.id).where(in_period, Document.kind == kind))
+        return int(s.execute(stmt).scalar_one())
+
+    return Rate(int(total), having("component"), having("result"))
+
+
+def collect(records: Records, health_url: str, timeout_s: float) -> Status:
+    daemon, error = daemon_health(health_url, timeout_s)
+    today = local_today(records.tz)
+    midnight = datetime.combine(today, time.min, tzinfo=records.tz).astimezone(UTC)
+    with translate_errors(records.where), Session(records.engine) as s:
+        by_state = dict(s.execute(select(WatchJob.state, func.count()).group_by(WatchJob.state)).all())
+        today_rows = s.execute(select(WatchJob.state, func.count()).where(WatchJob.updated_at >= midnight)
+                               .group_by(WatchJob.state)).all()
+        failed = s.execute(select(WatchJob).where(WatchJob.state.in_(("failed", "review")))
+                           .order_by(WatchJob.updated_at.desc()).limit(RECENT_FAILURES)).scalars().all()
+        failures = [{"folder": r.folder, "sources": list(r.sources), "state": r.state,
+                     "dossier_code": r.dossier_code, "reason": r.last_error or "",
+                     "at": r.updated_at.astimezone(records.tz).isoformat(timespec="seconds")} for r in failed]
+        rate_today = _rate(s, today, today)
+        rate_month = _rate(s, today.replace(day=1), today)
+    return Status(daemon=daemon, daemon_error=error, jobs_today={k: int(v) for k, v in today_rows},
+                  jobs_all={k: int(v) for k, v in by_state.items()}, failures=failures,
+                  today=rate_today, month=rate_month)
+
+
