@@ -129,7 +129,7 @@ def prepare_run(plan: Plan, settings: Settings, records: Records, *, retry_faile
 @dataclass
 class ItemOutcome:
     item_id: int
-    state: str  # done | failed | skipped | retry | busy | stopped
+    state: str  # done | failed | skipped | retry | busy | stopped | foreign
     pages: int = 0
     error_en: str | None = None
     seconds: float = 0.0
@@ -194,15 +194,24 @@ def _job(item: ItemInfo, output: Path) -> DocumentJob:
     )
 
 
-def process_item(item_id: int, settings: Settings, *, worker: str, executor: PageExecutor | None = None) -> ItemOutcome:
-    """Claim one journal item and run it through ``run_document_job``; safe to call twice for one item."""
+def process_item(item_id: int, settings: Settings, *, worker: str, executor: PageExecutor | None = None,
+                 run_key: str | None = None) -> ItemOutcome:
+    """Claim one journal item and run it through ``run_document_job``; safe to call twice for one item.
+
+    ``run_key`` (Celery tasks carry it) proves the item id belongs to this worker's database: a worker
+    configured with another database answers ``foreign`` instead of touching an unrelated row.
+    """
     batch = batch_settings(settings)
     records = worker_records(settings)
     journal = BatchJournal(records)
     current = journal.item(item_id)
+    run = journal.run(current.run_id) if current is not None else None
+    if run_key is not None and (run is None or run.run_key != run_key):
+        log.error("batch item %d of run %s is not in this worker's database %s; check its config", item_id,
+                  run_key[:12], records.where)
+        return ItemOutcome(item_id, "foreign")
     if current is None or current.state in FINAL:
         return ItemOutcome(item_id, current.state if current else "skipped")
-    run = journal.run(current.run_id)
     if run is None or run.status != "running":
         return ItemOutcome(item_id, "stopped")
     item = journal.claim(item_id, worker, stale_after_s=STALE_HEARTBEATS * batch.heartbeat_s)

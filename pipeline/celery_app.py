@@ -82,8 +82,10 @@ def make_app(settings: Settings) -> Celery:
     )
 
     @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True)
-    def process(self: Any, item_id: int) -> dict[str, Any]:
-        outcome = process_item(item_id, settings, worker=f"{socket.gethostname()}:{os.getpid()}")
+    def process(self: Any, item_id: int, run_key: str | None = None) -> dict[str, Any]:
+        outcome = process_item(item_id, settings, worker=f"{socket.gethostname()}:{os.getpid()}", run_key=run_key)
+        if outcome.state == "foreign":  # this worker reads another database: leave the task to the right ones
+            raise self.retry(countdown=max(batch.retry_delay_s, 5.0), max_retries=None)
         if outcome.state == "retry":
             raise self.retry(countdown=batch.retry_delay_s, max_retries=None)
         if outcome.state == "busy":
@@ -103,12 +105,12 @@ def check_broker(app: Celery, timeout_s: float = 5.0) -> None:
         raise BrokerUnavailable(where=_describe(app.conf.broker_url), detail=str(exc).splitlines()[0]) from None
 
 
-def enqueue(app: Celery, items: list[ItemInfo], queue: str) -> int:
-    """One task per unfinished document."""
+def enqueue(app: Celery, run: RunInfo, items: list[ItemInfo], queue: str) -> int:
+    """One task per unfinished document; the run key lets a worker check it reads the same database."""
     sent = 0
     for item in items:
         if item.state not in FINAL:
-            app.send_task(TASK_NAME, args=[item.id], queue=queue)
+            app.send_task(TASK_NAME, args=[item.id, run.run_key], queue=queue)
             sent += 1
     return sent
 

@@ -127,7 +127,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
             app = make_app(settings)
             check_broker(app)
-            enqueue(app, todo, batch.celery.queue)
+            enqueue(app, run, todo, batch.celery.queue)
             follow(run, items, settings, on_outcome, stop)
         else:
             run_local(run, items, settings, workers, on_outcome, stop)
