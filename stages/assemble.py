@@ -283,7 +283,7 @@ def spool_page(prepared: PreparedPage, folder: Path) -> PreparedPage:
 
 def _image_xobject(pdf: pikepdf.Pdf, img: PreparedImage, spools: list[pikepdf.Pdf] | None = None) -> pikepdf.Stream:
     if img.spool is not None and spools is not None:
-        source = pikepdf.open(img.spool)
+        source = pikepdf.open(img.spool, access_mode=pikepdf.AccessMode.stream)
         spools.append(source)  # must stay open until the output is written (lazy stream data)
         return pdf.copy_foreign(source.Root[_SPOOL_KEY])
     stream = pikepdf.Stream(pdf, img.data)
@@ -311,7 +311,7 @@ def _kept_page(prepared: PreparedPage, spools: list[pikepdf.Pdf]) -> pikepdf.Pag
     if prepared.source_page is None:
         raise ProcessingError(path=prepared.label, stage="assemble", detail="page has neither image nor source")
     path, index = prepared.source_page
-    source = pikepdf.open(path)
+    source = pikepdf.open(path, access_mode=pikepdf.AccessMode.stream)
     spools.append(source)  # stays open until the output is written
     return source.pages[index]
 

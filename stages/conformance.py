@@ -100,22 +100,44 @@ def check_pdfa(source: str | Path | bytes | pikepdf.Pdf) -> list[Violation]:
     With a ``pikepdf.Pdf`` the byte-level checks (6.1.2, end of file) run only if it was opened from a
     file that still exists.
     """
-    raw: bytes | None
+    # Only the head and the tail of the file matter to the byte-level checks; a 200-page output is never
+    # read into memory whole, and pikepdf streams the file instead of mapping it.
+    ends: tuple[bytes, bytes] | None
     if isinstance(source, pikepdf.Pdf):
         pdf = source
         name = Path(source.filename) if source.filename else None
-        raw = name.read_bytes() if name and name.is_file() else None
-    else:
-        raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+        ends = _file_ends(name) if name and name.is_file() else None
+    elif isinstance(source, bytes):
+        ends = (source[:_HEAD_BYTES], source[-_TAIL_BYTES:])
         try:
-            pdf = pikepdf.open(io.BytesIO(raw))
+            pdf = pikepdf.open(io.BytesIO(source))
+        except pikepdf.PasswordError:
+            return [Violation("6.1.3", "file is encrypted (password required)")]
+    else:
+        ends = _file_ends(Path(source))
+        try:
+            pdf = pikepdf.open(source, access_mode=pikepdf.AccessMode.stream)
         except pikepdf.PasswordError:
             return [Violation("6.1.3", "file is encrypted (password required)")]
     checker = _Checker(pdf)
-    if raw is not None:
-        checker.check_bytes(raw)
+    if ends is not None:
+        checker.check_bytes(*ends)
     checker.run()
+    if not isinstance(source, pikepdf.Pdf):
+        pdf.close()
     return checker.violations
+
+
+_HEAD_BYTES = 64
+_TAIL_BYTES = 4096
+
+
+def _file_ends(path: Path) -> tuple[bytes, bytes]:
+    with path.open("rb") as handle:
+        head = handle.read(_HEAD_BYTES)
+        handle.seek(0, io.SEEK_END)
+        handle.seek(max(0, handle.tell() - _TAIL_BYTES))
+        return head, handle.read()
 
 
 def _name(obj: object) -> str | None:
@@ -152,19 +174,19 @@ class _Checker:
 
     # -- bytes and trailer ------------------------------------------------------------------------
 
-    def check_bytes(self, raw: bytes) -> None:
-        match = _HEADER.match(raw)
+    def check_bytes(self, head: bytes, tail: bytes) -> None:
+        match = _HEADER.match(head)
         if not match:
             self.add("6.1.2", "file does not start with '%PDF-1.n' and an end-of-line")
         else:
-            comment = raw[match.end():match.end() + 5]
+            comment = head[match.end():match.end() + 5]
             if not (comment[:1] == b"%" and len(comment) == 5 and all(b > 127 for b in comment[1:])):
                 self.add("6.1.2", "header is not followed by a binary comment (4 bytes above 127)")
-        end = raw.rfind(b"%%EOF")
+        end = tail.rfind(b"%%EOF")
         if end < 0:
-            self.add("6.1.3", "no %%EOF marker")
-        elif raw[end + 5:] not in (b"", b"\n", b"\r", b"\r\n"):
-            self.add("6.1.3", f"{len(raw) - end - 5} bytes of data after the last %%EOF")
+            self.add("6.1.3", "no %%EOF marker near the end of the file")
+        elif tail[end + 5:] not in (b"", b"\n", b"\r", b"\r\n"):
+            self.add("6.1.3", f"{len(tail) - end - 5} bytes of data after the last %%EOF")
 
     def run(self) -> None:
         pdf = self.pdf
