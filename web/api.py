@@ -95,7 +95,7 @@ def doc_dict(doc: DocumentInfo) -> dict[str, Any]:
             responses={503: {"model": ErrorOut}})
 def health(svc: Svc) -> dict[str, Any]:
     svc.records.list_dossiers(limit=1)  # DatabaseUnavailable → 503 through the error handler
-    return {"status": "ok", "database": svc.records.where.split("@")[-1].split("/")[0] or "sqlite"}
+    return {"status": "ok", "database": svc.records.where.split(":", 1)[0].split("+")[0]}
 
 
 @router.post("/verify", summary="Verify an uploaded PDF (the `sohoa verify --json` schema)", responses=ERRORS)

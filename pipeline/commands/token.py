@@ -15,6 +15,7 @@ import json
 import sys
 
 from config import Settings
+from pipeline.commands.records_cli import _nested_common  # global options after the action, as in `sohoa db`
 from records import Records
 from records.tokens import ROLES, Tokens
 
@@ -27,12 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create = sub.add_parser("create", help="make a token and print it once")
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--name", default="", help="who or what uses it, e.g. 'Quầy 1' or 'iGate'")
-    create.add_argument("--json", action="store_true")
+    _nested_common(create)
     listing = sub.add_parser("list", help="tokens (never their secrets)")
-    listing.add_argument("--json", action="store_true")
+    _nested_common(listing)
     revoke = sub.add_parser("revoke", help="revoke by id or by the prefix shown in the list")
     revoke.add_argument("ident", metavar="ID|PREFIX")
-    revoke.add_argument("--json", action="store_true")
+    _nested_common(revoke)
     parser.set_defaults(func=run)
 
 
