@@ -19,6 +19,7 @@ from common.errors import ConfigError
 from config.records import RecordsSettings
 from config.signing import SigningSettings
 from config.watch import WatchSettings
+from config.web import WebSettings
 
 
 class _Section(BaseModel):
@@ -83,6 +84,7 @@ class Settings(_Section):
     signing: SigningSettings = SigningSettings()
     records: RecordsSettings = RecordsSettings()
     watch: WatchSettings = WatchSettings()
+    web: WebSettings = WebSettings()
 
     source: Path | None = Field(None, exclude=True, description="The file these settings came from, if any")
 

@@ -17,8 +17,9 @@ done
 apt_run=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd fonts-liberation2
          fonts-noto-core fonts-dejavu-core poppler-utils python3-venv python3-dev libzbar0 softhsm2
          opensc libnss3-tools)
-# What the tests add: real database, broker and HTTP services started on 127.0.0.1.
-apt_test=(postgresql postgresql-contrib redis-server)
+# What the tests add: real database, broker and HTTP services started on 127.0.0.1, and Debian's
+# Chromium for the browser tests (Playwright drives it; it never downloads a browser of its own).
+apt_test=(postgresql postgresql-contrib redis-server chromium)
 # What the benchmarks add: OCRmyPDF needs Ghostscript, and unpaper for --clean.
 apt_bench=(unpaper ghostscript)
 
