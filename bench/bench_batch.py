@@ -55,7 +55,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _cli(*args: str) -> list[str]:
     # the tests' shim adds the [batch] section until config/settings.py carries it
-    return [sys.executable, "-m", "tests.batch.cli_main", *args]
+    return [sys.executable, "-m", "pipeline.cli", *args]
 
 
 def run_local(src: Path, work: Path, workers: int) -> dict[str, float]:

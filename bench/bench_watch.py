@@ -21,6 +21,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from bench.corpus import corpus
 from tests.pki.builder import build_pki
 from tests.watch.conftest import CODE, P12_ENV, DaemonRun, wait_for
 from tests.watch.pages import page_image, save
@@ -38,6 +39,8 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=24)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--parallel", type=int, default=2, help="documents in parallel in the daemon")
+    parser.add_argument("--corpus", action="store_true",
+                        help="A4 scans from bench.corpus (300/200 dpi, degraded) instead of small A5 pages")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-watch-"))
     pki = build_pki(root / "pki", "http://127.0.0.1:9")
@@ -46,8 +49,18 @@ def main() -> int:
                      "stable_seconds": 0.5})
     run.root.mkdir()
     run.write_config()
-    pages = [save(page_image(f"{TEXT}\nSố {n}", size_mm=(148, 210)), root / "pages" / f"p{n:03d}.jpg")
-             for n in range(args.pages)]
+    if args.corpus:
+        (root / "pages").mkdir(parents=True)
+        pages = []
+        for n, synthetic in enumerate(corpus(args.pages)):
+            data, suffix = synthetic.encode()
+            pages.append(root / "pages" / f"p{n:03d}{suffix}")
+            pages[-1].write_bytes(data)
+        what = "A4 corpus scans (bench.corpus: 300/200 dpi, JPEG/PNG/G4, degraded)"
+    else:
+        pages = [save(page_image(f"{TEXT}\nSố {n}", size_mm=(148, 210)), root / "pages" / f"p{n:03d}.jpg")
+                 for n in range(args.pages)]
+        what = "A5 pages at 200 dpi (JPEG, 3 lines of Vietnamese)"
 
     # sohoa process: all pages, one call (same config file; its [watch] table is split off below)
     config = root / "process.toml"
@@ -62,8 +75,9 @@ def main() -> int:
 
     inbox = run.inbox()
     for n, page in enumerate(pages):
-        (inbox / f"{CODE.format(n + 1)}.jpg").parent.mkdir(parents=True, exist_ok=True)
-        (inbox / f"{CODE.format(n + 1)}.jpg").write_bytes(page.read_bytes())
+        target = inbox / f"{CODE.format(n + 1)}{page.suffix}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(page.read_bytes())
     run.start()
     wait_for(lambda: len(run.files("inbox", "done")) >= args.pages, 1800, "all pages filed", run)
     metrics = run.metrics()
@@ -77,7 +91,7 @@ def main() -> int:
     ppm_daemon = args.pages / daemon_s * 60
     report = "\n".join([
         "# Watch daemon benchmark", "",
-        f"{args.pages} A5 pages at 200 dpi (JPEG, 3 lines of Vietnamese), OCR `vie`, signed B-B (PKCS#12), "
+        f"{args.pages} {what}, OCR `vie`, signed B-B (PKCS#12), "
         f"{args.workers} page workers; machine: {os.cpu_count()} cores (shared), load {os.getloadavg()[0]:.1f}.", "",
         "| run | seconds | pages/min |", "|---|---:|---:|",
         f"| `sohoa process` (one call, one {args.pages}-page document, incl. start-up) | {process_s:.1f} | "
@@ -88,7 +102,7 @@ def main() -> int:
         f"Latency file stable → attached: mean {total / count:.1f} s over {count:.0f} documents (it includes "
         "queueing: all files were stable at once at start-up).", "",
     ])
-    out = ROOT / "bench" / "results" / "watch.md"
+    out = ROOT / "bench" / "results" / ("watch-a4.md" if args.corpus else "watch.md")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report, encoding="utf-8")
     print(report)

@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from common.errors import ConfigError
+from config.batch import BatchSettings
 from config.records import RecordsSettings
 from config.signing import SigningSettings
 from config.watch import WatchSettings
@@ -85,6 +86,7 @@ class Settings(_Section):
     records: RecordsSettings = RecordsSettings()
     watch: WatchSettings = WatchSettings()
     web: WebSettings = WebSettings()
+    batch: BatchSettings = BatchSettings()
 
     source: Path | None = Field(None, exclude=True, description="The file these settings came from, if any")
 

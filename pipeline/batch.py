@@ -48,14 +48,8 @@ log = logging.getLogger("sohoa.batch")
 STALE_HEARTBEATS = 4  # a claim silent for this many heartbeats belongs to a dead worker
 
 
-def batch_settings(settings: Settings) -> BatchSettings:
-    """The [batch] section; settings without one get the built-in defaults."""
-    batch = getattr(settings, "batch", None)
-    return batch if isinstance(batch, BatchSettings) else BatchSettings()
-
-
 def low_confidence_threshold(settings: Settings) -> float:
-    batch = batch_settings(settings)
+    batch = settings.batch
     return batch.low_confidence if batch.low_confidence >= 0 else settings.ocr.low_confidence
 
 
@@ -100,7 +94,7 @@ def _spec(doc: PlannedDoc, settings: Settings, known: dict[str, ItemInfo]) -> It
 def prepare_run(plan: Plan, settings: Settings, records: Records, *, retry_failed: bool,
                 options: dict[str, object]) -> tuple[RunInfo, list[ItemInfo]]:
     """Record the plan in the journal; mark as skipped what another item already filed."""
-    batch = batch_settings(settings)
+    batch = settings.batch
     journal = BatchJournal(records)
     run = journal.open_run(run_key(plan, batch), str(plan.source), str(plan.manifest) if plan.manifest else None,
                            options)
@@ -201,7 +195,7 @@ def process_item(item_id: int, settings: Settings, *, worker: str, executor: Pag
     ``run_key`` (Celery tasks carry it) proves the item id belongs to this worker's database: a worker
     configured with another database answers ``foreign`` instead of touching an unrelated row.
     """
-    batch = batch_settings(settings)
+    batch = settings.batch
     records = worker_records(settings)
     journal = BatchJournal(records)
     current = journal.item(item_id)

@@ -26,7 +26,7 @@ from redis.exceptions import RedisError
 
 from common.errors import SohoaError
 from config.settings import Settings
-from pipeline.batch import STALE_HEARTBEATS, ItemOutcome, StopFlag, batch_settings, process_item, worker_records
+from pipeline.batch import STALE_HEARTBEATS, ItemOutcome, StopFlag, process_item, worker_records
 from records.batch_journal import FINAL, BatchJournal, ItemInfo, RunInfo
 from records.models import utcnow
 
@@ -45,7 +45,7 @@ class BrokerUnavailable(SohoaError):
 
 def broker_url(settings: Settings) -> str:
     """The broker URL: the environment variable named by ``broker_url_env`` when set, else ``broker_url``."""
-    batch = batch_settings(settings)
+    batch = settings.batch
     from_env = os.environ.get(batch.broker_url_env, "") if batch.broker_url_env else ""
     return from_env or batch.broker_url
 
@@ -59,7 +59,7 @@ def _describe(url: str) -> str:
 
 def make_app(settings: Settings) -> Celery:
     """A Celery app for these settings, with the batch task registered."""
-    batch = batch_settings(settings)
+    batch = settings.batch
     options = batch.celery
     app = Celery("sohoa", broker=broker_url(settings), backend=batch.result_backend or None, set_as_current=False)
     app.conf.update(

@@ -21,7 +21,6 @@ from config.settings import Settings
 from pipeline.batch import (
     ItemOutcome,
     StopFlag,
-    batch_settings,
     low_confidence_threshold,
     prepare_run,
     run_local,
@@ -93,7 +92,7 @@ def _check_profiles(plan: Plan, settings: Settings) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    batch = batch_settings(settings)
+    batch = settings.batch
     lang = args.lang or settings.language
     plan = plan_batch(args.src, args.manifest, settings, batch)
     _check_profiles(plan, settings)

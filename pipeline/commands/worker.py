@@ -15,7 +15,6 @@ import socket
 
 from common.errors import UsageError
 from config.settings import Settings
-from pipeline.batch import batch_settings
 from pipeline.executor import default_workers
 from records.service import Records
 
@@ -36,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.celery_app import check_broker, make_app
 
-    batch = batch_settings(settings)
+    batch = settings.batch
     concurrency = default_workers(args.concurrency if args.concurrency is not None else batch.celery.concurrency)
     if concurrency < 1:
         raise UsageError(detail="--concurrency must be at least 1")

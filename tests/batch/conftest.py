@@ -24,7 +24,7 @@ def sohoa_env(**extra: str) -> dict[str, str]:
 def sohoa(*args: str, cwd: Path, env: dict[str, str] | None = None,
           timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """The real CLI (through the [batch] settings shim), as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "tests.batch.cli_main", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True,
                           cwd=cwd, env=env or sohoa_env(), timeout=timeout, check=False)
 
 
