@@ -1,16 +1,25 @@
-"""Session-wide fixtures: real services on 127.0.0.1 (PostgreSQL 15, Redis), started on first use.
+"""Session-wide fixtures: real services on 127.0.0.1 (PostgreSQL 15, Redis, the test PKI's OCSP/CRL/TSA
+servers), started on first use and shared by every test folder.
 
 Why session scope: starting a PostgreSQL cluster costs a few seconds; every test that needs one gets
-its own database in the shared cluster instead (see tests/records/conftest.py).
+its own database in the shared cluster, cloned from a template migrated once per session (``db_url``).
+Fixtures defined once here (or in the ``pytest_plugins`` below) are true singletons; importing a
+session fixture into another conftest would create a second instance.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from config.records import RecordsSettings
+from records.db import make_engine, upgrade
 from tests.services import PostgresServer, RedisServer
+
+pytest_plugins = ["tests.pki.fixtures"]
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +43,33 @@ def redis_server() -> Iterator[RedisServer]:
 @pytest.fixture(scope="session")
 def redis_url(redis_server: RedisServer) -> str:
     return redis_server.url
+
+
+TEMPLATE = "sohoa_records_template"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgres_server: PostgresServer) -> str:
+    url = postgres_server.create_database(TEMPLATE)
+    engine = make_engine(url, RecordsSettings())
+    try:
+        upgrade(engine, "template")
+    finally:
+        engine.dispose()
+    return TEMPLATE
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sohoa.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("pg_template")
+    name = f"t_{next(_counter)}_{tmp_path.name[-20:]}".lower().replace("-", "_")
+    url = server.create_database(name, template=template)
+    try:
+        yield url
+    finally:
+        server.drop_database(name)

@@ -15,7 +15,6 @@ import pytest
 
 from config.signing import SigningSettings
 from tests.pki import SoftToken, TestPki
-from tests.pki.fixtures import nss_db, pki, pki_server, softhsm_token  # noqa: F401 - fixtures
 
 SEAL = Path(__file__).resolve().parents[2] / "config" / "seal-test.png"
 

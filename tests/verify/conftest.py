@@ -21,7 +21,6 @@ import pytest
 
 from config.signing import SigningSettings
 from tests.pki import TestPki
-from tests.pki.fixtures import nss_db, pki, pki_server  # noqa: F401 - fixtures
 from tests.verify import makers
 
 PASSWORD_ENV = {"digitizer": "SOHOA_VTEST_P12_DIGITIZER", "organization": "SOHOA_VTEST_P12_ORGANIZATION",

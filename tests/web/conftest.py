@@ -23,8 +23,6 @@ from config.signing import SigningSettings
 from config.web import WebSettings
 from records import AttachMeta, NewDossier, Records
 from records.tokens import Tokens
-from tests.pki.fixtures import pki, pki_server  # noqa: F401 - fixtures
-from tests.records.conftest import db_url, pg_template  # noqa: F401 - fixtures
 from tests.services import free_port
 from tests.verify.conftest import _quiet_pyhanko, case, signing_settings, unsigned_pdf, vpki  # noqa: F401
 from web import create_app
