@@ -119,8 +119,11 @@ def pending(work: Path, inbox: Path) -> list[Claim]:
         if job is None:  # crash before the manifest: nothing was moved yet (it is written first)
             shutil.rmtree(workdir, ignore_errors=True)
             continue
-        for temp in workdir.glob(".*"):
-            temp.unlink(missing_ok=True)
+        for temp in workdir.glob(".*"):  # dead writers' temp files and spool folders
+            if temp.is_dir():
+                shutil.rmtree(temp, ignore_errors=True)
+            else:
+                temp.unlink(missing_ok=True)
         found.append(job)
     return found
 
