@@ -43,15 +43,9 @@ SECURITY_HEADERS = {
 }
 
 
-def web_settings(settings: Settings) -> WebSettings:
-    """The ``[web]`` section (defaults until it is wired into ``Settings``)."""
-    found = getattr(settings, "web", None)
-    return found if isinstance(found, WebSettings) else WebSettings()
-
-
 def create_app(settings: Settings, web: WebSettings | None = None) -> FastAPI:
     """The application; ``web`` overrides ``settings.web`` (tests, ``sohoa serve --port``)."""
-    web = web or web_settings(settings)
+    web = web or settings.web
     records = Records.open(settings.records, settings.data_dir)
     try:
         secret = session_secret(settings.resolve(web.session_secret_file))

@@ -31,10 +31,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         import uvicorn
     except ImportError:
         raise MissingDependency(what="uvicorn", detail="the web server is not installed",
-                                fix=".venv/bin/pip install 'sohoa[web]'") from None
-    from web.app import create_app, web_settings
+                                fix="bash scripts/setup.sh (or .venv/bin/pip install uvicorn)") from None
+    from web.app import create_app
 
-    web = web_settings(settings)
+    web = settings.web
     updates = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers)) if v is not None}
     web = web.model_copy(update=updates)
     app = create_app(settings, web)  # opens the database and the session secret now: errors before binding
