@@ -74,14 +74,16 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--pg-url", default=None, help="existing PostgreSQL database (default: start one)")
     parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only (run both at once on 2 cores)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="sohoa-bench-") as tmp:
         work = Path(tmp)
-        results["sqlite"] = run_backend("sqlite", f"sqlite:///{work / 'bench.db'}", args.docs, work, args.seed)
-        print("sqlite", results["sqlite"], flush=True)
+        if not args.skip_sqlite:
+            results["sqlite"] = run_backend("sqlite", f"sqlite:///{work / 'bench.db'}", args.docs, work, args.seed)
+            print("sqlite", results["sqlite"], flush=True)
         if not args.skip_pg:
             server = None
             url = args.pg_url
