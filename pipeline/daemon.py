@@ -187,6 +187,12 @@ class Daemon:
         for inbox in self.inboxes:
             inbox.ensure_dirs()
             for claim in spool.pending(inbox.work, inbox.path):
+                if not any((claim.src / rel).exists() for rel in claim.sources):
+                    # Killed after its sources were released (the journal already holds the outcome) but
+                    # before the work folder was removed: only the clean-up is left. Re-running it would
+                    # report the sources as missing.
+                    spool.finish(claim)
+                    continue
                 self.journal.claim(claim.job_id, claim.folder, claim.sources, claim.dossier_code)
                 alive.add(claim.job_id)
                 self.queue.put(Task(claim, inbox, None))

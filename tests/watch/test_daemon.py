@@ -178,3 +178,27 @@ def test_polling_folder_and_systemd_notifications(daemon_factory, tmp_path: Path
     assert any("READY=1" in m for m in received), f"no READY=1 among {received}"
     assert any("WATCHDOG=1" in m for m in received), f"no WATCHDOG=1 among {received}"
     assert_filed(run, {CODE.format(9): 1})
+
+
+def test_killed_after_release_is_only_cleaned_up_at_start(daemon_factory) -> None:
+    """A kill -9 between moving the sources out and removing the work folder leaves a claim whose
+    sources are gone; the restart must finish the clean-up, not re-run it and report them missing."""
+    from datetime import datetime
+
+    from config.watch import WatchFolder
+    from watch_folders import spool
+    from watch_folders.scanner import Unit
+
+    run = daemon_factory([{"path": "inbox"}], stable_seconds=0.5)
+    inbox = run.inbox()
+    inbox.mkdir(parents=True)
+    source = drop_valid(inbox, 7, ".jpg")
+    unit = Unit(folder=WatchFolder(path=inbox), inbox=inbox, name=source.name, sources=[source])
+    claim = spool.claim(unit, inbox / ".sohoa-work", spool.content_id([source]), datetime.now())
+    spool.release_to(claim, inbox / "done")  # what a finished job does just before finish()
+    assert claim.workdir.exists() and not source.exists()
+    run.start()
+    wait_for(lambda: not claim.workdir.exists(), 60, "the left-over work folder to be removed", run)
+    assert run.stop() == 0
+    assert not run.files("inbox", "failed"), f"a released job was re-run: {run.files('inbox', 'failed')}"
+    assert [p.name for p in run.files("inbox", "done")] == [source.name]
