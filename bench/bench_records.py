@@ -44,7 +44,8 @@ def run_backend(label: str, url: str, docs: int, work: Path, seed: int) -> dict[
         start = time.perf_counter()
         for i in range(docs):
             src.write_bytes(b"%PDF-1.7\n% " + f"{label}-{seed}-{i}".encode() + b"\n%%EOF\n")
-            code = f"{rng.choice(UNITS)}-24{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}-{i // 4 + 1:04d}"
+            # four documents per dossier; the 4-digit daily sequence wraps after 9,999 dossiers
+            code = f"{rng.choice(UNITS)}-24{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}-{(i // 4) % 9999 + 1:04d}"
             pages = [page_text(rng) for _ in range(rng.randint(1, 3))]
             rec.attach(src, dossier_code=code, kind=rng.choice(["component", "component", "result", "copy"]),
                        meta=AttachMeta(title=pages[0].splitlines()[0][:80], page_texts=pages,
