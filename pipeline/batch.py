@@ -33,11 +33,12 @@ from datetime import date
 from pathlib import Path
 
 from common.errors import InputError, InternalError, ProcessingError, SohoaError
+from common.hashing import sha256_file
 from config.batch import BatchSettings
 from config.settings import Settings
 from pipeline.batch_manifest import Plan, PlannedDoc
 from pipeline.executor import PageExecutor
-from pipeline.jobs import DocumentJob, run_document_job, sha256_of
+from pipeline.jobs import DocumentJob, run_document_job
 from records.batch_journal import FINAL, BatchJournal, ItemInfo, ItemSpec, RunInfo
 from records.errors import DossierNotFound
 from records.service import Records
@@ -77,7 +78,7 @@ def _spec(doc: PlannedDoc, settings: Settings, known: dict[str, ItemInfo]) -> It
     if old is not None and old.fingerprint == fingerprint:
         content, pages = old.content_sha256, old.planned_pages
     else:
-        content = hashlib.sha256("\n".join(sha256_of(p) for p in doc.inputs).encode()).hexdigest()
+        content = hashlib.sha256("\n".join(sha256_file(p)[0] for p in doc.inputs).encode()).hexdigest()
         try:
             pages = len(scan_inputs(doc.inputs, settings.ingest))
         except InputError:

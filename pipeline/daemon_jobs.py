@@ -29,10 +29,11 @@ from common.errors import (
     SigningError,
     SohoaError,
 )
+from common.hashing import sha256_file
 from config.settings import Settings
 from config.watch import CoverSheetSettings, WatchFolder
 from pipeline.executor import PageExecutor
-from pipeline.jobs import DocumentJob, run_document_job, sha256_of
+from pipeline.jobs import DocumentJob, run_document_job
 from records.errors import DossierRefused, InvalidDossierCode
 from records.service import Records
 from stages.ingest import load_page, scan_inputs
@@ -210,7 +211,7 @@ def _run_document(job: Claim, plan: DocPlan, folder: WatchFolder, settings: Sett
         return DocOutcome("review", dossier_code=plan.dossier_code, vi=plan.review_vi, en=plan.review_en)
     output = job.workdir / f"doc-{plan.number}.pdf"
     if output.exists():
-        done = records.find_by_sha256(sha256_of(output))
+        done = records.find_by_sha256(sha256_file(output)[0])
         if done is not None and done.dossier_code == plan.dossier_code:  # attached just before a crash
             return DocOutcome("done", dossier_code=plan.dossier_code, sha256=done.sha256, document_id=done.id,
                               pages=done.page_count)

@@ -10,7 +10,6 @@ one layer that may join ``signing`` and ``records``), else to the JSON-lines aud
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from common.hashing import sha256_file
 from config.settings import Settings
 from pipeline.executor import PageExecutor
 from pipeline.run import ProcessResult, process_document
@@ -86,14 +86,6 @@ class RecordsAuditSink:
                                                     document_sha256=event.sha256_after, details=details))
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def run_document_job(job: DocumentJob, settings: Settings, *, records: Records | None = None,
                      executor: PageExecutor | None = None, workdir: Path | None = None) -> JobResult:
     """Run one job; raises a typed ``SohoaError`` and leaves no final output when a step fails."""
@@ -126,6 +118,11 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
     return result
 
 
+def _source_file(path: Path) -> SourceFile:
+    digest, size = sha256_file(path)
+    return SourceFile(name=path.name, sha256=digest, size=size)
+
+
 def _signing_time(result: SignResult) -> datetime:
     """The stamp time as a datetime (it is ISO 8601 unless a center configured another stamp format)."""
     try:
@@ -147,8 +144,7 @@ def _attach_meta(job: DocumentJob, processed: ProcessResult, signatures: list[Si
         page_confidences=[p.mean_confidence for p in kept],
         low_confidence_pages=processed.low_confidence_pages(settings.ocr.low_confidence),
         page_count=len(kept),
-        source_files=[SourceFile(name=path.name, sha256=sha256_of(path), size=path.stat().st_size)
-                      for path in dict.fromkeys(Path(p) for p in job.inputs)],
+        source_files=[_source_file(Path(p)) for p in dict.fromkeys(job.inputs)],
         signatures=[SignatureInfo(profile=s.profile or "adhoc", signer=s.signer, time=_signing_time(s), level=s.level)
                     for s in signatures],
         actor=job.digitized_by or f"sohoa@{socket.gethostname()}",

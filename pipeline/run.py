@@ -8,7 +8,6 @@ PDF/A into a temp file beside the target, run the conformance self-check on it, 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import tempfile
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from common.atomic import atomic_writer, check_writable_dir, write_bytes_atomic
 from common.errors import ConformanceError, InputAllBlank
+from common.hashing import sha256_file
 from config.settings import Settings
 from pipeline.executor import PageExecutor
 from stages.assemble import PreparedPage, build_pdfa, kept_page, prepare_page, sidecar_text, spool_page
@@ -171,7 +171,7 @@ def process_document(
             if violations:
                 detail = "; ".join(f"{v.clause}: {v.message}" for v in violations[:5])
                 raise ConformanceError(path=output, detail=detail)
-    data_hash, size = _hash_file(output)
+    data_hash, size = sha256_file(output)
     if sidecar is None and settings.output.sidecar_text:
         sidecar = output.with_suffix(".txt")
     if sidecar is not None:
@@ -179,13 +179,3 @@ def process_document(
     warnings = [w for r in reports for w in r.warnings]
     return ProcessResult(output=output, pages=reports, sha256=data_hash, size=size,
                          seconds=time.perf_counter() - started, warnings=warnings)
-
-
-def _hash_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size

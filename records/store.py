@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.atomic import fsync_dir
+from common.hashing import sha256_file as hash_file
 from records.errors import InputReadError, StoreWriteError
 
 CHUNK = 1024 * 1024
@@ -25,17 +26,11 @@ _NAME = re.compile(r"^[0-9a-f]{64}\.pdf$")
 
 
 def sha256_file(path: Path) -> tuple[str, int]:
-    """(hex digest, size) of a file, read in chunks."""
-    digest = hashlib.sha256()
-    size = 0
+    """(hex digest, size) of a file; unreadable files become ``InputReadError``."""
     try:
-        with path.open("rb") as fh:
-            while chunk := fh.read(CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
+        return hash_file(path)
     except OSError as exc:
         raise InputReadError(path=path, detail=exc.strerror or str(exc)) from None
-    return digest.hexdigest(), size
 
 
 def storage_key(sha256: str) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from common.atomic import fsync_dir, write_bytes_atomic
+from common.hashing import sha256_file
 from watch_folders.scanner import Unit, natural_key
 
 MANIFEST = "job.json"
@@ -32,11 +33,7 @@ def content_id(paths: Sequence[Path]) -> str:
     """Job id: SHA-256 over the inputs' own SHA-256 digests, in natural name order (32 hex digits)."""
     outer = hashlib.sha256()
     for path in sorted(paths, key=lambda p: natural_key(p.name)):
-        inner = hashlib.sha256()
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                inner.update(chunk)
-        outer.update(inner.digest())
+        outer.update(bytes.fromhex(sha256_file(path)[0]))
     return outer.hexdigest()[:32]
 
 
