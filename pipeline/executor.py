@@ -34,6 +34,14 @@ def default_workers(configured: int) -> int:
     return configured if configured > 0 else max(1, len(os.sched_getaffinity(0)))
 
 
+def page_workers(configured: int, pages: int) -> int:
+    """Worker processes for one document: never more than the cores (or the configured count), nor the pages.
+
+    Why: a 300-page file once started a worker (and a warm OCR helper) per page and exhausted memory.
+    """
+    return max(1, min(default_workers(configured), pages))
+
+
 class PageExecutor:
     """Runs a picklable function over items, in order, in ``workers`` processes (inline when 1).
 

@@ -19,7 +19,7 @@ from common.atomic import atomic_writer, check_writable_dir, write_bytes_atomic
 from common.errors import ConformanceError, InputAllBlank
 from common.hashing import sha256_file
 from config.settings import Settings
-from pipeline.executor import PageExecutor
+from pipeline.executor import PageExecutor, page_workers
 from stages.assemble import PreparedPage, build_pdfa, kept_page, prepare_page, sidecar_text, spool_page
 from stages.clean import clean_page
 from stages.conformance import check_pdfa
@@ -150,7 +150,7 @@ def process_document(
     check_writable_dir(output)
     refs = scan_inputs(inputs, settings.ingest, redo_ocr=redo_ocr)
     own_executor = executor is None
-    runner = executor or PageExecutor(min(settings.ocr.workers or len(refs), len(refs)) or 1)
+    runner = executor or PageExecutor(page_workers(settings.ocr.workers, len(refs)))
     # Page images wait on disk beside the output (same file system, dot-named so watchers skip it).
     with tempfile.TemporaryDirectory(prefix=f".{output.name}.", suffix=".spool", dir=output.parent) as spool:
         jobs = [(ref, settings, Path(spool)) for ref in refs]
