@@ -50,12 +50,12 @@ def _config(folder: Path, extra: str = "") -> None:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "OMP_THREAD_LIMIT": "1", "PYTHONPATH": str(ROOT), **extra}
+    return {**os.environ, "OMP_THREAD_LIMIT": "1", **extra}
 
 
 def _cli(*args: str) -> list[str]:
     # the tests' shim adds the [batch] section until config/settings.py carries it
-    return [sys.executable, "-m", "pipeline.cli", *args]
+    return [sys.executable, "-m", "sohoa.pipeline.cli", *args]
 
 
 def run_local(src: Path, work: Path, workers: int) -> dict[str, float]:

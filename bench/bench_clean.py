@@ -24,9 +24,9 @@ import numpy as np
 from PIL import Image
 
 from bench.corpus import Degradation, SyntheticPage, corpus, degrade, font_paths, render_page, sample_lines
-from config.settings import CleanSettings
-from stages.clean import clean_page
-from stages.model import Page
+from sohoa.config.settings import CleanSettings
+from sohoa.stages.clean import clean_page
+from sohoa.stages.model import Page
 
 RESULTS = Path(__file__).parent / "results" / "clean.md"
 

@@ -33,10 +33,10 @@ import numpy as np
 from PIL import Image
 
 from bench.corpus import Degradation, degrade, font_paths, render_page, sample_lines
-from common.tesseract import RawImage, require_languages
-from config.settings import OcrSettings
-from stages.model import Page
-from stages.ocr import SubprocessEngine, WarmEngine, ocr_page, parse_hocr
+from sohoa.common.tesseract import RawImage, require_languages
+from sohoa.config.settings import OcrSettings
+from sohoa.stages.model import Page
+from sohoa.stages.ocr import SubprocessEngine, WarmEngine, ocr_page, parse_hocr
 
 RESULTS = Path(__file__).parent / "results" / "ocr_engine.md"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

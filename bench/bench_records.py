@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from bench.corpus import SENTENCES
-from config.records import RecordsSettings
-from records import AttachMeta, Records
+from sohoa.config.records import RecordsSettings
+from sohoa.records import AttachMeta, Records
 
 NAMES = ["Nguyễn Văn Hưởng", "Trần Thị Hồng Nhung", "Lê Quang Đạo", "Phạm Minh Châu", "Hoàng Thị Lụa",
          "Võ Đức Thắng", "Đặng Thu Hà", "Bùi Xuân Trường"]

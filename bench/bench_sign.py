@@ -32,11 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-from config.settings import OutputSettings, Settings
-from config.signing import SigningSettings
-from signing import sign_pdf
-from stages.assemble import build_pdfa, prepare_page
-from stages.model import DocumentMeta, Page
+from sohoa.config.settings import OutputSettings, Settings
+from sohoa.config.signing import SigningSettings
+from sohoa.signing import sign_pdf
+from sohoa.stages.assemble import build_pdfa, prepare_page
+from sohoa.stages.model import DocumentMeta, Page
 from tests.pki import PkiServer, TestPki, build_pki
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,7 +91,7 @@ def _cli(src: Path, work: Path, pki: TestPki, level: str, docs: int) -> float:
 
 
 def _pipeline_share(pki: TestPki, settings: SigningSettings, work: Path) -> dict[str, float]:
-    from pipeline.run import process_document
+    from sohoa.pipeline.run import process_document
 
     scans = sorted((ROOT / "samples" / "scans").glob("*"))
     full = Settings(signing=settings, data_dir=work / "data")

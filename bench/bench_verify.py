@@ -26,17 +26,17 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
-from config.signing import SigningSettings
-from signing import sign_pdf
-from signing.keys import load_certs
-from signing.verify import verify
+from sohoa.config.signing import SigningSettings
+from sohoa.signing import sign_pdf
+from sohoa.signing.keys import load_certs
+from sohoa.signing.verify import verify
 from tests.pki import PkiServer, build_pki, make_nss_db
 
 
 def _source(folder: Path, pages: int) -> Path:
-    from config.settings import OutputSettings
-    from stages.assemble import build_pdfa, prepare_page
-    from stages.model import DocumentMeta, Page
+    from sohoa.config.settings import OutputSettings
+    from sohoa.stages.assemble import build_pdfa, prepare_page
+    from sohoa.stages.model import DocumentMeta, Page
 
     image = np.full((1169, 827, 3), 255, np.uint8)
     image[450:700, 120:700] = (60, 60, 60)

@@ -67,10 +67,11 @@ def main() -> int:
     text = run.config.read_text(encoding="utf-8")
     config.write_text(text.split("[watch]")[0].replace("workers = 1", f"workers = {args.workers}"),
                       encoding="utf-8")
-    env = {**os.environ, P12_ENV: pki.signer("digitizer").p12_password, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, P12_ENV: pki.signer("digitizer").p12_password}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pipeline.cli", "process", *map(str, pages), "-o", str(root / "all.pdf"),
-                    "--sign", "digitizer", "--config", str(config)], check=True, env=env, cwd=ROOT)
+    subprocess.run([sys.executable, "-m", "sohoa.pipeline.cli", "process", *map(str, pages),
+                    "-o", str(root / "all.pdf"), "--sign", "digitizer", "--config", str(config)],
+                   check=True, env=env, cwd=ROOT)
     process_s = time.perf_counter() - started
 
     inbox = run.inbox()

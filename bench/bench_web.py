@@ -40,10 +40,10 @@ NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Cường", "Phạ
 def _setup(folder: Path, dossiers: int) -> tuple[Path, Path, dict]:
     """Sign one PDF with the test PKI, seed the records; returns (signed pdf, data dir, signing dict)."""
     from bench.bench_verify import _source
-    from config.records import RecordsSettings
-    from config.signing import SigningSettings
-    from records import AttachMeta, Records
-    from signing import sign_pdf
+    from sohoa.config.records import RecordsSettings
+    from sohoa.config.signing import SigningSettings
+    from sohoa.records import AttachMeta, Records
+    from sohoa.signing import sign_pdf
     from tests.pki import PkiServer, build_pki
 
     server = PkiServer().start()
@@ -79,10 +79,10 @@ def serve(data: str, port: int, signing_json: str) -> None:
 
     import uvicorn
 
-    from config import Settings
-    from config.signing import SigningSettings
-    from config.web import WebSettings
-    from web import create_app
+    from sohoa.config import Settings
+    from sohoa.config.signing import SigningSettings
+    from sohoa.config.web import WebSettings
+    from sohoa.web import create_app
 
     for name in ("pyhanko", "pyhanko_certvalidator"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
@@ -140,9 +140,9 @@ def main() -> int:
         t0 = time.perf_counter()
         signed, data, signing = _setup(folder, args.dossiers)
         setup_s = time.perf_counter() - t0
-        from config.records import RecordsSettings
-        from records import Records
-        from records.tokens import Tokens
+        from sohoa.config.records import RecordsSettings
+        from sohoa.records import Records
+        from sohoa.records.tokens import Tokens
 
         with Records.open(RecordsSettings(), data) as records:
             _info, token = Tokens(records).create("clerk", "bench")

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from common.fonts import vietnamese_fonts
+from sohoa.common.fonts import vietnamese_fonts
 
 _FONTS = Path("/usr/share/fonts/truetype")
 CORPUS_FONTS = [_FONTS / "liberation2/LiberationSerif-Regular.ttf", _FONTS / "liberation2/LiberationSans-Regular.ttf",

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from common.errors import OutputError
+from sohoa.common.errors import OutputError
 
 
 def fsync_dir(folder: Path) -> None:

@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from common.errors import ConfigError, MissingDependency, ProcessingError
-from common.tools import ToolBroken, ToolInfo, apt_command, probe_tool
+from sohoa.common.errors import ConfigError, MissingDependency, ProcessingError
+from sohoa.common.tools import ToolBroken, ToolInfo, apt_command, probe_tool
 
 MIN_VERSION = (4, 1)
 APT_PACKAGE = "tesseract-ocr"
@@ -281,10 +281,8 @@ class WarmTesseract:
 
     def _start(self) -> subprocess.Popen[bytes]:
         env = tesseract_env()
-        root = str(Path(__file__).resolve().parent.parent)  # so ``-m common.tesseract`` imports anywhere
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
         env[_PARENT_ENV] = str(os.getpid())
-        args = [sys.executable, "-m", "common.tesseract", "serve", str(self.info.tessdata or ""),
+        args = [sys.executable, "-m", "sohoa.common.tesseract", "serve", str(self.info.tessdata or ""),
                 self.languages, str(self.psm)]
         try:
             proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from common.errors import MissingDependency
+from sohoa.common.errors import MissingDependency
 
 Version = tuple[int, ...]
 

@@ -1,5 +1,5 @@
 """Typed settings of sohoa, loaded from TOML (see ``config/default.toml`` for every default)."""
 
-from config.settings import Settings, load_settings
+from sohoa.config.settings import Settings, load_settings
 
 __all__ = ["Settings", "load_settings"]

@@ -15,12 +15,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from common.errors import ConfigError
-from config.batch import BatchSettings
-from config.records import RecordsSettings
-from config.signing import SigningSettings
-from config.watch import WatchSettings
-from config.web import WebSettings
+from sohoa.common.errors import ConfigError
+from sohoa.config.batch import BatchSettings
+from sohoa.config.records import RecordsSettings
+from sohoa.config.signing import SigningSettings
+from sohoa.config.watch import WatchSettings
+from sohoa.config.web import WebSettings
 
 
 class _Section(BaseModel):

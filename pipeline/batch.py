@@ -32,17 +32,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from common.errors import InputError, InternalError, ProcessingError, SohoaError
-from common.hashing import sha256_file
-from config.batch import BatchSettings
-from config.settings import Settings
-from pipeline.batch_manifest import Plan, PlannedDoc
-from pipeline.executor import PageExecutor
-from pipeline.jobs import DocumentJob, run_document_job
-from records.batch_journal import FINAL, BatchJournal, ItemInfo, ItemSpec, RunInfo
-from records.errors import DossierNotFound
-from records.service import Records
-from stages.ingest import scan_inputs
+from sohoa.common.errors import InputError, InternalError, ProcessingError, SohoaError
+from sohoa.common.hashing import sha256_file
+from sohoa.config.batch import BatchSettings
+from sohoa.config.settings import Settings
+from sohoa.pipeline.batch_manifest import Plan, PlannedDoc
+from sohoa.pipeline.executor import PageExecutor
+from sohoa.pipeline.jobs import DocumentJob, run_document_job
+from sohoa.records.batch_journal import FINAL, BatchJournal, ItemInfo, ItemSpec, RunInfo
+from sohoa.records.errors import DossierNotFound
+from sohoa.records.service import Records
+from sohoa.stages.ingest import scan_inputs
 
 log = logging.getLogger("sohoa.batch")
 
@@ -256,7 +256,7 @@ def process_item(item_id: int, settings: Settings, *, worker: str, executor: Pag
 
 def _failed(journal: BatchJournal, item: ItemInfo, worker: str, err: SohoaError, batch: BatchSettings,
             seconds: float) -> ItemOutcome:
-    from pipeline.daemon_jobs import stage_of
+    from sohoa.pipeline.daemon_jobs import stage_of
 
     retry = err.transient and item.attempts < batch.max_attempts
     journal.finish(item.id, worker, "queued" if retry else "failed", seconds=round(seconds, 3),

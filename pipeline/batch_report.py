@@ -23,9 +23,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from common.atomic import write_bytes_atomic
-from pipeline.batch_manifest import RowProblem
-from records.batch_journal import ItemInfo, RunInfo
+from sohoa.common.atomic import write_bytes_atomic
+from sohoa.pipeline.batch_manifest import RowProblem
+from sohoa.records.batch_journal import ItemInfo, RunInfo
 
 log = logging.getLogger("sohoa.batch")
 

@@ -24,11 +24,11 @@ from celery import Celery
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
-from common.errors import SohoaError
-from config.settings import Settings
-from pipeline.batch import STALE_HEARTBEATS, ItemOutcome, StopFlag, process_item, worker_records
-from records.batch_journal import FINAL, BatchJournal, ItemInfo, RunInfo
-from records.models import utcnow
+from sohoa.common.errors import SohoaError
+from sohoa.config.settings import Settings
+from sohoa.pipeline.batch import STALE_HEARTBEATS, ItemOutcome, StopFlag, process_item, worker_records
+from sohoa.records.batch_journal import FINAL, BatchJournal, ItemInfo, RunInfo
+from sohoa.records.models import utcnow
 
 log = logging.getLogger("sohoa.batch")
 

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from common.atomic import atomic_writer
-from common.errors import ConfigError, SohoaError
-from config.settings import Settings
-from config.watch import WatchSettings
-from pipeline.daemon_jobs import (
+from sohoa.common.atomic import atomic_writer
+from sohoa.common.errors import ConfigError, SohoaError
+from sohoa.config.settings import Settings
+from sohoa.config.watch import WatchSettings
+from sohoa.pipeline.daemon_jobs import (
     DocOutcome,
     DocPlan,
     failure,
@@ -40,14 +40,14 @@ from pipeline.daemon_jobs import (
     plan_documents,
     run_job,
 )
-from pipeline.executor import PageExecutor, default_workers
-from records.journal import Journal
-from records.service import Records
-from watch_folders import spool
-from watch_folders.health import HealthServer, Metrics
-from watch_folders.observers import Observers
-from watch_folders.scanner import Inbox, Unit
-from watch_folders.sdnotify import Notifier
+from sohoa.pipeline.executor import PageExecutor, default_workers
+from sohoa.records.journal import Journal
+from sohoa.records.service import Records
+from sohoa.watch_folders import spool
+from sohoa.watch_folders.health import HealthServer, Metrics
+from sohoa.watch_folders.observers import Observers
+from sohoa.watch_folders.scanner import Inbox, Unit
+from sohoa.watch_folders.sdnotify import Notifier
 
 log = logging.getLogger("sohoa.watch")
 

@@ -18,8 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from common.atomic import write_bytes_atomic
-from common.errors import (
+from sohoa.common.atomic import write_bytes_atomic
+from sohoa.common.errors import (
     ConformanceError,
     InputError,
     InternalError,
@@ -29,16 +29,16 @@ from common.errors import (
     SigningError,
     SohoaError,
 )
-from common.hashing import sha256_file
-from config.settings import Settings
-from config.watch import CoverSheetSettings, WatchFolder
-from pipeline.executor import PageExecutor
-from pipeline.jobs import DocumentJob, run_document_job
-from records.errors import DossierRefused, InvalidDossierCode
-from records.service import Records
-from stages.ingest import load_page, scan_inputs
-from stages.separate import find_cover_sheets
-from watch_folders.spool import Claim
+from sohoa.common.hashing import sha256_file
+from sohoa.config.settings import Settings
+from sohoa.config.watch import CoverSheetSettings, WatchFolder
+from sohoa.pipeline.executor import PageExecutor
+from sohoa.pipeline.jobs import DocumentJob, run_document_job
+from sohoa.records.errors import DossierRefused, InvalidDossierCode
+from sohoa.records.service import Records
+from sohoa.stages.ingest import load_page, scan_inputs
+from sohoa.stages.separate import find_cover_sheets
+from sohoa.watch_folders.spool import Claim
 
 log = logging.getLogger("sohoa.watch")
 

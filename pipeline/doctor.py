@@ -12,12 +12,12 @@ import importlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from common.errors import MissingDependency
-from common.fonts import FONT_PACKAGES, vietnamese_fonts
-from common.tesseract import language_package, split_languages, tesseract_info
-from common.tools import apt_command, probe_tool
-from config.settings import Settings
-from stages.ocr import get_engine
+from sohoa.common.errors import MissingDependency
+from sohoa.common.fonts import FONT_PACKAGES, vietnamese_fonts
+from sohoa.common.tesseract import language_package, split_languages, tesseract_info
+from sohoa.common.tools import apt_command, probe_tool
+from sohoa.config.settings import Settings
+from sohoa.stages.ocr import get_engine
 
 
 @dataclass

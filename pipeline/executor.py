@@ -16,7 +16,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
-from common.errors import ProcessingError
+from sohoa.common.errors import ProcessingError
 
 T = TypeVar("T")
 R = TypeVar("R")

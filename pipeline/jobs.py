@@ -17,17 +17,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from common.hashing import sha256_file
-from config.settings import Settings
-from pipeline.executor import PageExecutor
-from pipeline.run import ProcessResult, process_document
-from records.audit import AuditEvent as RecordsAuditEvent
-from records.service import Records
-from records.types import AttachMeta, AttachResult, NewDossier, SignatureInfo, SourceFile
-from signing.audit import AuditEvent as SigningAuditEvent
-from signing.audit import AuditSink, JsonLinesAuditSink
-from signing.sign import SignResult, sign_pdf
-from stages.model import DocumentMeta
+from sohoa.common.hashing import sha256_file
+from sohoa.config.settings import Settings
+from sohoa.pipeline.executor import PageExecutor
+from sohoa.pipeline.run import ProcessResult, process_document
+from sohoa.records.audit import AuditEvent as RecordsAuditEvent
+from sohoa.records.service import Records
+from sohoa.records.types import AttachMeta, AttachResult, NewDossier, SignatureInfo, SourceFile
+from sohoa.signing.audit import AuditEvent as SigningAuditEvent
+from sohoa.signing.audit import AuditSink, JsonLinesAuditSink
+from sohoa.signing.sign import SignResult, sign_pdf
+from sohoa.stages.model import DocumentMeta
 
 
 @dataclass

@@ -15,17 +15,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.atomic import atomic_writer, check_writable_dir, write_bytes_atomic
-from common.errors import ConformanceError, InputAllBlank
-from common.hashing import sha256_file
-from config.settings import Settings
-from pipeline.executor import PageExecutor, page_workers
-from stages.assemble import PreparedPage, build_pdfa, kept_page, prepare_page, sidecar_text, spool_page
-from stages.clean import clean_page
-from stages.conformance import check_pdfa
-from stages.ingest import PageRef, existing_text, load_page, scan_inputs
-from stages.model import DocumentMeta
-from stages.ocr import get_engine, ocr_page
+from sohoa.common.atomic import atomic_writer, check_writable_dir, write_bytes_atomic
+from sohoa.common.errors import ConformanceError, InputAllBlank
+from sohoa.common.hashing import sha256_file
+from sohoa.config.settings import Settings
+from sohoa.pipeline.executor import PageExecutor, page_workers
+from sohoa.stages.assemble import PreparedPage, build_pdfa, kept_page, prepare_page, sidecar_text, spool_page
+from sohoa.stages.clean import clean_page
+from sohoa.stages.conformance import check_pdfa
+from sohoa.stages.ingest import PageRef, existing_text, load_page, scan_inputs
+from sohoa.stages.model import DocumentMeta
+from sohoa.stages.ocr import get_engine, ocr_page
 
 log = logging.getLogger("sohoa.pipeline")
 

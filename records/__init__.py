@@ -4,10 +4,10 @@ Public API: ``Records`` (open with ``Records.open(settings.records, settings.dat
 values in ``records.types``; errors in ``records.errors``. Never imports stages, signing or watch_folders.
 """
 
-from records.audit import AuditEvent, AuditReport
-from records.service import Records
-from records.store import StoreReport
-from records.types import (
+from sohoa.records.audit import AuditEvent, AuditReport
+from sohoa.records.service import Records
+from sohoa.records.store import StoreReport
+from sohoa.records.types import (
     AttachMeta,
     AttachResult,
     DocumentInfo,

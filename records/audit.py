@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from records.models import AuditEventRow, AuditHead
+from sohoa.records.models import AuditEventRow, AuditHead
 
 GENESIS = "0" * 64
 ACTIONS = frozenset(

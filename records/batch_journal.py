@@ -36,9 +36,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from records.db import translate_errors, writer
-from records.models import Base, UTCDateTime, utcnow
-from records.service import Records
+from sohoa.records.db import translate_errors, writer
+from sohoa.records.models import Base, UTCDateTime, utcnow
+from sohoa.records.service import Records
 
 STATES = ("queued", "running", "done", "failed", "skipped")
 FINAL = ("done", "failed", "skipped")

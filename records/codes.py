@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
-from config.records import RecordsSettings
-from records.errors import InvalidDossierCode
+from sohoa.config.records import RecordsSettings
+from sohoa.records.errors import InvalidDossierCode
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from config.records import RecordsSettings
-from records.errors import DatabaseBusy, DatabaseUnavailable, SchemaOutdated
+from sohoa.config.records import RecordsSettings
+from sohoa.records.errors import DatabaseBusy, DatabaseUnavailable, SchemaOutdated
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import Date, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
-from config.records import RecordsSettings
-from records import audit
-from records.codes import ParsedCode, make_code, parse_code
-from records.errors import DossierExists, InvalidRecordInput
-from records.models import Dossier, utcnow
-from records.types import DossierInfo, NewDossier
+from sohoa.config.records import RecordsSettings
+from sohoa.records import audit
+from sohoa.records.codes import ParsedCode, make_code, parse_code
+from sohoa.records.errors import DossierExists, InvalidRecordInput
+from sohoa.records.models import Dossier, utcnow
+from sohoa.records.types import DossierInfo, NewDossier
 
 
 def info(row: Dossier) -> DossierInfo:

@@ -7,7 +7,7 @@ and an operator must act on integrity ones (audit chain broken, store file missi
 
 from __future__ import annotations
 
-from common.errors import RecordsError
+from sohoa.common.errors import RecordsError
 
 
 class InvalidDossierCode(RecordsError):

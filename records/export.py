@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from records.audit import AuditEvent
-from records.errors import StoreFileCorrupt, StoreFileMissing
-from records.service import Records
-from records.store import CHUNK
-from records.types import KIND_CODES, DocumentInfo
+from sohoa.records.audit import AuditEvent
+from sohoa.records.errors import StoreFileCorrupt, StoreFileMissing
+from sohoa.records.service import Records
+from sohoa.records.store import CHUNK
+from sohoa.records.types import KIND_CODES, DocumentInfo
 
 CSV_FIELDS = [
     "dossier_code", "seq", "file", "document_name", "kind", "kind_code", "document_number", "issue_date",

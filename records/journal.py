@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from records.db import translate_errors, writer
-from records.models import Base, UTCDateTime, utcnow
-from records.service import Records
+from sohoa.records.db import translate_errors, writer
+from sohoa.records.models import Base, UTCDateTime, utcnow
+from sohoa.records.service import Records
 
 STATES = ("claimed", "processing", "done", "failed", "review", "released")
 FINAL = ("done", "failed", "review")

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.orm import Session
 
-from records.text import fold, snippet, terms
-from records.types import SearchHit
+from sohoa.records.text import fold, snippet, terms
+from sohoa.records.types import SearchHit
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from config.records import RecordsSettings
-from records import audit, dossiers, search
-from records.codes import parse_code
-from records.db import describe, ensure_schema, make_engine, translate_errors, upgrade, writer
-from records.errors import (
+from sohoa.config.records import RecordsSettings
+from sohoa.records import audit, dossiers, search
+from sohoa.records.codes import parse_code
+from sohoa.records.db import describe, ensure_schema, make_engine, translate_errors, upgrade, writer
+from sohoa.records.errors import (
     AlreadySuperseded,
     DocumentNotFound,
     DossierNotFound,
@@ -33,9 +33,9 @@ from records.errors import (
     InputReadError,
     InvalidRecordInput,
 )
-from records.models import Document, DocumentPage, Dossier, utcnow
-from records.store import Store, StoreReport, sha256_file
-from records.types import (
+from sohoa.records.models import Document, DocumentPage, Dossier, utcnow
+from sohoa.records.store import Store, StoreReport, sha256_file
+from sohoa.records.types import (
     KINDS,
     AttachMeta,
     AttachResult,

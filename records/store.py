@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.atomic import fsync_dir
-from common.hashing import sha256_file as hash_file
-from records.errors import InputReadError, StoreWriteError
+from sohoa.common.atomic import fsync_dir
+from sohoa.common.hashing import sha256_file as hash_file
+from sohoa.records.errors import InputReadError, StoreWriteError
 
 CHUNK = 1024 * 1024
 _NAME = re.compile(r"^[0-9a-f]{64}\.pdf$")

@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from common.errors import RecordsError
-from records.db import translate_errors, writer
-from records.models import Base, UTCDateTime, utcnow
-from records.service import Records
+from sohoa.common.errors import RecordsError
+from sohoa.records.db import translate_errors, writer
+from sohoa.records.models import Base, UTCDateTime, utcnow
+from sohoa.records.service import Records
 
 ROLES: tuple[str, ...] = ("clerk", "system", "admin")
 RANK = {"clerk": 0, "system": 1, "admin": 2}

@@ -2,13 +2,13 @@
 
 Public API (what the pipeline and the CLI call)::
 
-    from signing import JsonLinesAuditSink, sign_pdf, sign_pdf_adhoc
+    from sohoa.signing import JsonLinesAuditSink, sign_pdf, sign_pdf_adhoc
     result = sign_pdf(src, dst, profile="organization", settings=settings.signing,
                       audit=JsonLinesAuditSink(settings.resolve(settings.signing.audit_file)))
 """
 
-from signing.audit import AuditEvent, AuditSink, JsonLinesAuditSink
-from signing.sign import LEVELS, SignResult, sign_pdf, sign_pdf_adhoc, sign_with
+from sohoa.signing.audit import AuditEvent, AuditSink, JsonLinesAuditSink
+from sohoa.signing.sign import LEVELS, SignResult, sign_pdf, sign_pdf_adhoc, sign_with
 
 __all__ = ["LEVELS", "AuditEvent", "AuditSink", "JsonLinesAuditSink", "SignResult", "sign_pdf", "sign_pdf_adhoc",
            "sign_with"]

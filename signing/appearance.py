@@ -27,7 +27,7 @@ from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.stamp import TextStampStyle
 
-from config.signing import Appearance
+from sohoa.config.signing import Appearance
 
 # fontTools warns on every subset of tables it cannot subset (FFTM in Liberation fonts): noise for a clerk.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)

@@ -7,7 +7,7 @@ messages carries a secret: they name the environment variable or file, never its
 
 from __future__ import annotations
 
-from common.errors import SigningError
+from sohoa.common.errors import SigningError
 
 
 class ProfileUnknown(SigningError):

@@ -33,8 +33,8 @@ from pyhanko.sign.signers.pdf_cms import Signer, SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
 
-from config.signing import Pkcs11Key, Pkcs12Key
-from signing.errors import (
+from sohoa.config.signing import Pkcs11Key, Pkcs12Key
+from sohoa.signing.errors import (
     CertificateInvalid,
     KeyMismatch,
     KeySourceInvalid,

@@ -12,7 +12,7 @@ from pathlib import Path
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from common.errors import InputCorrupt, InputEmpty, InputEncrypted, InputMissing, InputWrongType
+from sohoa.common.errors import InputCorrupt, InputEmpty, InputEncrypted, InputMissing, InputWrongType
 
 READ_ERRORS = (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError)
 

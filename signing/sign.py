@@ -44,14 +44,14 @@ from pyhanko_certvalidator.errors import (
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 
-from common.errors import (
+from sohoa.common.errors import (
     ConfigError,
     OutputError,
 )
-from config.signing import Appearance, Level, Pkcs11Key, Pkcs12Key, Profile, SigningSettings
-from signing.appearance import StampPlan, missing_glyphs, plan_stamp
-from signing.audit import AuditEvent, AuditSink
-from signing.errors import (
+from sohoa.config.signing import Appearance, Level, Pkcs11Key, Pkcs12Key, Profile, SigningSettings
+from sohoa.signing.appearance import StampPlan, missing_glyphs, plan_stamp
+from sohoa.signing.audit import AuditEvent, AuditSink
+from sohoa.signing.errors import (
     AppearanceInvalid,
     CertificateRevoked,
     KeySourceInvalid,
@@ -59,10 +59,10 @@ from signing.errors import (
     RevocationUnavailable,
     SignFailed,
 )
-from signing.keys import OpenedKey, load_certs, open_key, read_secret
-from signing.pdfinput import read_pdf
-from signing.timestamps import RetryingTimeStamper
-from signing.writer import PdfaIncrementalWriter
+from sohoa.signing.keys import OpenedKey, load_certs, open_key, read_secret
+from sohoa.signing.pdfinput import read_pdf
+from sohoa.signing.timestamps import RetryingTimeStamper
+from sohoa.signing.writer import PdfaIncrementalWriter
 
 log = logging.getLogger(__name__)
 audit_log = logging.getLogger("sohoa.audit")

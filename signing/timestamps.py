@@ -18,7 +18,7 @@ import urllib.request
 from asn1crypto import tsp
 from pyhanko.sign.timestamps.api import TimeStamper
 
-from signing.errors import TimestampUnavailable
+from sohoa.signing.errors import TimestampUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -42,10 +42,10 @@ import numpy as np
 import pikepdf
 from PIL import Image
 
-from common.errors import OutputError, ProcessingError
-from config.settings import OutputSettings
-from stages import pdfa, textlayer
-from stages.model import DocumentMeta, EncodedImage, Page
+from sohoa.common.errors import OutputError, ProcessingError
+from sohoa.config.settings import OutputSettings
+from sohoa.stages import pdfa, textlayer
+from sohoa.stages.model import DocumentMeta, EncodedImage, Page
 
 Matrix = tuple[float, float, float, float, float, float]
 ImageFilter = Literal["DCTDecode", "CCITTFaxDecode", "FlateDecode"]

@@ -19,10 +19,10 @@ import time
 import cv2
 import numpy as np
 
-from common.errors import ProcessingError
-from config.settings import CleanSettings
-from stages.model import Page
-from stages.orientation import line_geometry, osd_rotation, quarter_turn, up_down
+from sohoa.common.errors import ProcessingError
+from sohoa.config.settings import CleanSettings
+from sohoa.stages.model import Page
+from sohoa.stages.orientation import line_geometry, osd_rotation, quarter_turn, up_down
 
 # Analysis resolution: text lines (~17 px pitch at 12 pt) and the marks above them stay visible, and a
 # full A4 page is under a megapixel, so the projection search takes milliseconds.

@@ -63,7 +63,7 @@ from pathlib import Path
 
 import pikepdf
 
-from stages import pdfa, textlayer
+from sohoa.stages import pdfa, textlayer
 
 __all__ = ["Violation", "check_pdfa"]
 

@@ -29,7 +29,7 @@ import numpy as np
 import pikepdf
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
-from common.errors import (
+from sohoa.common.errors import (
     InputCorrupt,
     InputEmpty,
     InputEncrypted,
@@ -38,8 +38,8 @@ from common.errors import (
     InputTooLarge,
     InputWrongType,
 )
-from config.settings import IngestSettings
-from stages.model import EncodedImage, Page
+from sohoa.config.settings import IngestSettings
+from sohoa.stages.model import EncodedImage, Page
 
 FileKind = Literal["jpeg", "png", "tiff", "bmp", "pdf"]
 
@@ -338,7 +338,7 @@ def _rasterise(ref: PageRef, settings: IngestSettings) -> Page:
     try:
         done = subprocess.run(command, capture_output=True, check=True, timeout=300)
     except FileNotFoundError:
-        from common.errors import MissingDependency
+        from sohoa.common.errors import MissingDependency
 
         raise MissingDependency(what="pdftoppm", detail="poppler is not installed",
                                 fix="apt-get install poppler-utils") from None

@@ -30,8 +30,8 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from common.errors import MissingDependency, ProcessingError
-from common.tesseract import (
+from sohoa.common.errors import MissingDependency, ProcessingError
+from sohoa.common.tesseract import (
     RawImage,
     TesseractFailed,
     TesseractTimeout,
@@ -39,8 +39,8 @@ from common.tesseract import (
     require_languages,
     run_cli,
 )
-from config.settings import OcrSettings
-from stages.model import OcrLine, OcrWord, Page, PageOcr
+from sohoa.config.settings import OcrSettings
+from sohoa.stages.model import OcrLine, OcrWord, Page, PageOcr
 
 log = logging.getLogger(__name__)
 

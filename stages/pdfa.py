@@ -20,8 +20,8 @@ import pikepdf
 from lxml.etree import QName, XMLParser, XMLSyntaxError, fromstring
 from lxml.etree import _Element as Element
 
-from common.errors import InternalError
-from stages.model import DocumentMeta
+from sohoa.common.errors import InternalError
+from sohoa.stages.model import DocumentMeta
 
 SOHOA_NS = "https://sohoa.vn/ns/1.0/"
 SOHOA_PREFIX = "sohoa"

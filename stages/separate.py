@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import zxingcpp
 
-from config.watch import CoverSheetSettings
-from stages.model import Page
+from sohoa.config.watch import CoverSheetSettings
+from sohoa.stages.model import Page
 
 
 @dataclass

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import pikepdf
 
-from stages.model import OcrLine
+from sohoa.stages.model import OcrLine
 
 if TYPE_CHECKING:
     from fontTools.ttLib import TTFont

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from config.records import RecordsSettings
-from records.db import make_engine, upgrade
+from sohoa.config.records import RecordsSettings
+from sohoa.records.db import make_engine, upgrade
 from tests.services import PostgresServer, RedisServer
 
 pytest_plugins = ["tests.pki.fixtures"]

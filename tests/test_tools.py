@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from common.errors import ConfigError, MissingDependency
-from common.tesseract import (
+from sohoa.common.errors import ConfigError, MissingDependency
+from sohoa.common.tesseract import (
     LanguageMissing,
     language_package,
     require_languages,
@@ -16,7 +16,7 @@ from common.tesseract import (
     tesseract_env,
     tesseract_info,
 )
-from common.tools import ToolBroken, ToolNotFound, ToolTooOld, clear_probe_cache, parse_version, probe_tool
+from sohoa.common.tools import ToolBroken, ToolNotFound, ToolTooOld, clear_probe_cache, parse_version, probe_tool
 
 
 @pytest.mark.parametrize(("banner", "expected"), [

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from config.watch import WatchFolder, WatchSettings
-from watch_folders import rules
-from watch_folders.stability import StabilityTracker
+from sohoa.config.watch import WatchFolder, WatchSettings
+from sohoa.watch_folders import rules
+from sohoa.watch_folders.stability import StabilityTracker
 
 log = logging.getLogger("sohoa.watch")
 

@@ -21,9 +21,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from common.atomic import fsync_dir, write_bytes_atomic
-from common.hashing import sha256_file
-from watch_folders.scanner import Unit, natural_key
+from sohoa.common.atomic import fsync_dir, write_bytes_atomic
+from sohoa.common.hashing import sha256_file
+from sohoa.watch_folders.scanner import Unit, natural_key
 
 MANIFEST = "job.json"
 SOURCES = "src"

@@ -4,6 +4,6 @@ Public entry point: ``create_app(settings, web=None) -> FastAPI``. The package s
 (it reuses ``pipeline.commands.verify.RecordsLookup``) and only ``pipeline.commands.serve`` imports it.
 """
 
-from web.app import create_app
+from sohoa.web.app import create_app
 
 __all__ = ["create_app"]

@@ -16,14 +16,14 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
-from records import DocumentInfo, NewDossier
-from records.errors import StoreFileMissing
-from records.tokens import TokenInfo
-from web import status as status_mod
-from web.errors import NotFound
-from web.i18n import request_lang
-from web.security import api_token, require
-from web.service import WebService
+from sohoa.records import DocumentInfo, NewDossier
+from sohoa.records.errors import StoreFileMissing
+from sohoa.records.tokens import TokenInfo
+from sohoa.web import status as status_mod
+from sohoa.web.errors import NotFound
+from sohoa.web.i18n import request_lang
+from sohoa.web.security import api_token, require
+from sohoa.web.service import WebService
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 bearer_scheme = HTTPBearer(auto_error=False, description="A token from `sohoa token create`")

@@ -22,15 +22,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from common.errors import SohoaError
-from config import Settings
-from config.web import WebSettings
-from records import Records
-from web import api, pages
-from web.errors import status_for
-from web.security import session_secret
-from web.service import WebService
-from web.uploads import BodyLimit, error_body
+from sohoa.common.errors import SohoaError
+from sohoa.config import Settings
+from sohoa.config.web import WebSettings
+from sohoa.records import Records
+from sohoa.web import api, pages
+from sohoa.web.errors import status_for
+from sohoa.web.security import session_secret
+from sohoa.web.service import WebService
+from sohoa.web.uploads import BodyLimit, error_body
 
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "sohoa_session"

@@ -7,7 +7,7 @@ from the documented last-resort handler in ``web.app``). Bad input never reaches
 
 from __future__ import annotations
 
-from common.errors import (
+from sohoa.common.errors import (
     ConfigError,
     InputCorrupt,
     InputEmpty,
@@ -20,7 +20,7 @@ from common.errors import (
     SohoaError,
     UsageError,
 )
-from records.errors import (
+from sohoa.records.errors import (
     AlreadySuperseded,
     DatabaseBusy,
     DatabaseUnavailable,
@@ -33,8 +33,8 @@ from records.errors import (
     SchemaOutdated,
     StoreFileMissing,
 )
-from records.tokens import TokenError, TokenNotFound
-from web.uploads import UploadMissing, UploadTooLarge
+from sohoa.records.tokens import TokenError, TokenNotFound
+from sohoa.web.uploads import UploadMissing, UploadTooLarge
 
 
 class WebError(SohoaError):

@@ -15,16 +15,16 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from common.errors import SohoaError
-from records.tokens import TokenInfo
-from signing.verify.model import iso
-from signing.verify.report import LABELS
-from web import status as status_mod
-from web.api import pdf_response
-from web.errors import status_for
-from web.i18n import LANG_COOKIE, Lang, Words, request_lang
-from web.security import check_csrf, csrf_token, require, session_token
-from web.service import WebService
+from sohoa.common.errors import SohoaError
+from sohoa.records.tokens import TokenInfo
+from sohoa.signing.verify.model import iso
+from sohoa.signing.verify.report import LABELS
+from sohoa.web import status as status_mod
+from sohoa.web.api import pdf_response
+from sohoa.web.errors import status_for
+from sohoa.web.i18n import LANG_COOKIE, Lang, Words, request_lang
+from sohoa.web.security import check_csrf, csrf_token, require, session_token
+from sohoa.web.service import WebService
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))

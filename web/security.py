@@ -17,10 +17,10 @@ from pathlib import Path
 
 from fastapi import Request
 
-from common.atomic import fsync_dir
-from common.errors import ConfigError
-from records.tokens import TokenInfo, Tokens
-from web.errors import AuthRequired, CsrfFailed, Forbidden
+from sohoa.common.atomic import fsync_dir
+from sohoa.common.errors import ConfigError
+from sohoa.records.tokens import TokenInfo, Tokens
+from sohoa.web.errors import AuthRequired, CsrfFailed, Forbidden
 
 log = logging.getLogger(__name__)
 

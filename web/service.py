@@ -18,17 +18,17 @@ from pathlib import Path
 
 from starlette.datastructures import UploadFile
 
-from common.errors import InputError, Lang
-from config import Settings
-from config.web import WebSettings
-from pipeline.commands.verify import RecordsLookup
-from records import AttachMeta, AttachResult, DocumentInfo, DossierInfo, Records, SearchHit
-from records.codes import parse_code
-from records.errors import DossierNotFound, InvalidDossierCode
-from records.tokens import Tokens
-from signing.verify import VerificationReport, verify
-from web.errors import NotFound
-from web.uploads import check_pdf_structure, received_pdf
+from sohoa.common.errors import InputError, Lang
+from sohoa.config import Settings
+from sohoa.config.web import WebSettings
+from sohoa.pipeline.commands.verify import RecordsLookup
+from sohoa.records import AttachMeta, AttachResult, DocumentInfo, DossierInfo, Records, SearchHit
+from sohoa.records.codes import parse_code
+from sohoa.records.errors import DossierNotFound, InvalidDossierCode
+from sohoa.records.tokens import Tokens
+from sohoa.signing.verify import VerificationReport, verify
+from sohoa.web.errors import NotFound
+from sohoa.web.uploads import check_pdf_structure, received_pdf
 
 log = logging.getLogger(__name__)
 

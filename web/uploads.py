@@ -25,7 +25,7 @@ import pikepdf
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from common.errors import InputCorrupt, InputEmpty, InputEncrypted, InputError, InputWrongType
+from sohoa.common.errors import InputCorrupt, InputEmpty, InputEncrypted, InputError, InputWrongType
 
 PDF_TYPES = frozenset({"application/pdf", "application/x-pdf", "application/octet-stream",
                        "binary/octet-stream", "application/download", ""})

@@ -16,9 +16,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common.errors import ConfigError, SohoaError
-from config.settings import Settings
-from pipeline.batch import (
+from sohoa.common.errors import ConfigError, SohoaError
+from sohoa.config.settings import Settings
+from sohoa.pipeline.batch import (
     ItemOutcome,
     StopFlag,
     low_confidence_threshold,
@@ -26,10 +26,10 @@ from pipeline.batch import (
     run_local,
     worker_records,
 )
-from pipeline.batch_manifest import ManifestInvalid, Plan, plan_batch
-from pipeline.batch_report import ProgressView, summarize, summary_text, write_report
-from pipeline.executor import default_workers
-from records.batch_journal import FINAL, BatchJournal
+from sohoa.pipeline.batch_manifest import ManifestInvalid, Plan, plan_batch
+from sohoa.pipeline.batch_report import ProgressView, summarize, summary_text, write_report
+from sohoa.pipeline.executor import default_workers
+from sohoa.records.batch_journal import FINAL, BatchJournal
 
 
 class BatchIncomplete(SohoaError):
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     previous = signal.signal(signal.SIGINT, lambda *_: stop.signal())
     try:
         if args.executor == "celery":
-            from pipeline.celery_app import check_broker, enqueue, follow, make_app
+            from sohoa.pipeline.celery_app import check_broker, enqueue, follow, make_app
 
             app = make_app(settings)
             check_broker(app)

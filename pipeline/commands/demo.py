@@ -11,8 +11,8 @@ import argparse
 import json
 from pathlib import Path
 
-from config.settings import Settings
-from signing.demo import make_demo_pki
+from sohoa.config.settings import Settings
+from sohoa.signing.demo import make_demo_pki
 
 SEAL = Path(__file__).resolve().parents[2] / "config" / "seal-test.png"
 

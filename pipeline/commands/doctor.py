@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from config.settings import Settings
-from pipeline.doctor import run_checks
+from sohoa.config.settings import Settings
+from sohoa.pipeline.doctor import run_checks
 
 EXIT_MISSING = 4
 

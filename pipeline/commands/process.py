@@ -6,9 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
-from config.settings import Settings
-from pipeline.jobs import DocumentJob, JobResult, run_document_job
-from records.service import Records
+from sohoa.config.settings import Settings
+from sohoa.pipeline.jobs import DocumentJob, JobResult, run_document_job
+from sohoa.records.service import Records
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -16,11 +16,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from config import Settings
-from records import NewDossier, Records
-from records.errors import AuditChainBroken
-from records.export import export_dossier
-from records.types import KINDS
+from sohoa.config import Settings
+from sohoa.records import NewDossier, Records
+from sohoa.records.errors import AuditChainBroken
+from sohoa.records.export import export_dossier
+from sohoa.records.types import KINDS
 
 
 def _date(value: str) -> date:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import logging
 
-from common.errors import MissingDependency
-from config import Settings
+from sohoa.common.errors import MissingDependency
+from sohoa.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except ImportError:
         raise MissingDependency(what="uvicorn", detail="the web server is not installed",
                                 fix="bash scripts/setup.sh (or .venv/bin/pip install uvicorn)") from None
-    from web.app import create_app
+    from sohoa.web.app import create_app
 
     web = settings.web
     updates = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers)) if v is not None}

@@ -14,9 +14,9 @@ import argparse
 import json
 from pathlib import Path
 
-from common.errors import UsageError
-from config import Settings
-from signing import LEVELS, JsonLinesAuditSink, sign_pdf, sign_pdf_adhoc
+from sohoa.common.errors import UsageError
+from sohoa.config import Settings
+from sohoa.signing import LEVELS, JsonLinesAuditSink, sign_pdf, sign_pdf_adhoc
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

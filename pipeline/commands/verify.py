@@ -22,11 +22,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from common.atomic import atomic_writer
-from common.errors import InputError, RecordsError, UsageError
-from config import Settings
-from signing.verify import IssuedDocument, IssuedDocumentLookup, VerificationReport, verify
-from signing.verify.report import error_dict, html_report, print_error, print_report
+from sohoa.common.atomic import atomic_writer
+from sohoa.common.errors import InputError, RecordsError, UsageError
+from sohoa.config import Settings
+from sohoa.signing.verify import IssuedDocument, IssuedDocumentLookup, VerificationReport, verify
+from sohoa.signing.verify.report import error_dict, html_report, print_error, print_report
 
 log = logging.getLogger(__name__)
 EXIT_UNREADABLE = 3
@@ -62,7 +62,7 @@ class RecordsLookup:
 @contextmanager
 def records_lookup(settings: Settings) -> Iterator[IssuedDocumentLookup | None]:
     """The records seam when a database is configured or the embedded SQLite file exists, else None."""
-    from records.service import Records
+    from sohoa.records.service import Records
 
     if not settings.records.database_url and not (settings.data_dir / "sohoa.db").exists():
         yield None

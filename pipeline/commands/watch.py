@@ -6,9 +6,9 @@ import argparse
 import logging
 from pathlib import Path
 
-from config.settings import Settings
-from config.watch import WatchFolder
-from pipeline.daemon import Daemon
+from sohoa.config.settings import Settings
+from sohoa.config.watch import WatchFolder
+from sohoa.pipeline.daemon import Daemon
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

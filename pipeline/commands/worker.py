@@ -13,10 +13,10 @@ import logging
 import os
 import socket
 
-from common.errors import UsageError
-from config.settings import Settings
-from pipeline.executor import default_workers
-from records.service import Records
+from sohoa.common.errors import UsageError
+from sohoa.config.settings import Settings
+from sohoa.pipeline.executor import default_workers
+from sohoa.records.service import Records
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.celery_app import check_broker, make_app
+    from sohoa.pipeline.celery_app import check_broker, make_app
 
     batch = settings.batch
     concurrency = default_workers(args.concurrency if args.concurrency is not None else batch.celery.concurrency)

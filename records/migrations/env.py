@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from records.models import Base
+from sohoa.records.models import Base
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)

@@ -2,7 +2,7 @@
 
 Library call (the daemon, the API and ``sohoa verify`` use the same)::
 
-    from signing.verify import verify
+    from sohoa.signing.verify import verify
     report = verify(Path("ket-qua.pdf"), settings.signing, lookup=None, offline=False, lang="vi")
     report.indication        # "TOTAL-PASSED" | "INDETERMINATE" | "TOTAL-FAILED"
     report.sentence("vi")    # one sentence for the clerk
@@ -28,12 +28,12 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, read_certification_data
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
-from common.errors import ConfigError, InputCorrupt, Lang
-from config.signing import SigningSettings
-from signing.keys import load_certs
-from signing.pdfinput import READ_ERRORS, read_pdf
-from signing.verify.checks import Checker, Embedded, Trust
-from signing.verify.model import (
+from sohoa.common.errors import ConfigError, InputCorrupt, Lang
+from sohoa.config.signing import SigningSettings
+from sohoa.signing.keys import load_certs
+from sohoa.signing.pdfinput import READ_ERRORS, read_pdf
+from sohoa.signing.verify.checks import Checker, Embedded, Trust
+from sohoa.signing.verify.model import (
     CertInfo,
     IssuedDocument,
     IssuedDocumentLookup,
@@ -43,8 +43,8 @@ from signing.verify.model import (
     VerificationReport,
     no_signature_reason,
 )
-from signing.verify.revisions import RevisionInfo, analyse
-from signing.verify.verdicts import INDETERMINATE, NO_SIGNATURE, Reason, worst
+from sohoa.signing.verify.revisions import RevisionInfo, analyse
+from sohoa.signing.verify.verdicts import INDETERMINATE, NO_SIGNATURE, Reason, worst
 
 __all__ = ["CertInfo", "IssuedDocument", "IssuedDocumentLookup", "Reason", "RecordMatch", "Revocation",
            "RevisionInfo", "SignatureResult", "VerificationReport", "load_trust", "verify"]

@@ -33,9 +33,9 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 
-from signing.verify.model import CertInfo, Revocation, SignatureResult
-from signing.verify.revisions import BENIGN, RevisionInfo
-from signing.verify.verdicts import (
+from sohoa.signing.verify.model import CertInfo, Revocation, SignatureResult
+from sohoa.signing.verify.revisions import BENIGN, RevisionInfo
+from sohoa.signing.verify.verdicts import (
     FAILED,
     PASSED,
     PERMISSIONS,

@@ -11,9 +11,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from common.errors import Lang
-from signing.verify.revisions import RevisionInfo
-from signing.verify.verdicts import Indication, Reason, reason
+from sohoa.common.errors import Lang
+from sohoa.signing.verify.revisions import RevisionInfo
+from sohoa.signing.verify.verdicts import Indication, Reason, reason
 
 SCHEMA_VERSION = 1
 

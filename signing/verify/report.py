@@ -15,9 +15,9 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from common.errors import InputError, Lang
-from signing.verify.model import SCHEMA_VERSION, SignatureResult, VerificationReport, iso
-from signing.verify.verdicts import change_words
+from sohoa.common.errors import InputError, Lang
+from sohoa.signing.verify.model import SCHEMA_VERSION, SignatureResult, VerificationReport, iso
+from sohoa.signing.verify.verdicts import change_words
 
 COLOURS = {"TOTAL-PASSED": "green", "INDETERMINATE": "yellow", "TOTAL-FAILED": "red"}
 LABELS = {"vi": {"TOTAL-PASSED": "HỢP LỆ", "INDETERMINATE": "CHƯA XÁC ĐỊNH", "TOTAL-FAILED": "KHÔNG HỢP LỆ"},

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from common.errors import Lang
+from sohoa.common.errors import Lang
 
 Indication = Literal["TOTAL-PASSED", "INDETERMINATE", "TOTAL-FAILED"]
 PASSED: Indication = "TOTAL-PASSED"

@@ -18,13 +18,13 @@ _counter = itertools.count()
 
 
 def sohoa_env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "OMP_THREAD_LIMIT": "1", "PYTHONPATH": str(ROOT), **extra}
+    return {**os.environ, "OMP_THREAD_LIMIT": "1", **extra}
 
 
 def sohoa(*args: str, cwd: Path, env: dict[str, str] | None = None,
           timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """The real CLI (through the [batch] settings shim), as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "sohoa.pipeline.cli", *args], capture_output=True, text=True,
                           cwd=cwd, env=env or sohoa_env(), timeout=timeout, check=False)
 
 
@@ -32,7 +32,7 @@ def write_config(folder: Path, *, database_url: str = "", extra: str = "", signi
     """``sohoa.toml`` with tiny-page OCR settings, short heartbeats, optionally demo signing keys."""
     text = ""
     if signing:
-        from pipeline.commands.demo import demo_config
+        from sohoa.pipeline.commands.demo import demo_config
 
         text = demo_config(folder) + "\n"
     else:

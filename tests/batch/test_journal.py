@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from config.records import RecordsSettings
-from records.batch_journal import BatchJournal, ItemSpec
-from records.service import Records
+from sohoa.config.records import RecordsSettings
+from sohoa.records.batch_journal import BatchJournal, ItemSpec
+from sohoa.records.service import Records
 from tests.batch.pages import code
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from config.batch import BatchSettings
-from config.settings import Settings
-from pipeline.batch_manifest import ManifestInvalid, code_from_path, plan_batch, read_manifest
+from sohoa.config.batch import BatchSettings
+from sohoa.config.settings import Settings
+from sohoa.pipeline.batch_manifest import ManifestInvalid, code_from_path, plan_batch, read_manifest
 from tests.batch.conftest import sohoa, write_config
 from tests.batch.pages import code, write_scan
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from common.errors import ConfigError
-from config.settings import Settings, load_settings
+from sohoa.common.errors import ConfigError
+from sohoa.config.settings import Settings, load_settings
 
 DEFAULT_TOML = Path(__file__).resolve().parents[2] / "config" / "default.toml"
 

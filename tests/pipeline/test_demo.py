@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import load_settings
+from sohoa.config.settings import load_settings
 from tests.pipeline.test_process_cli import SAMPLES, sohoa
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from pipeline.executor import page_workers
+from sohoa.pipeline.executor import page_workers
 
 
 def test_page_workers_never_exceed_the_cores() -> None:

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from bench.corpus import Degradation, degrade, font_paths, render_page
-from stages.conformance import check_pdfa
+from sohoa.stages.conformance import check_pdfa
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((ROOT / "samples" / "scans").iterdir())
@@ -22,7 +22,7 @@ SAMPLES = sorted((ROOT / "samples" / "scans").iterdir())
 
 def sohoa(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "sohoa.pipeline.cli", *args], capture_output=True, text=True, cwd=cwd,
                           env=env, timeout=600, check=False)
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from config.records import RecordsSettings
-from records import Records
+from sohoa.config.records import RecordsSettings
+from sohoa.records import Records
 
 
 @pytest.fixture

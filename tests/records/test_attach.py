@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from config.records import RecordsSettings
-from records import AttachMeta, NewDossier, Records, SignatureInfo, SourceFile
-from records.errors import (
+from sohoa.config.records import RecordsSettings
+from sohoa.records import AttachMeta, NewDossier, Records, SignatureInfo, SourceFile
+from sohoa.records.errors import (
     AlreadySuperseded,
     DossierExists,
     DossierNotFound,

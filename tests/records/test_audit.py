@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from records import AuditEvent, Records
+from sohoa.records import AuditEvent, Records
 from tests.records.conftest import CODE, make_pdf
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from config import load_settings
-from pipeline.cli import main
-from records import AttachMeta, Records
+from sohoa.config import load_settings
+from sohoa.pipeline.cli import main
+from sohoa.records import AttachMeta, Records
 from tests.records.conftest import make_pdf
 
 

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from config.records import RecordsSettings
-from records.codes import make_code, parse_code
-from records.errors import InvalidDossierCode
-from records.text import fold, snippet, terms
+from sohoa.config.records import RecordsSettings
+from sohoa.records.codes import make_code, parse_code
+from sohoa.records.errors import InvalidDossierCode
+from sohoa.records.text import fold, snippet, terms
 
 S = RecordsSettings()
 

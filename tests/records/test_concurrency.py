@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from config.records import RecordsSettings
-from records import NewDossier, Records
+from sohoa.config.records import RecordsSettings
+from sohoa.records import NewDossier, Records
 from tests.records.conftest import CODE, make_pdf
 
 WORKERS = 4

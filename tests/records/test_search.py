@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from records import AttachMeta, Records
+from sohoa.records import AttachMeta, Records
 from tests.records.conftest import CODE, CODE2, OTHER_UNIT, make_pdf
 
 

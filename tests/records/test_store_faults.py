@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from config.records import RecordsSettings
-from records import Records
-from records.db import head_revision
-from records.errors import DatabaseBusy, DatabaseUnavailable, SchemaOutdated, StoreWriteError
-from records.store import sha256_file
+from sohoa.config.records import RecordsSettings
+from sohoa.records import Records
+from sohoa.records.db import head_revision
+from sohoa.records.errors import DatabaseBusy, DatabaseUnavailable, SchemaOutdated, StoreWriteError
+from sohoa.records.store import sha256_file
 from tests.records.conftest import CODE, make_pdf
 from tests.services import free_port
 

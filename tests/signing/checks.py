@@ -16,7 +16,7 @@ from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timesta
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
 
-from signing.keys import load_certs
+from sohoa.signing.keys import load_certs
 from tests.pki import TestPki, run_pdfsig
 
 MM = 72 / 25.4

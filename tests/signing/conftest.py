@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from config.signing import SigningSettings
+from sohoa.config.signing import SigningSettings
 from tests.pki import SoftToken, TestPki
 
 SEAL = Path(__file__).resolve().parents[2] / "config" / "seal-test.png"
@@ -21,9 +21,9 @@ SEAL = Path(__file__).resolve().parents[2] / "config" / "seal-test.png"
 
 @pytest.fixture(scope="session")
 def pdfa_bytes() -> bytes:
-    from config.settings import OutputSettings
-    from stages.assemble import build_pdfa, prepare_page
-    from stages.model import DocumentMeta, Page
+    from sohoa.config.settings import OutputSettings
+    from sohoa.stages.assemble import build_pdfa, prepare_page
+    from sohoa.stages.model import DocumentMeta, Page
 
     image = np.full((1169, 827, 3), 255, np.uint8)  # A4 at 100 dpi
     image[450:700, 120:700] = (60, 60, 60)  # a "text block" in the middle; the corners stay white

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from config.signing import SigningSettings
-from signing import JsonLinesAuditSink, sign_pdf, sign_pdf_adhoc
+from sohoa.config.signing import SigningSettings
+from sohoa.signing import JsonLinesAuditSink, sign_pdf, sign_pdf_adhoc
 from tests.pki import TestPki
 from tests.signing.checks import corner_region, ink, pdfsig_problems, render_page1, validate_all
 
 
 def _pdfa_violations(path: Path) -> list:
-    from stages.conformance import check_pdfa
+    from sohoa.stages.conformance import check_pdfa
 
     return check_pdfa(path)
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from common.errors import ConfigError, InputEncrypted, InputWrongType, SohoaError
-from config.signing import SigningSettings
-from signing import JsonLinesAuditSink, sign_pdf, sign_pdf_adhoc
-from signing.errors import (
+from sohoa.common.errors import ConfigError, InputEncrypted, InputWrongType, SohoaError
+from sohoa.config.signing import SigningSettings
+from sohoa.signing import JsonLinesAuditSink, sign_pdf, sign_pdf_adhoc
+from sohoa.signing.errors import (
     CertificateInvalid,
     CertificateRevoked,
     KeyMismatch,

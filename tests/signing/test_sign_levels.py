@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from config.signing import SigningSettings
-from signing import JsonLinesAuditSink, sign_pdf
+from sohoa.config.signing import SigningSettings
+from sohoa.signing import JsonLinesAuditSink, sign_pdf
 from tests.pki import TestPki
 from tests.signing.checks import corner_region, ink, page1_text, pdfsig_problems, red, render_page1, validate_all
 
@@ -24,7 +24,7 @@ SIGNER_OF = {"digitizer": "Nguyễn Văn Hưởng", "organization": "Trung tâm 
 
 
 def _pdfa_violations(path: Path) -> list:
-    from stages.conformance import check_pdfa
+    from sohoa.stages.conformance import check_pdfa
 
     return check_pdfa(path)
 

@@ -14,11 +14,11 @@ import pikepdf
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from config.settings import OutputSettings
-from stages import textlayer
-from stages.assemble import PreparedPage, _g4, build_pdfa, prepare_page, sidecar_text
-from stages.conformance import check_pdfa
-from stages.model import DocumentMeta, EncodedImage, OcrLine, OcrWord, Page, PageOcr
+from sohoa.config.settings import OutputSettings
+from sohoa.stages import textlayer
+from sohoa.stages.assemble import PreparedPage, _g4, build_pdfa, prepare_page, sidecar_text
+from sohoa.stages.conformance import check_pdfa
+from sohoa.stages.model import DocumentMeta, EncodedImage, OcrLine, OcrWord, Page, PageOcr
 
 FONT = Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf")
 DPI = 100.0

@@ -15,12 +15,12 @@ import cv2
 import numpy as np
 import pytest
 
-import stages.clean as clean_module
+import sohoa.stages.clean as clean_module
 from bench.corpus import Degradation, SyntheticPage, degrade, font_paths, render_page, sample_lines
-from common.errors import ProcessingError
-from config.settings import CleanSettings
-from stages.clean import clean_page
-from stages.model import Page
+from sohoa.common.errors import ProcessingError
+from sohoa.config.settings import CleanSettings
+from sohoa.stages.clean import clean_page
+from sohoa.stages.model import Page
 
 DPI = 150
 

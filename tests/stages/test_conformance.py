@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pikepdf
 import pytest
 
-from stages.conformance import check_pdfa
+from sohoa.stages.conformance import check_pdfa
 from tests.stages.test_assemble import build, draw_page, jpeg_page
 
 Mutation = Callable[[pikepdf.Pdf], None]

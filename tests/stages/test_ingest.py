@@ -13,9 +13,9 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from common import errors
-from config.settings import IngestSettings
-from stages.ingest import load_page, natural_key, scan_inputs
+from sohoa.common import errors
+from sohoa.config.settings import IngestSettings
+from sohoa.stages.ingest import load_page, natural_key, scan_inputs
 
 SETTINGS = IngestSettings()
 

@@ -13,10 +13,10 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from bench.corpus import SENTENCES, font_paths, render_page
-from common.errors import MissingDependency, ProcessingError
-from config.settings import OcrSettings
-from stages.model import Page
-from stages.ocr import (
+from sohoa.common.errors import MissingDependency, ProcessingError
+from sohoa.config.settings import OcrSettings
+from sohoa.stages.model import Page
+from sohoa.stages.ocr import (
     OcrEngine,
     SubprocessEngine,
     WarmEngine,
@@ -240,15 +240,13 @@ def test_the_warm_helper_dies_with_its_worker(tmp_path: Path) -> None:
 
     script = tmp_path / "worker.py"
     script.write_text(
-        "import numpy as np\nfrom pathlib import Path\nfrom config.settings import OcrSettings\n"
-        "from stages.model import Page\nfrom stages.ocr import WarmEngine, ocr_page\n"
+        "import numpy as np\nfrom pathlib import Path\nfrom sohoa.config.settings import OcrSettings\n"
+        "from sohoa.stages.model import Page\nfrom sohoa.stages.ocr import WarmEngine, ocr_page\n"
         "noise = np.random.default_rng(0).integers(0, 2, (5000, 5000), dtype=np.uint8) * 255\n"
         "engine = WarmEngine('vie+eng', 3)\nprint(engine.helper_pid, flush=True)\n"
         "page = Page(image=noise, dpi=(300, 300), source=Path('noise.png'), ocr_image=noise)\n"
         "ocr_page(page, OcrSettings(page_timeout_s=600), engine=engine)\n")
-    root = Path(__file__).resolve().parents[2]
-    worker = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": str(root)})
+    worker = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
         assert worker.stdout is not None
         helper = int(worker.stdout.readline())

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from config.signing import SigningSettings
+from sohoa.config.signing import SigningSettings
 from tests.pki import TestPki
 from tests.verify import makers
 
@@ -41,9 +41,9 @@ def vpki(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> makers.Verif
 
 @pytest.fixture(scope="session")
 def unsigned_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from config.settings import OutputSettings
-    from stages.assemble import build_pdfa, prepare_page
-    from stages.model import DocumentMeta, Page
+    from sohoa.config.settings import OutputSettings
+    from sohoa.stages.assemble import build_pdfa, prepare_page
+    from sohoa.stages.model import DocumentMeta, Page
 
     image = np.full((1169, 827, 3), 255, np.uint8)
     image[450:700, 120:700] = (60, 60, 60)

@@ -29,8 +29,8 @@ from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from config.signing import SigningSettings
-from signing import sign_pdf
+from sohoa.config.signing import SigningSettings
+from sohoa.signing import sign_pdf
 from tests.pki import Identity, TestPki, build_pki
 from tests.pki import builder as pki_builder
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from common.errors import InputCorrupt, InputEncrypted, InputError
-from config.signing import SigningSettings
-from signing.verify import VerificationReport, verify
+from sohoa.common.errors import InputCorrupt, InputEncrypted, InputError
+from sohoa.config.signing import SigningSettings
+from sohoa.signing.verify import VerificationReport, verify
 from tests.pki import run_pdfsig
 
 VIETNAMESE = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)

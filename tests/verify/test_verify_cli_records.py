@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from config.records import RecordsSettings
-from config.signing import SigningSettings
-from pipeline.cli import main
-from pipeline.commands.verify import RecordsLookup
-from signing import sign_pdf
-from signing.verify import IssuedDocument, verify
+from sohoa.config.records import RecordsSettings
+from sohoa.config.signing import SigningSettings
+from sohoa.pipeline.cli import main
+from sohoa.pipeline.commands.verify import RecordsLookup
+from sohoa.signing import sign_pdf
+from sohoa.signing.verify import IssuedDocument, verify
 
 REQUIRED_FILE_KEYS = {"schema", "file", "readable", "sha256", "size", "indication", "sub_indication", "reasons",
                       "signatures", "revisions", "records_checked", "record_match", "offline", "verified_at", "error"}
@@ -122,8 +122,8 @@ def test_records_match_with_stub(case: Callable[[str], Path], signing_settings: 
 @pytest.mark.slow
 def test_records_match_with_sqlite_records(case: Callable[[str], Path], signing_settings: SigningSettings,
                                            tmp_path: Path) -> None:
-    from records.service import Records
-    from records.types import NewDossier
+    from sohoa.records.service import Records
+    from sohoa.records.types import NewDossier
 
     settings = RecordsSettings(store_path=tmp_path / "store")
     with Records.open(settings, tmp_path) as records:

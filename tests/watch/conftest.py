@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import Settings
-from records.service import Records
+from sohoa.config.settings import Settings
+from sohoa.records.service import Records
 from tests.pki.builder import TestPki, build_pki
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,12 +85,12 @@ class DaemonRun:
     def start(self) -> None:
         if not self.config.exists():
             self.write_config()
-        env = {**os.environ, P12_ENV: self.pki.signer("digitizer").p12_password, "PYTHONPATH": str(ROOT),
+        env = {**os.environ, P12_ENV: self.pki.signer("digitizer").p12_password,
                **self.env_extra}
         self.runs += 1
         log = (self.root / f"daemon-{self.runs}.log").open("wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "watch", "--config", str(self.config)],
-                                     cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        command = [sys.executable, "-m", "sohoa.pipeline.cli", "watch", "--config", str(self.config)]
+        self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         log.close()
         wait_for(lambda: self.health() is not None, 60, "the daemon's health endpoint to answer", self)

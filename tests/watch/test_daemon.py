@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from stages.conformance import check_pdfa
+from sohoa.stages.conformance import check_pdfa
 from tests.watch.conftest import CODE, DaemonRun, wait_for
 from tests.watch.pages import page_bytes, page_image, save
 
@@ -185,9 +185,9 @@ def test_killed_after_release_is_only_cleaned_up_at_start(daemon_factory) -> Non
     sources are gone; the restart must finish the clean-up, not re-run it and report them missing."""
     from datetime import datetime
 
-    from config.watch import WatchFolder
-    from watch_folders import spool
-    from watch_folders.scanner import Unit
+    from sohoa.config.watch import WatchFolder
+    from sohoa.watch_folders import spool
+    from sohoa.watch_folders.scanner import Unit
 
     run = daemon_factory([{"path": "inbox"}], stable_seconds=0.5)
     inbox = run.inbox()

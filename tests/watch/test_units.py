@@ -10,18 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from config.records import DEFAULT_CODE_PATTERN
-from config.settings import Settings
-from config.watch import CoverSheetSettings, WatchFolder, WatchSettings
-from records.journal import Journal
-from records.service import Records
-from stages.model import Page
-from stages.separate import find_cover_sheets, parse_payload
+from sohoa.config.records import DEFAULT_CODE_PATTERN
+from sohoa.config.settings import Settings
+from sohoa.config.watch import CoverSheetSettings, WatchFolder, WatchSettings
+from sohoa.records.journal import Journal
+from sohoa.records.service import Records
+from sohoa.stages.model import Page
+from sohoa.stages.separate import find_cover_sheets, parse_payload
+from sohoa.watch_folders import rules, spool
+from sohoa.watch_folders.scanner import Inbox
+from sohoa.watch_folders.sdnotify import Notifier
+from sohoa.watch_folders.stability import StabilityTracker
 from tests.watch.pages import page_image, save
-from watch_folders import rules, spool
-from watch_folders.scanner import Inbox
-from watch_folders.sdnotify import Notifier
-from watch_folders.stability import StabilityTracker
 
 CODE = "000.00.31.H50-220906-0001"
 

@@ -17,15 +17,15 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from config import Settings
-from config.records import RecordsSettings
-from config.signing import SigningSettings
-from config.web import WebSettings
-from records import AttachMeta, NewDossier, Records
-from records.tokens import Tokens
+from sohoa.config import Settings
+from sohoa.config.records import RecordsSettings
+from sohoa.config.signing import SigningSettings
+from sohoa.config.web import WebSettings
+from sohoa.records import AttachMeta, NewDossier, Records
+from sohoa.records.tokens import Tokens
+from sohoa.web import create_app
 from tests.services import free_port
 from tests.verify.conftest import _quiet_pyhanko, case, signing_settings, unsigned_pdf, vpki  # noqa: F401
-from web import create_app
 
 CODE = "000.00.31.H50-220906-0001"
 CODE2 = "000.00.31.H50-220907-0002"

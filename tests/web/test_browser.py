@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from config.signing import SigningSettings
-from records.tokens import Tokens
+from sohoa.config.signing import SigningSettings
+from sohoa.records.tokens import Tokens
+from sohoa.web import create_app
 from tests.services import free_port
 from tests.web.conftest import CODE, make_settings, pdf_bytes, seed, web_settings
-from web import create_app
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")

@@ -14,10 +14,10 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from config.signing import SigningSettings
-from records.tokens import Tokens
+from sohoa.config.signing import SigningSettings
+from sohoa.records.tokens import Tokens
+from sohoa.web import create_app
 from tests.web.conftest import make_settings, seed, web_settings
-from web import create_app
 
 ADMIN: dict[str, str] = {}
 EXAMPLES = 25

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
+from sohoa.pipeline.cli import main
 
 
 def _config(tmp_path: Path) -> Path:
