@@ -55,7 +55,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _cli(*args: str) -> list[str]:
     # the tests' shim adds the [batch] section until config/settings.py carries it
-    return [sys.executable, "-m", "sohoa.pipeline.cli", *args]
+    return [sys.executable, "-m", "sohoa.cli", *args]
 
 
 def run_local(src: Path, work: Path, workers: int) -> dict[str, float]:

@@ -244,7 +244,7 @@ def long_document(count: int, workers: int, work: Path, env: dict[str, str]) -> 
     out = work / "long.pdf"
     # VmHWM, not ru_maxrss: Linux carries the parent's high-water mark across fork+exec into ru_maxrss,
     # and this benchmark process is large (it rendered the corpus).
-    probe = ("import sys;from sohoa.pipeline.cli import main;rc=main(sys.argv[1:]);"
+    probe = ("import sys;from sohoa.cli.main import main;rc=main(sys.argv[1:]);"
              "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0], file=sys.stderr);"
              "sys.exit(rc)")
     cmd = [str(VENV_BIN / "python"), "-c", probe, "process", *map(str, linked), "-o", str(out),

@@ -69,7 +69,7 @@ def main() -> int:
                       encoding="utf-8")
     env = {**os.environ, P12_ENV: pki.signer("digitizer").p12_password}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "sohoa.pipeline.cli", "process", *map(str, pages),
+    subprocess.run([sys.executable, "-m", "sohoa.cli", "process", *map(str, pages),
                     "-o", str(root / "all.pdf"), "--sign", "digitizer", "--config", str(config)],
                    check=True, env=env, cwd=ROOT)
     process_s = time.perf_counter() - started

@@ -142,7 +142,7 @@ def main() -> int:
         setup_s = time.perf_counter() - t0
         from sohoa.config.records import RecordsSettings
         from sohoa.records import Records
-        from sohoa.records.tokens import Tokens
+        from sohoa.web.tokens import Tokens
 
         with Records.open(RecordsSettings(), data) as records:
             _info, token = Tokens(records).create("clerk", "bench")

@@ -19,6 +19,8 @@ class SohoaError(Exception):
     code: ClassVar[str] = "error"
     exit_code: ClassVar[int] = 1
     transient: ClassVar[bool] = False
+    #: the pipeline stage this kind of failure belongs to (named in ``<name>.error.txt`` and the journals)
+    default_stage: ClassVar[str] = "internal"
     vi: ClassVar[str] = "{detail}"
     en: ClassVar[str] = "{detail}"
 
@@ -37,6 +39,11 @@ class SohoaError(Exception):
             return template.format(**self.fields)
         except (KeyError, IndexError):
             return f"{self.code}: {self.fields}"
+
+    @property
+    def stage(self) -> str:
+        """The stage that failed: the ``stage`` field when the raiser named one, else the kind's default."""
+        return str(self.fields.get("stage") or self.default_stage)
 
     @property
     def path(self) -> str | None:
@@ -87,6 +94,7 @@ class MissingDependency(SohoaError):
 class InputError(SohoaError):
     """A problem with one input file: the job is refused, the daemon quarantines the file."""
 
+    default_stage = "ingest"
     code = "input"
     exit_code = 10
 
@@ -154,6 +162,7 @@ class InputAllBlank(InputError):
 
 
 class OutputError(SohoaError):
+    default_stage = "write"
     code = "output_unwritable"
     exit_code = 30
     transient = True
@@ -162,6 +171,7 @@ class OutputError(SohoaError):
 
 
 class ConformanceError(SohoaError):
+    default_stage = "assemble"
     code = "pdfa_nonconforming"
     exit_code = 31
     vi = "Tệp kết quả {path} không đạt PDF/A-2B: {detail}"
@@ -169,6 +179,7 @@ class ConformanceError(SohoaError):
 
 
 class ProcessingError(SohoaError):
+    default_stage = "process"
     code = "processing"
     exit_code = 32
     vi = "Lỗi khi xử lý {path} ở bước {stage}: {detail}"
@@ -179,6 +190,7 @@ class ProcessingError(SohoaError):
 
 
 class SigningError(SohoaError):
+    default_stage = "sign"
     code = "signing"
     exit_code = 50
     vi = "Lỗi ký số: {detail}"
@@ -186,6 +198,7 @@ class SigningError(SohoaError):
 
 
 class RecordsError(SohoaError):
+    default_stage = "attach"
     code = "records"
     exit_code = 70
     vi = "Lỗi cơ sở dữ liệu hồ sơ: {detail}"

@@ -7,7 +7,7 @@ pages or documents. ``stages.ocr`` turns the hOCR these functions return into ty
 Two ways to run a page, both ending in hOCR text:
 - ``run_cli``: one ``tesseract`` process per page (image on stdin as PNM, hOCR on stdout). Reloads the
   model each time, but a page that hangs is simply killed.
-- ``WarmTesseract``: a long-lived helper process (``python -m common.tesseract serve``) holding a
+- ``WarmTesseract``: a long-lived helper process (``python -m sohoa.common.tesseract serve``) holding a
   tesserocr API with the model loaded. The helper is given Tesseract's own recognition deadline, and
   the parent kills it if it overruns that plus a grace (layout analysis ignores the deadline), so a
   hung page never hangs the worker; the next page restarts the helper.
@@ -434,5 +434,5 @@ def _serve(tessdata: str, languages: str, psm: int) -> int:
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "serve":
         sys.exit(_serve(sys.argv[2], sys.argv[3], int(sys.argv[4])))
-    print("usage: python -m common.tesseract serve TESSDATA LANGUAGES PSM", file=sys.stderr)
+    print("usage: python -m sohoa.common.tesseract serve TESSDATA LANGUAGES PSM", file=sys.stderr)
     sys.exit(2)

@@ -59,29 +59,6 @@ class InvalidRecordInput(RecordsError):
     en = "{path}: invalid data: {detail}"
 
 
-class DatabaseUnavailable(RecordsError):
-    code = "database_unavailable"
-    exit_code = 80
-    transient = True
-    vi = "Không kết nối được cơ sở dữ liệu {where}: {detail}. Không có gì được ghi; hãy thử lại."
-    en = "Cannot reach the database {where}: {detail}. Nothing was written; retry later."
-
-
-class DatabaseBusy(RecordsError):
-    code = "database_busy"
-    exit_code = 81
-    transient = True
-    vi = "Cơ sở dữ liệu {where} đang bận (khóa ghi): {detail}. Không có gì được ghi; hãy thử lại."
-    en = "The database {where} is busy (write lock): {detail}. Nothing was written; retry later."
-
-
-class SchemaOutdated(RecordsError):
-    code = "database_schema_outdated"
-    exit_code = 82
-    vi = "Cơ sở dữ liệu {where} chưa được nâng cấp (phiên bản {current}, cần {head}). Chạy: sohoa db upgrade"
-    en = "The database {where} is at schema {current}, needs {head}. Run: sohoa db upgrade"
-
-
 class StoreWriteError(RecordsError):
     code = "store_write_failed"
     exit_code = 83

@@ -22,9 +22,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from sohoa.config.records import RecordsSettings
+from sohoa.database.engine import describe, ensure_schema, make_engine, translate_errors, upgrade, writer
 from sohoa.records import audit, dossiers, search
 from sohoa.records.codes import parse_code
-from sohoa.records.db import describe, ensure_schema, make_engine, translate_errors, upgrade, writer
 from sohoa.records.errors import (
     AlreadySuperseded,
     DocumentNotFound,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sohoa.config.records import RecordsSettings
-from sohoa.records.db import make_engine, upgrade
+from sohoa.database.engine import make_engine, upgrade
 from tests.services import PostgresServer, RedisServer
 
 pytest_plugins = ["tests.pki.fixtures"]

@@ -1,6 +1,6 @@
 """The JSON API under ``/api/v1`` (OpenAPI at ``/docs``): dossiers, documents, search, verify, status.
 
-Roles (``records.tokens``): ``clerk`` reads, searches, verifies and attaches; ``system`` also creates
+Roles (``sohoa.web.tokens``): ``clerk`` reads, searches, verifies and attaches; ``system`` also creates
 dossiers; ``admin`` also lists and revokes tokens (there is no other delete: documents are never removed
 through the API). Errors are ``{"error", "message_vi", "message_en"}`` with a 4xx status for anything
 the client sent (see ``web.errors``); server paths and storage keys never appear in responses.
@@ -18,12 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sohoa.records import DocumentInfo, NewDossier
 from sohoa.records.errors import StoreFileMissing
-from sohoa.records.tokens import TokenInfo
 from sohoa.web import status as status_mod
 from sohoa.web.errors import NotFound
 from sohoa.web.i18n import request_lang
 from sohoa.web.security import api_token, require
 from sohoa.web.service import WebService
+from sohoa.web.tokens import TokenInfo
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 bearer_scheme = HTTPBearer(auto_error=False, description="A token from `sohoa token create`")

@@ -20,20 +20,18 @@ from sohoa.common.errors import (
     SohoaError,
     UsageError,
 )
+from sohoa.database.errors import DatabaseBusy, DatabaseUnavailable, SchemaOutdated
 from sohoa.records.errors import (
     AlreadySuperseded,
-    DatabaseBusy,
-    DatabaseUnavailable,
     DocumentNotFound,
     DossierExists,
     DossierNotFound,
     DossierRefused,
     InvalidDossierCode,
     InvalidRecordInput,
-    SchemaOutdated,
     StoreFileMissing,
 )
-from sohoa.records.tokens import TokenError, TokenNotFound
+from sohoa.web.tokens import TokenError, TokenNotFound
 from sohoa.web.uploads import UploadMissing, UploadTooLarge
 
 

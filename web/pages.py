@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from sohoa.common.errors import SohoaError
-from sohoa.records.tokens import TokenInfo
 from sohoa.signing.verify.model import iso
 from sohoa.signing.verify.report import LABELS
 from sohoa.web import status as status_mod
@@ -25,6 +24,7 @@ from sohoa.web.errors import status_for
 from sohoa.web.i18n import LANG_COOKIE, Lang, Words, request_lang
 from sohoa.web.security import check_csrf, csrf_token, require, session_token
 from sohoa.web.service import WebService
+from sohoa.web.tokens import TokenInfo
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))

@@ -19,8 +19,8 @@ from fastapi import Request
 
 from sohoa.common.atomic import fsync_dir
 from sohoa.common.errors import ConfigError
-from sohoa.records.tokens import TokenInfo, Tokens
 from sohoa.web.errors import AuthRequired, CsrfFailed, Forbidden
+from sohoa.web.tokens import TokenInfo, Tokens
 
 log = logging.getLogger(__name__)
 

@@ -21,13 +21,13 @@ from starlette.datastructures import UploadFile
 from sohoa.common.errors import InputError, Lang
 from sohoa.config import Settings
 from sohoa.config.web import WebSettings
-from sohoa.pipeline.commands.verify import RecordsLookup
+from sohoa.pipeline.verification import RecordsLookup
 from sohoa.records import AttachMeta, AttachResult, DocumentInfo, DossierInfo, Records, SearchHit
 from sohoa.records.codes import parse_code
 from sohoa.records.errors import DossierNotFound, InvalidDossierCode
-from sohoa.records.tokens import Tokens
 from sohoa.signing.verify import VerificationReport, verify
 from sohoa.web.errors import NotFound
+from sohoa.web.tokens import Tokens
 from sohoa.web.uploads import check_pdf_structure, received_pdf
 
 log = logging.getLogger(__name__)

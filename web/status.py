@@ -19,11 +19,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sohoa.records.db import translate_errors
+from sohoa.database.engine import translate_errors
 from sohoa.records.dossiers import local_today
-from sohoa.records.journal import WatchJob
 from sohoa.records.models import Document, Dossier
 from sohoa.records.service import Records
+from sohoa.runners.watch.journal import WatchJob
 
 RECENT_FAILURES = 20
 

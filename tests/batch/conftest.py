@@ -24,7 +24,7 @@ def sohoa_env(**extra: str) -> dict[str, str]:
 def sohoa(*args: str, cwd: Path, env: dict[str, str] | None = None,
           timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """The real CLI (through the [batch] settings shim), as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "sohoa.pipeline.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "sohoa.cli", *args], capture_output=True, text=True,
                           cwd=cwd, env=env or sohoa_env(), timeout=timeout, check=False)
 
 
@@ -32,7 +32,7 @@ def write_config(folder: Path, *, database_url: str = "", extra: str = "", signi
     """``sohoa.toml`` with tiny-page OCR settings, short heartbeats, optionally demo signing keys."""
     text = ""
     if signing:
-        from sohoa.pipeline.commands.demo import demo_config
+        from sohoa.cli.commands.demo import demo_config
 
         text = demo_config(folder) + "\n"
     else:

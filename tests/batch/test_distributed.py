@@ -25,7 +25,7 @@ CELERY = '\n[batch.celery]\nvisibility_timeout_s = 5\nrestore_interval_s = 1\n'
 
 def _start_worker(tmp_path: Path, name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     log = (tmp_path / f"{name}.log").open("wb")
-    return subprocess.Popen([sys.executable, "-m", "sohoa.pipeline.cli", "worker", "--concurrency", "1",
+    return subprocess.Popen([sys.executable, "-m", "sohoa.cli", "worker", "--concurrency", "1",
                              "--name", f"{name}@test"], cwd=tmp_path, env=env, stdout=log, stderr=log,
                             start_new_session=True)
 
@@ -67,7 +67,7 @@ def test_worker_killed_mid_task_every_document_attached_once(tmp_path: Path, pg_
     batch: subprocess.Popen[str] | None = None
     try:
         _wait_ready(tmp_path, names, workers)
-        batch = subprocess.Popen([sys.executable, "-m", "sohoa.pipeline.cli", "batch", str(src), "--executor",
+        batch = subprocess.Popen([sys.executable, "-m", "sohoa.cli", "batch", str(src), "--executor",
                                   "celery", "--json"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)
         victim = workers[0]

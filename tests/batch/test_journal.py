@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from sohoa.config.records import RecordsSettings
-from sohoa.records.batch_journal import BatchJournal, ItemSpec
 from sohoa.records.service import Records
+from sohoa.runners.batch.journal import BatchJournal, ItemSpec
 from tests.batch.pages import code
 
 

@@ -70,7 +70,7 @@ def test_interrupted_batch_resumes_and_files_every_document_once(tmp_path: Path)
     write_config(tmp_path, signing=True)
     db = tmp_path / "sohoa.db"
     args = ["batch", str(src), "--manifest", str(manifest), "--workers", "2", "--json", "--lang", "en"]
-    proc = subprocess.Popen([sys.executable, "-m", "sohoa.pipeline.cli", *args], cwd=tmp_path, env=sohoa_env(),
+    proc = subprocess.Popen([sys.executable, "-m", "sohoa.cli", *args], cwd=tmp_path, env=sohoa_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while _done(db) < 8 and proc.poll() is None and time.monotonic() < deadline:

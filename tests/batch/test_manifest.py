@@ -10,7 +10,7 @@ import pytest
 
 from sohoa.config.batch import BatchSettings
 from sohoa.config.settings import Settings
-from sohoa.pipeline.batch_manifest import ManifestInvalid, code_from_path, plan_batch, read_manifest
+from sohoa.runners.batch.manifest import ManifestInvalid, code_from_path, plan_batch, read_manifest
 from tests.batch.conftest import sohoa, write_config
 from tests.batch.pages import code, write_scan
 

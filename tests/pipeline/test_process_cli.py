@@ -22,7 +22,7 @@ SAMPLES = sorted((ROOT / "samples" / "scans").iterdir())
 
 def sohoa(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    return subprocess.run([sys.executable, "-m", "sohoa.pipeline.cli", *args], capture_output=True, text=True, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "sohoa.cli", *args], capture_output=True, text=True, cwd=cwd,
                           env=env, timeout=600, check=False)
 
 

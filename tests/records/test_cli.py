@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from sohoa.cli.main import main
 from sohoa.config import load_settings
-from sohoa.pipeline.cli import main
 from sohoa.records import AttachMeta, Records
 from tests.records.conftest import make_pdf
 

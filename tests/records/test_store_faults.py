@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from sohoa.config.records import RecordsSettings
+from sohoa.database.engine import head_revision
+from sohoa.database.errors import DatabaseBusy, DatabaseUnavailable, SchemaOutdated
 from sohoa.records import Records
-from sohoa.records.db import head_revision
-from sohoa.records.errors import DatabaseBusy, DatabaseUnavailable, SchemaOutdated, StoreWriteError
+from sohoa.records.errors import StoreWriteError
 from sohoa.records.store import sha256_file
 from tests.records.conftest import CODE, make_pdf
 from tests.services import free_port

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sohoa.pipeline.cli import main
+from sohoa.cli.main import main
 from tests.pki import TestPki
 from tests.signing.checks import validate_all
 

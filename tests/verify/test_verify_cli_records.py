@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from sohoa.cli.main import main
 from sohoa.config.records import RecordsSettings
 from sohoa.config.signing import SigningSettings
-from sohoa.pipeline.cli import main
-from sohoa.pipeline.commands.verify import RecordsLookup
+from sohoa.pipeline.verification import RecordsLookup
 from sohoa.signing import sign_pdf
 from sohoa.signing.verify import IssuedDocument, verify
 

@@ -89,7 +89,7 @@ class DaemonRun:
                **self.env_extra}
         self.runs += 1
         log = (self.root / f"daemon-{self.runs}.log").open("wb")
-        command = [sys.executable, "-m", "sohoa.pipeline.cli", "watch", "--config", str(self.config)]
+        command = [sys.executable, "-m", "sohoa.cli", "watch", "--config", str(self.config)]
         self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         log.close()

@@ -13,8 +13,8 @@ import pytest
 from sohoa.config.records import DEFAULT_CODE_PATTERN
 from sohoa.config.settings import Settings
 from sohoa.config.watch import CoverSheetSettings, WatchFolder, WatchSettings
-from sohoa.records.journal import Journal
 from sohoa.records.service import Records
+from sohoa.runners.watch.journal import Journal
 from sohoa.stages.model import Page
 from sohoa.stages.separate import find_cover_sheets, parse_payload
 from sohoa.watch_folders import rules, spool

@@ -22,8 +22,8 @@ from sohoa.config.records import RecordsSettings
 from sohoa.config.signing import SigningSettings
 from sohoa.config.web import WebSettings
 from sohoa.records import AttachMeta, NewDossier, Records
-from sohoa.records.tokens import Tokens
 from sohoa.web import create_app
+from sohoa.web.tokens import Tokens
 from tests.services import free_port
 from tests.verify.conftest import _quiet_pyhanko, case, signing_settings, unsigned_pdf, vpki  # noqa: F401
 

@@ -14,8 +14,8 @@ import pytest
 import uvicorn
 
 from sohoa.config.signing import SigningSettings
-from sohoa.records.tokens import Tokens
 from sohoa.web import create_app
+from sohoa.web.tokens import Tokens
 from tests.services import free_port
 from tests.web.conftest import CODE, make_settings, pdf_bytes, seed, web_settings
 

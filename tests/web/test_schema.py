@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from sohoa.config.signing import SigningSettings
-from sohoa.records.tokens import Tokens
 from sohoa.web import create_app
+from sohoa.web.tokens import Tokens
 from tests.web.conftest import make_settings, seed, web_settings
 
 ADMIN: dict[str, str] = {}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sohoa.pipeline.cli import main
+from sohoa.cli.main import main
 
 
 def _config(tmp_path: Path) -> Path:

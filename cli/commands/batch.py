@@ -18,7 +18,11 @@ from pathlib import Path
 
 from sohoa.common.errors import ConfigError, SohoaError
 from sohoa.config.settings import Settings
-from sohoa.pipeline.batch import (
+from sohoa.pipeline.executor import default_workers
+from sohoa.runners.batch.journal import FINAL, BatchJournal
+from sohoa.runners.batch.manifest import ManifestInvalid, Plan, plan_batch
+from sohoa.runners.batch.report import ProgressView, summarize, summary_text, write_report
+from sohoa.runners.batch.runner import (
     ItemOutcome,
     StopFlag,
     low_confidence_threshold,
@@ -26,10 +30,6 @@ from sohoa.pipeline.batch import (
     run_local,
     worker_records,
 )
-from sohoa.pipeline.batch_manifest import ManifestInvalid, Plan, plan_batch
-from sohoa.pipeline.batch_report import ProgressView, summarize, summary_text, write_report
-from sohoa.pipeline.executor import default_workers
-from sohoa.records.batch_journal import FINAL, BatchJournal
 
 
 class BatchIncomplete(SohoaError):
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     previous = signal.signal(signal.SIGINT, lambda *_: stop.signal())
     try:
         if args.executor == "celery":
-            from sohoa.pipeline.celery_app import check_broker, enqueue, follow, make_app
+            from sohoa.runners.batch.celery_app import check_broker, enqueue, follow, make_app
 
             app = make_app(settings)
             check_broker(app)

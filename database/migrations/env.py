@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection handed over by ``records.db.upgrade``.
+"""Alembic environment: runs on the connection handed over by ``sohoa.database.engine.upgrade``.
 
 Why no engine here: the caller already built the engine with our SQLite pragmas / PostgreSQL options
 and holds the lock that keeps two processes from migrating at once.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from sohoa.records.models import Base
+from sohoa.database.base import Base
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)

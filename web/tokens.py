@@ -21,8 +21,8 @@ from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sohoa.common.errors import RecordsError
-from sohoa.records.db import translate_errors, writer
-from sohoa.records.models import Base, UTCDateTime, utcnow
+from sohoa.database.base import Base, UTCDateTime, utcnow
+from sohoa.database.engine import translate_errors, writer
 from sohoa.records.service import Records
 
 ROLES: tuple[str, ...] = ("clerk", "system", "admin")

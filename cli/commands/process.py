@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from sohoa.config.settings import Settings
-from sohoa.pipeline.jobs import DocumentJob, JobResult, run_document_job
+from sohoa.pipeline.job import DocumentJob, JobResult, run_document_job
 from sohoa.records.service import Records
 
 

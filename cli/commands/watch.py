@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sohoa.config.settings import Settings
 from sohoa.config.watch import WatchFolder
-from sohoa.pipeline.daemon import Daemon
+from sohoa.runners.watch.daemon import Daemon
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -36,8 +36,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from sohoa.records.db import translate_errors, writer
-from sohoa.records.models import Base, UTCDateTime, utcnow
+from sohoa.database.base import Base, UTCDateTime, utcnow
+from sohoa.database.engine import translate_errors, writer
 from sohoa.records.service import Records
 
 STATES = ("queued", "running", "done", "failed", "skipped")

@@ -6,8 +6,7 @@ Exit codes: 0 every file TOTAL-PASSED; 1 some INDETERMINATE (none failed; an uns
 INDETERMINATE); 2 some TOTAL-FAILED; 3 a file could not be read (not a PDF, truncated, encrypted).
 The worst wins: 3 > 2 > 1 > 0.
 
-Why here: this is the one layer allowed to know both ``signing.verify`` and ``records``; it adapts
-``records.service.Records`` to the ``IssuedDocumentLookup`` seam when the records database exists.
+The records match (``sohoa.pipeline.verification``) is shared with the web service.
 """
 
 from __future__ import annotations
@@ -23,9 +22,10 @@ from pathlib import Path
 from rich.console import Console
 
 from sohoa.common.atomic import atomic_writer
-from sohoa.common.errors import InputError, RecordsError, UsageError
+from sohoa.common.errors import InputError, UsageError
 from sohoa.config import Settings
-from sohoa.signing.verify import IssuedDocument, IssuedDocumentLookup, VerificationReport, verify
+from sohoa.pipeline.verification import records_lookup
+from sohoa.signing.verify import VerificationReport, verify
 from sohoa.signing.verify.report import error_dict, html_report, print_error, print_report
 
 log = logging.getLogger(__name__)
@@ -43,40 +43,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="trust anchors (certificate file or folder), replacing [signing.trust]; repeatable")
     parser.add_argument("--no-records", action="store_true", help="do not look the files up in the records")
     parser.set_defaults(func=run)
-
-
-class RecordsLookup:
-    """Adapts ``records.service.Records`` to ``signing.verify.IssuedDocumentLookup``."""
-
-    def __init__(self, records: object) -> None:
-        self.records = records
-
-    def find_by_sha256(self, sha256: str) -> IssuedDocument | None:
-        found = self.records.find_by_sha256(sha256)  # type: ignore[attr-defined]
-        if found is None:
-            return None
-        return IssuedDocument(dossier_code=found.dossier_code, document_id=found.id, title=found.title,
-                              kind=found.kind, issued_at=found.created_at)
-
-
-@contextmanager
-def records_lookup(settings: Settings) -> Iterator[IssuedDocumentLookup | None]:
-    """The records seam when a database is configured or the embedded SQLite file exists, else None."""
-    from sohoa.records.service import Records
-
-    if not settings.records.database_url and not (settings.data_dir / "sohoa.db").exists():
-        yield None
-        return
-    try:
-        records = Records.open(settings.records, settings.data_dir)
-    except RecordsError as err:
-        log.warning("records not available, verifying without the match: %s", err)
-        yield None
-        return
-    try:
-        yield RecordsLookup(records)
-    finally:
-        records.close()
 
 
 def expand(inputs: list[Path]) -> list[Path]:

@@ -1,4 +1,4 @@
-"""Subcommands of ``sohoa``: one module each, discovered by ``pipeline.cli``.
+"""Subcommands of ``sohoa``: one module each, discovered by ``sohoa.cli.main``.
 
 A command module defines ``register(subparsers) -> None`` which adds its parser(s) and sets
 ``func=handler`` with ``handler(args, settings) -> int``. Handlers raise ``common.errors.SohoaError``

@@ -20,20 +20,15 @@ from typing import Any
 
 from sohoa.common.atomic import write_bytes_atomic
 from sohoa.common.errors import (
-    ConformanceError,
     InputError,
     InternalError,
-    OutputError,
-    ProcessingError,
-    RecordsError,
-    SigningError,
     SohoaError,
 )
 from sohoa.common.hashing import sha256_file
 from sohoa.config.settings import Settings
 from sohoa.config.watch import CoverSheetSettings, WatchFolder
 from sohoa.pipeline.executor import PageExecutor
-from sohoa.pipeline.jobs import DocumentJob, run_document_job
+from sohoa.pipeline.job import DocumentJob, run_document_job
 from sohoa.records.errors import DossierRefused, InvalidDossierCode
 from sohoa.records.service import Records
 from sohoa.stages.ingest import load_page, scan_inputs
@@ -71,17 +66,6 @@ class DocOutcome:
     vi: str = ""
     en: str = ""
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def stage_of(err: SohoaError) -> str:
-    """The pipeline stage a typed error belongs to (named in ``<name>.error.txt``)."""
-    if isinstance(err, ProcessingError):
-        return str(err.fields.get("stage", "process"))
-    for kind, stage in ((InputError, "ingest"), (ConformanceError, "assemble"), (SigningError, "sign"),
-                        (RecordsError, "attach"), (OutputError, "write")):
-        if isinstance(err, kind):
-            return stage
-    return "internal"
 
 
 def open_check(path: Path, settings: Settings) -> str | None:
@@ -198,7 +182,7 @@ def _first_input_error(job: Claim, settings: Settings) -> InputError | None:
 
 
 def failure(err: SohoaError, code: str | None) -> DocOutcome:
-    return DocOutcome("failed", dossier_code=code, stage=stage_of(err), code=err.code, vi=err.message("vi"),
+    return DocOutcome("failed", dossier_code=code, stage=err.stage, code=err.code, vi=err.message("vi"),
                       en=err.message("en"))
 
 

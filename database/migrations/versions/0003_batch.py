@@ -6,7 +6,7 @@ Create Date: 2024-06-24
 
 ``batch_runs`` (one per batch command: source, manifest, status) and ``batch_items`` (one per planned
 document: inputs, content hash, dossier, state, attempts, claiming worker and heartbeat, outcome).
-See ``records/batch_journal.py``.
+See ``runners/batch/journal.py``.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from sohoa.config.records import RecordsSettings
-from sohoa.records.errors import DatabaseBusy, DatabaseUnavailable, SchemaOutdated
+from sohoa.database.errors import DatabaseBusy, DatabaseUnavailable, SchemaOutdated
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

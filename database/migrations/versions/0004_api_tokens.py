@@ -5,7 +5,7 @@ Revises: 0003
 Create Date: 2024-06-26
 
 ``api_tokens``: one row per token made by ``sohoa token create`` (name, role, clear prefix, SHA-256 of
-the secret, created/last used/revoked times). The secret itself is never stored. See ``records/tokens.py``.
+the secret, created/last used/revoked times). The secret itself is never stored. See ``web/tokens.py``.
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from sohoa.common.atomic import write_bytes_atomic
-from sohoa.pipeline.batch_manifest import RowProblem
-from sohoa.records.batch_journal import ItemInfo, RunInfo
+from sohoa.runners.batch.journal import ItemInfo, RunInfo
+from sohoa.runners.batch.manifest import RowProblem
 
 log = logging.getLogger("sohoa.batch")
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import sohoa.pipeline.commands as commands_pkg
+import sohoa.cli.commands as commands_pkg
 from sohoa.common.errors import InternalError, SohoaError, UsageError
 from sohoa.config import Settings, load_settings
 
@@ -46,7 +46,7 @@ def _setup_logging(settings: Settings, verbose: int, quiet: bool) -> None:
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     handler = logging.StreamHandler(sys.stderr)
     if settings.log_format == "json":
-        from sohoa.pipeline.logs import JsonFormatter
+        from sohoa.cli.logs import JsonFormatter
 
         handler.setFormatter(JsonFormatter())
     else:

@@ -36,12 +36,12 @@ from sohoa.common.errors import InputError, InternalError, ProcessingError, Soho
 from sohoa.common.hashing import sha256_file
 from sohoa.config.batch import BatchSettings
 from sohoa.config.settings import Settings
-from sohoa.pipeline.batch_manifest import Plan, PlannedDoc
 from sohoa.pipeline.executor import PageExecutor
-from sohoa.pipeline.jobs import DocumentJob, run_document_job
-from sohoa.records.batch_journal import FINAL, BatchJournal, ItemInfo, ItemSpec, RunInfo
+from sohoa.pipeline.job import DocumentJob, run_document_job
 from sohoa.records.errors import DossierNotFound
 from sohoa.records.service import Records
+from sohoa.runners.batch.journal import FINAL, BatchJournal, ItemInfo, ItemSpec, RunInfo
+from sohoa.runners.batch.manifest import Plan, PlannedDoc
 from sohoa.stages.ingest import scan_inputs
 
 log = logging.getLogger("sohoa.batch")
@@ -256,11 +256,10 @@ def process_item(item_id: int, settings: Settings, *, worker: str, executor: Pag
 
 def _failed(journal: BatchJournal, item: ItemInfo, worker: str, err: SohoaError, batch: BatchSettings,
             seconds: float) -> ItemOutcome:
-    from sohoa.pipeline.daemon_jobs import stage_of
 
     retry = err.transient and item.attempts < batch.max_attempts
     journal.finish(item.id, worker, "queued" if retry else "failed", seconds=round(seconds, 3),
-                   error_code=err.code, error_stage=stage_of(err), error_vi=err.message("vi"),
+                   error_code=err.code, error_stage=err.stage, error_vi=err.message("vi"),
                    error_en=err.message("en"))
     log.warning("batch item %s %s: %s", item.item_key, "will be retried" if retry else "failed", err.message("en"))
     return ItemOutcome(item.id, "retry" if retry else "failed", error_en=err.message("en"), seconds=seconds)

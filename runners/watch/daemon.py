@@ -5,7 +5,7 @@ Shape (threads in one process, page work in the shared ``PageExecutor`` worker p
   files are pending and every ``rescan_interval_s`` regardless), claims ready units — journal row,
   then rename into the work area — and queues them, unless the backlog is full (back-pressure:
   files simply wait in the inbox); it also pings the systemd watchdog and the health heartbeat;
-- ``documents_in_parallel`` worker threads run each job (``pipeline.daemon_jobs.run_job``, which calls
+- ``documents_in_parallel`` worker threads run each job (``runners.watch.jobs.run_job``, which calls
   ``run_document_job``), then release sources to done/failed/needs-review and journal the outcome;
   transient failures (database, TSA, disk) are retried with exponential backoff;
 - start-up recovery requeues every job left in a work area; SIGTERM/SIGINT stops claiming, lets
@@ -30,7 +30,9 @@ from sohoa.common.atomic import atomic_writer
 from sohoa.common.errors import ConfigError, SohoaError
 from sohoa.config.settings import Settings
 from sohoa.config.watch import WatchSettings
-from sohoa.pipeline.daemon_jobs import (
+from sohoa.pipeline.executor import PageExecutor, default_workers
+from sohoa.records.service import Records
+from sohoa.runners.watch.jobs import (
     DocOutcome,
     DocPlan,
     failure,
@@ -40,9 +42,7 @@ from sohoa.pipeline.daemon_jobs import (
     plan_documents,
     run_job,
 )
-from sohoa.pipeline.executor import PageExecutor, default_workers
-from sohoa.records.journal import Journal
-from sohoa.records.service import Records
+from sohoa.runners.watch.journal import Journal
 from sohoa.watch_folders import spool
 from sohoa.watch_folders.health import HealthServer, Metrics
 from sohoa.watch_folders.observers import Observers

@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from sohoa.pipeline.celery_app import check_broker, make_app
+    from sohoa.runners.batch.celery_app import check_broker, make_app
 
     batch = settings.batch
     concurrency = default_workers(args.concurrency if args.concurrency is not None else batch.celery.concurrency)

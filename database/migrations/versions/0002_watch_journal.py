@@ -5,7 +5,7 @@ Revises: 0001
 Create Date: 2024-06-20
 
 One row per job claimed by ``sohoa watch`` (id = content hash of its inputs): folder, source names,
-state, attempts, last error, result and timestamps. See ``records/journal.py``.
+state, attempts, last error, result and timestamps. See ``runners/watch/journal.py``.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from sohoa.records.db import translate_errors, writer
-from sohoa.records.models import Base, UTCDateTime, utcnow
+from sohoa.database.base import Base, UTCDateTime, utcnow
+from sohoa.database.engine import translate_errors, writer
 from sohoa.records.service import Records
 
 STATES = ("claimed", "processing", "done", "failed", "review", "released")

@@ -5,7 +5,7 @@ message only after the task returned, ``reject_on_worker_lost`` hands it back wh
 and prefetch 1 keeps a worker from hoarding messages it is not working on. On Redis a message whose
 worker vanished (SIGKILL, power cut) comes back after the *visibility timeout*; any live worker sweeps
 for such messages every ``restore_interval_s``. Delivery is therefore at-least-once; the journal claim
-and the content-tagged attach (``pipeline.batch.process_item``) make it exactly-once in effect.
+and the content-tagged attach (``runners.batch.runner.process_item``) make it exactly-once in effect.
 Progress is followed in the journal rather than a result backend, so ``sohoa batch`` can be stopped and
 restarted while the workers go on.
 """
@@ -26,9 +26,9 @@ from redis.exceptions import RedisError
 
 from sohoa.common.errors import SohoaError
 from sohoa.config.settings import Settings
-from sohoa.pipeline.batch import STALE_HEARTBEATS, ItemOutcome, StopFlag, process_item, worker_records
-from sohoa.records.batch_journal import FINAL, BatchJournal, ItemInfo, RunInfo
-from sohoa.records.models import utcnow
+from sohoa.database.base import utcnow
+from sohoa.runners.batch.journal import FINAL, BatchJournal, ItemInfo, RunInfo
+from sohoa.runners.batch.runner import STALE_HEARTBEATS, ItemOutcome, StopFlag, process_item, worker_records
 
 log = logging.getLogger("sohoa.batch")
 

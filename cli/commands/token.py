@@ -14,10 +14,10 @@ import argparse
 import json
 import sys
 
+from sohoa.cli.commands.records_cli import _nested_common  # global options after the action, as in `sohoa db`
 from sohoa.config import Settings
-from sohoa.pipeline.commands.records_cli import _nested_common  # global options after the action, as in `sohoa db`
 from sohoa.records import Records
-from sohoa.records.tokens import ROLES, Tokens
+from sohoa.web.tokens import ROLES, Tokens
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -1,0 +1,1 @@
+"""The ``sohoa`` command line: a thin layer on top of everything; nothing imports it."""

@@ -1,0 +1,1 @@
+"""Runners drive the document job and own their journals: ``watch`` (the daemon) and ``batch`` (archives)."""
