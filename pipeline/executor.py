@@ -14,16 +14,26 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
 from typing import TypeVar
 
 from sohoa.common.errors import ProcessingError
+from sohoa.common.lifeline import die_with_parent
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-def _init_worker() -> None:
-    """One thread per worker: the pool already fills the cores, extra threads only contend."""
+def _init_worker(owner: int | None = None) -> None:
+    """One thread per worker (the pool already fills the cores), and die with the forkserver."""
+    if owner is not None:
+        die_with_parent()
+        try:
+            os.kill(owner, 0)  # the pool's owner died before the request took effect: go now
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:
+            pass
     os.environ["OMP_THREAD_LIMIT"] = "1"
     import cv2
 
@@ -46,6 +56,8 @@ class PageExecutor:
     """Runs a picklable function over items, in order, in ``workers`` processes (inline when 1).
 
     Reuse one executor for many documents (daemon, batch): the workers and their OCR engines stay warm.
+    Create it, and first use it, from a long-lived thread: the forkserver dies with the thread that
+    started it (``PR_SET_PDEATHSIG``), which is what keeps a killed parent from leaving orphans.
     Even a one-page document goes to the pool then: running it inline would put OCR in the caller's
     threads, where it competes with signing and filing for the GIL (measured: daemon/process
     throughput 0.76 inline, 0.91 through the pool, bench/results/watch-a4.md).
@@ -58,8 +70,12 @@ class PageExecutor:
     def _get_pool(self) -> Executor:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
+            # The forkserver must die with this process (and the workers with the forkserver): a
+            # ``kill -9`` once orphaned the whole pool. See sohoa.common.lifeline.
+            context.set_forkserver_preload(["__main__", "sohoa.pipeline.forkserver_guard"])
+            forkserver.ensure_running()
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
-                                             initializer=_init_worker)
+                                             initializer=_init_worker, initargs=(os.getpid(),))
         return self._pool
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, label: str = "") -> Iterator[R]:
