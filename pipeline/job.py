@@ -1,4 +1,4 @@
-"""One document job, end to end: process → sign (each profile in turn) → attach to its dossier.
+"""One document job, end to end: process → PDF/A gate → sign (each profile in turn) → PDF/A gate → attach.
 
 Why here: the CLI (``sohoa process --sign --dossier``), the watch-folder daemon and the batch executors
 must run exactly the same sequence with the same durability rules, so it exists once. Every step
@@ -11,12 +11,16 @@ one layer that may join ``signing`` and ``records``), else to the JSON-lines aud
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from sohoa.common.atomic import check_writable_dir, fsync_dir
+from sohoa.common.errors import ConformanceError
 from sohoa.common.hashing import sha256_file
 from sohoa.config.settings import Settings
 from sohoa.pipeline.executor import PageExecutor
@@ -27,6 +31,7 @@ from sohoa.records.types import AttachMeta, AttachResult, NewDossier, SignatureI
 from sohoa.signing.audit import AuditEvent as SigningAuditEvent
 from sohoa.signing.audit import AuditSink, JsonLinesAuditSink
 from sohoa.signing.sign import SignResult, sign_pdf
+from sohoa.stages.conformance import check_pdfa
 from sohoa.stages.model import DocumentMeta
 
 
@@ -92,30 +97,55 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
     workdir = workdir or job.output.parent
     meta = DocumentMeta(title=job.title, dossier_code=job.dossier_code, kind=job.kind,  # type: ignore[arg-type]
                         author=job.digitized_by)
-    steps: list[Path] = []
-    stem = f".{job.output.name}.{os.getpid()}"
-    current = workdir / f"{stem}.ocr.pdf" if job.sign_profiles else job.output
+    signatures: list[SignResult] = []
+    # Intermediate files live in a private folder beside the output (mkdtemp: never a pid-only name,
+    # which threads of one daemon share), so a signed file is renamed into place on the same disk.
+    check_writable_dir(job.output)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{job.output.name}.", suffix=".job", dir=workdir))
+    # The last signature is written on the output's own file system, so the gate's rename is atomic.
+    final_dir = scratch
+    if job.sign_profiles and os.stat(workdir).st_dev != os.stat(job.output.parent).st_dev:
+        final_dir = Path(tempfile.mkdtemp(prefix=f".{job.output.name}.", suffix=".job", dir=job.output.parent))
     try:
+        current = scratch / "pdfa.pdf" if job.sign_profiles else job.output
         processed = process_document(job.inputs, current, settings, meta=meta, redo_ocr=job.redo_ocr,
                                      sidecar=job.sidecar, executor=executor)
-        signatures: list[SignResult] = []
         audit: AuditSink = (RecordsAuditSink(records, job.dossier_code) if records is not None
                             else JsonLinesAuditSink(settings.resolve(settings.signing.audit_file)))
         for number, profile in enumerate(job.sign_profiles, start=1):
-            steps.append(current)
-            last = number == len(job.sign_profiles)
-            target = job.output if last else workdir / f"{stem}.sig{number}.pdf"
+            target = (final_dir if number == len(job.sign_profiles) else scratch) / f"signed-{number}.pdf"
             signatures.append(sign_pdf(current, target, profile=profile, settings=settings.signing, audit=audit))
             current = target
+        if signatures:
+            _gate_signed(current, unsigned=scratch / "pdfa.pdf", output=job.output)
     finally:
-        for temp in steps:
-            temp.unlink(missing_ok=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+        if final_dir != scratch:
+            shutil.rmtree(final_dir, ignore_errors=True)
     digest = signatures[-1].sha256_after if signatures else processed.sha256
     result = JobResult(output=job.output, sha256=digest, process=processed, signatures=signatures)
     if records is not None and job.dossier_code:
         result.attached = records.attach(job.output, dossier_code=job.dossier_code, kind=job.kind,
                                          meta=_attach_meta(job, processed, signatures, settings))
     return result
+
+
+def _gate_signed(signed: Path, *, unsigned: Path, output: Path) -> None:
+    """The PDF/A gate after signing: only a conforming signed file replaces ``output``.
+
+    Why: signing appends revisions (a centre's CMYK seal image, a future pyHanko change) that the check
+    before signing never saw. On a failure the unsigned PDF/A is kept beside the output, and the error
+    names it, so the work is not lost.
+    """
+    violations = check_pdfa(signed)
+    if violations:
+        kept = output.with_name(output.stem + ".unsigned.pdf")
+        shutil.move(unsigned, kept)
+        fsync_dir(kept.parent)
+        detail = "; ".join(f"{v.clause}: {v.message}" for v in violations[:5])
+        raise ConformanceError(path=output, detail=f"after signing: {detail} (unsigned PDF/A kept as {kept.name})")
+    os.replace(signed, output)
+    fsync_dir(output.parent)
 
 
 def _source_file(path: Path) -> SourceFile:
