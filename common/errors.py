@@ -158,6 +158,13 @@ class InputAllBlank(InputError):
     en = "{path}: every page is blank and was dropped; nothing to write."
 
 
+class InputTooSmall(InputError):
+    code = "input_too_small"
+    exit_code = 18
+    vi = "{path}: {detail} quá nhỏ để là một trang được quét (tối thiểu {limit} mỗi cạnh)."
+    en = "{path}: {detail} is too small to be a scanned page (at least {limit} a side)."
+
+
 # --- output and processing (30-49) ----------------------------------------------------------
 
 

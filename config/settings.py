@@ -32,6 +32,8 @@ class IngestSettings(_Section):
     min_plausible_dpi: float = Field(70.0, gt=0)
     max_plausible_dpi: float = Field(1200.0, gt=0)
     max_megapixels: float = Field(200.0, gt=0, description="Pages above this are refused (decompression bombs)")
+    min_side_px: int = Field(50, ge=1, description="Images with a side under this many pixels are refused")
+    min_side_cm: float = Field(1.0, gt=0, description="PDF pages with a side under this are refused")
     text_policy: Literal["skip", "refuse", "redo"] = Field(
         "skip", description="PDF pages that already carry text: keep them as they are and OCR only the "
         "others (a PDF whose every page has text is refused), refuse the file, or redo all OCR (--redo-ocr)"

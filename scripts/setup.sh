@@ -16,7 +16,7 @@ done
 # What the pipeline itself needs: OCR with Vietnamese, fonts with Vietnamese glyphs, poppler, PKCS#11.
 apt_run=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd fonts-liberation2
          fonts-noto-core fonts-dejavu-core poppler-utils python3-venv python3-dev libzbar0 softhsm2
-         opensc libnss3-tools)
+         opensc libnss3-tools jbig2dec)
 # What the tests add: real database, broker and HTTP services started on 127.0.0.1, and Debian's
 # Chromium for the browser tests (Playwright drives it; it never downloads a browser of its own).
 apt_test=(postgresql postgresql-contrib redis-server chromium)

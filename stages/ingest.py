@@ -11,7 +11,9 @@ Two steps, so that a 200-page job keeps flat memory and a bad file never yields 
   scanner's own JPEG / CCITT G4 bytes (``Page.encoded``) when they can go into the PDF unchanged.
 
 Image-only PDFs (what scanners write) give up their page image without re-encoding when a page is a
-single image; any other page is rasterised with poppler's ``pdftoppm`` at the default DPI.
+single image; any other page, and any page whose image pikepdf cannot decode (JBIG2 without jbig2dec,
+DeviceN/Separation/Lab, damaged streams), is rendered with poppler's ``pdftoppm`` at the resolution of
+its largest image (form XObjects included), with a warning on the page.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from sohoa.common.errors import (
     InputHasText,
     InputMissing,
     InputTooLarge,
+    InputTooSmall,
     InputWrongType,
 )
 from sohoa.config.settings import IngestSettings
@@ -112,6 +115,9 @@ def _scan_file(path: Path, settings: IngestSettings, *, redo_ocr: bool) -> list[
 
 
 def _check_size(path: Path, width: int, height: int, settings: IngestSettings, index: int) -> None:
+    if min(width, height) < settings.min_side_px:
+        where = f"page {index + 1} " if index else "the image "
+        raise InputTooSmall(path=path, detail=f"{where}({width}x{height} px)", limit=f"{settings.min_side_px} px")
     megapixels = width * height / 1e6
     if megapixels > settings.max_megapixels:
         where = f"page {index + 1}: " if index else ""
@@ -181,6 +187,7 @@ def _scan_pdf(path: Path, settings: IngestSettings, *, redo_ocr: bool) -> list[P
             if index + 1 in keep:
                 refs.append(PageRef(path, "pdf", index, 0, 0, keep_as_is=True))
                 continue
+            _check_box(path, page, settings, index)
             image = _single_page_image(page)
             if image is not None:
                 width, height = int(image.Width), int(image.Height)
@@ -191,6 +198,19 @@ def _scan_pdf(path: Path, settings: IngestSettings, *, redo_ocr: bool) -> list[P
             _check_size(path, width, height, settings, index)
             refs.append(PageRef(path, "pdf", index, width, height))
         return refs
+
+
+def _check_box(path: Path, page: pikepdf.Page, settings: IngestSettings, index: int) -> None:
+    """A page box that cannot hold a scanned page (or is not a box at all) is refused before any work."""
+    try:
+        box = page.mediabox
+        width_cm = abs(float(box[2]) - float(box[0])) / 72 * 2.54
+        height_cm = abs(float(box[3]) - float(box[1])) / 72 * 2.54
+    except (pikepdf.PdfError, AttributeError, IndexError, KeyError, TypeError, ValueError):
+        raise InputCorrupt(path=path, detail=f"page {index + 1}: the page has no valid MediaBox") from None
+    if min(width_cm, height_cm) < settings.min_side_cm:
+        raise InputTooSmall(path=path, detail=f"page {index + 1} ({width_cm:.2f} x {height_cm:.2f} cm)",
+                            limit=f"{settings.min_side_cm:g} cm")
 
 
 def _single_page_image(page: pikepdf.Page) -> pikepdf.Object | None:
@@ -284,16 +304,60 @@ def to_array(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"))
 
 
+# What pikepdf raises when it cannot hand over a page image as pixels: JBIG2 without jbig2dec,
+# DeviceN/Separation/Lab images it will not transcode, odd bit depths, damaged streams.
+_IMAGE_FAILURES = (pikepdf.PikepdfError, OSError, ValueError, NotImplementedError, KeyError, TypeError,
+                   UnidentifiedImageError)
+
+
 def _load_pdf_page(ref: PageRef, settings: IngestSettings) -> Page:
     with _open_pdf(ref.path) as pdf:
         page = pdf.pages[ref.index]
         xobj = _single_page_image(page)
-        if xobj is not None:
-            try:
-                return _pdf_image_page(ref, page, xobj)
-            except (pikepdf.PdfError, OSError, ValueError, NotImplementedError) as exc:
-                raise InputCorrupt(path=ref.path, detail=f"page {ref.index + 1}: {exc}") from None
-    return _rasterise(ref, settings)
+        if xobj is None:
+            return _rasterise(ref, settings, dpi=_native_dpi(page) or settings.default_dpi,
+                              why="not a single scanned image")
+        try:
+            return _pdf_image_page(ref, page, xobj)
+        except _IMAGE_FAILURES as exc:
+            # Rendering the page is the reference reading of it: poppler handles every colour space
+            # and filter a PDF may use. At the image's own resolution, so nothing is lost.
+            reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+            return _rasterise(ref, settings, dpi=_native_dpi(page) or settings.default_dpi,
+                              why=f"its image cannot be read directly ({reason})")
+
+
+def _native_dpi(page: pikepdf.Page) -> float | None:
+    """The resolution of the page's largest image (long side over long side), form XObjects included."""
+    best = 0
+    seen: set[tuple[int, int]] = set()
+
+    def walk(resources: pikepdf.Object, depth: int) -> None:
+        nonlocal best
+        xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+        if not isinstance(xobjects, pikepdf.Dictionary) or depth > 8:
+            return
+        for name in list(xobjects.keys()):
+            xobj = xobjects[name]
+            if not isinstance(xobj, pikepdf.Stream) or xobj.objgen in seen:
+                continue
+            seen.add(xobj.objgen)
+            if xobj.get("/Subtype") == "/Image":
+                best = max(best, int(xobj.get("/Width", 0)), int(xobj.get("/Height", 0)))
+            elif xobj.get("/Subtype") == "/Form":
+                walk(xobj.get("/Resources", pikepdf.Dictionary()), depth + 1)
+
+    try:
+        walk(page.resources, 0)
+        box = page.mediabox
+        width_in = abs(float(box[2]) - float(box[0])) / 72
+        height_in = abs(float(box[3]) - float(box[1])) / 72
+    except (pikepdf.PdfError, AttributeError, KeyError, TypeError, ValueError):
+        return None
+    if not best or width_in <= 0:
+        return None
+    dpi = best / max(width_in, height_in)
+    return round(min(max(dpi, 150.0), 600.0))
 
 
 def _pdf_image_page(ref: PageRef, page: pikepdf.Page, xobj: pikepdf.Object) -> Page:
@@ -330,9 +394,8 @@ def existing_text(ref: PageRef) -> str:
     return unicodedata.normalize("NFC", done.stdout.decode("utf-8", "replace")).strip() if done.returncode == 0 else ""
 
 
-def _rasterise(ref: PageRef, settings: IngestSettings) -> Page:
-    """Render a page that is not a single scan image (vector content, several images) with pdftoppm."""
-    dpi = settings.default_dpi
+def _rasterise(ref: PageRef, settings: IngestSettings, *, dpi: float, why: str) -> Page:
+    """Render one page with poppler's pdftoppm, and say so in the page's warnings."""
     command = ["pdftoppm", "-r", f"{dpi:g}", "-f", str(ref.index + 1), "-l", str(ref.index + 1), "-png",
                str(ref.path)]
     try:
@@ -343,12 +406,17 @@ def _rasterise(ref: PageRef, settings: IngestSettings) -> Page:
         raise MissingDependency(what="pdftoppm", detail="poppler is not installed",
                                 fix="apt-get install poppler-utils") from None
     except subprocess.CalledProcessError as exc:
-        detail = exc.stderr.decode(errors="replace").strip()[:200]
+        detail = exc.stderr.decode(errors="replace").strip()[:200] or f"pdftoppm exit {exc.returncode}"
         raise InputCorrupt(path=ref.path, detail=f"page {ref.index + 1}: {detail}") from None
     except subprocess.TimeoutExpired:
         raise InputCorrupt(path=ref.path, detail=f"page {ref.index + 1}: rendering timed out") from None
-    with Image.open(io.BytesIO(done.stdout)) as image:
-        array = to_array(image)
+    if not done.stdout:
+        raise InputCorrupt(path=ref.path, detail=f"page {ref.index + 1}: the page cannot be rendered") from None
+    try:
+        with Image.open(io.BytesIO(done.stdout)) as image:
+            array = to_array(image)
+    except (OSError, ValueError, UnidentifiedImageError) as exc:
+        raise InputCorrupt(path=ref.path, detail=f"page {ref.index + 1}: {exc}") from None
     page = Page(image=array, dpi=(dpi, dpi), source=ref.path, source_index=ref.index)
-    page.warnings.append(f"{page.label}: not a single scanned image, rendered at {dpi:g} dpi")
+    page.warnings.append(f"{page.label}: {why}, rendered with pdftoppm at {dpi:g} dpi")
     return page
