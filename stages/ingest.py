@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import subprocess
 import unicodedata
 from collections.abc import Sequence
@@ -55,6 +56,11 @@ _MAGIC: list[tuple[bytes, FileKind]] = [
 ]
 _TEXT_OPERATORS = "Tj TJ ' \""
 _TIFF_COMPRESSION_G4 = 4
+
+# What Pillow raises on damaged image data besides OSError: found by tests/fuzz (a truncated multi-page
+# TIFF gives TypeError "Missing dimensions"; broken tables give struct.error, IndexError, KeyError).
+_DECODE_FAILURES = (OSError, EOFError, ValueError, SyntaxError, TypeError, IndexError, KeyError, struct.error,
+                    ZeroDivisionError)
 
 # Our own cap (IngestSettings.max_megapixels) is checked from the header before decoding, with a
 # message naming the file; Pillow's global bomb guard would fire first with a generic one.
@@ -130,8 +136,8 @@ def _open_image(path: Path) -> Image.Image:
         return Image.open(path)
     except UnidentifiedImageError:
         raise InputCorrupt(path=path, detail="image header cannot be read") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise InputCorrupt(path=path, detail=str(exc)) from None
+    except _DECODE_FAILURES as exc:
+        raise InputCorrupt(path=path, detail=str(exc) or type(exc).__name__) from None
 
 
 def _scan_image(path: Path, kind: FileKind, settings: IngestSettings) -> list[PageRef]:
@@ -142,7 +148,7 @@ def _scan_image(path: Path, kind: FileKind, settings: IngestSettings) -> list[Pa
                 width, height = frame.size
                 _check_size(path, width, height, settings, index)
                 refs.append(PageRef(path, kind, index, width, height))
-        except (OSError, EOFError, ValueError, SyntaxError) as exc:
+        except _DECODE_FAILURES as exc:
             if not refs:
                 raise InputCorrupt(path=path, detail=str(exc)) from None
             raise InputCorrupt(path=path, detail=f"frame {len(refs) + 1}: {exc}") from None
@@ -189,8 +195,9 @@ def _scan_pdf(path: Path, settings: IngestSettings, *, redo_ocr: bool) -> list[P
                 continue
             _check_box(path, page, settings, index)
             image = _single_page_image(page)
-            if image is not None:
-                width, height = int(image.Width), int(image.Height)
+            size = _image_size(image) if image is not None else None
+            if size is not None:
+                width, height = size
             else:
                 box = page.mediabox
                 width = round(float(box[2] - box[0]) / 72 * settings.default_dpi)
@@ -198,6 +205,15 @@ def _scan_pdf(path: Path, settings: IngestSettings, *, redo_ocr: bool) -> list[P
             _check_size(path, width, height, settings, index)
             refs.append(PageRef(path, "pdf", index, width, height))
         return refs
+
+
+def _image_size(image: pikepdf.Object) -> tuple[int, int] | None:
+    """(width, height) of an image XObject, None when its dictionary does not say (it will be rendered)."""
+    try:
+        width, height = int(image.get("/Width", 0)), int(image.get("/Height", 0))
+    except (TypeError, ValueError, pikepdf.PdfError):
+        return None
+    return (width, height) if width > 0 and height > 0 else None
 
 
 def _check_box(path: Path, page: pikepdf.Page, settings: IngestSettings, index: int) -> None:
@@ -239,7 +255,7 @@ def load_page(ref: PageRef, settings: IngestSettings) -> Page:
             encoded = _passthrough_bytes(ref, image)
             dpi, warning = _dpi_of(image.info.get("dpi"), settings)
             array = to_array(image)
-        except (OSError, EOFError, ValueError, SyntaxError) as exc:
+        except _DECODE_FAILURES as exc:
             raise InputCorrupt(path=ref.path, detail=str(exc)) from None
     page = Page(image=array, dpi=dpi, source=ref.path, source_index=ref.index, encoded=encoded)
     if warning:
@@ -306,8 +322,8 @@ def to_array(image: Image.Image) -> np.ndarray:
 
 # What pikepdf raises when it cannot hand over a page image as pixels: JBIG2 without jbig2dec,
 # DeviceN/Separation/Lab images it will not transcode, odd bit depths, damaged streams.
-_IMAGE_FAILURES = (pikepdf.PikepdfError, OSError, ValueError, NotImplementedError, KeyError, TypeError,
-                   UnidentifiedImageError)
+_IMAGE_FAILURES = (pikepdf.PikepdfError, NotImplementedError, AttributeError, UnidentifiedImageError,
+                   *_DECODE_FAILURES)
 
 
 def _load_pdf_page(ref: PageRef, settings: IngestSettings) -> Page:
