@@ -49,7 +49,6 @@ class CleanSettings(_Section):
     despeckle: bool = True
     normalize_background: bool = True
     blank_pages: Literal["keep", "drop", "mark"] = "keep"
-    blank_ink_ratio: float = Field(0.002, ge=0, le=1, description="Share of dark pixels below which a page is blank")
 
 
 class OcrSettings(_Section):

@@ -21,6 +21,7 @@ import numpy as np
 
 from sohoa.common.errors import ProcessingError
 from sohoa.config.settings import CleanSettings
+from sohoa.stages.blank import blank_evidence
 from sohoa.stages.model import Page
 from sohoa.stages.orientation import line_geometry, osd_rotation, quarter_turn, up_down
 
@@ -54,9 +55,6 @@ SPECKLE_MAX_MM = 0.2
 # Background (paper) estimate: a max filter wider than the thickest strokes, then a wide blur.
 BACKGROUND_WINDOW_MM = 4.0
 DARK_LEVEL = 128  # in the normalised OCR copy, ink is darker than this
-# A page under the ink ratio is still not blank when it has this many glyph-sized marks (a short
-# line of text has dozens; dust, a punch hole or a fold shadow leave a handful).
-MAX_BLANK_GLYPHS = 12
 
 
 def clean_page(page: Page, settings: CleanSettings) -> Page:
@@ -75,7 +73,10 @@ def clean_page(page: Page, settings: CleanSettings) -> Page:
     ink = _ink_map(small, f * dpi, border)
 
     page.rotation, page.skew = 0, 0.0
-    if (settings.orientation or settings.deskew) and int(np.count_nonzero(ink)) >= 200:
+    # Blank first: a blank back page needs no orientation work (Tesseract OSD on paper grain is slow).
+    page.blank = blank_evidence(small, f * dpi, border).blank
+    if (not page.blank and (settings.orientation or settings.deskew)
+            and int(np.count_nonzero(ink)) >= 200):
         _measure_geometry(page, grey, ink, settings, dpi)
     del ink
 
@@ -99,9 +100,9 @@ def clean_page(page: Page, settings: CleanSettings) -> Page:
         _normalise_background(ocr, small_up, border_up, f * dpi)
     if border_up.any():
         _paint_border_white(ocr, border_up)
-    glyphs = _glyphs(ocr, dpi, despeckle=True) if settings.despeckle else None
+    if settings.despeckle:
+        _despeckle(ocr, dpi)
     page.ocr_image = ocr
-    page.blank = _is_blank(ocr, page.content_box, settings.blank_ink_ratio, dpi, glyphs)
     page.timings["clean"] = time.perf_counter() - started
     return page
 
@@ -270,38 +271,14 @@ def _paint_border_white(ocr: np.ndarray, border_up: np.ndarray) -> None:
     ocr[mask > 0] = 255
 
 
-def _glyphs(ocr: np.ndarray, dpi: float, *, despeckle: bool) -> int:
-    """Count dark components bigger than dust; with ``despeckle``, whiten the dust (in place).
-
-    Dust is an isolated dark dot up to ``SPECKLE_MAX_MM`` across; everything bigger counts as a glyph
-    (or a line, a stamp, a signature stroke) for the blank-page guard.
-    """
+def _despeckle(ocr: np.ndarray, dpi: float) -> None:
+    """Whiten dust in place: isolated dark dots up to ``SPECKLE_MAX_MM`` across."""
     diameter = SPECKLE_MAX_MM / 25.4 * dpi
     max_area = max(1, int(diameter * diameter))
     _, dark = cv2.threshold(ocr, DARK_LEVEL - 1, 1, cv2.THRESH_BINARY_INV)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     del dark
     small = stats[:, cv2.CC_STAT_AREA] <= max_area
-    small[0] = True  # the background label is neither dust nor a glyph
-    if despeckle and small[1:].any():
-        small[0] = False
+    small[0] = False  # the background label is not dust
+    if small.any():
         ocr[small[labels]] = 255
-        small[0] = True
-    return int(n - np.count_nonzero(small))
-
-
-def _is_blank(ocr: np.ndarray, box: tuple[int, int, int, int], ratio: float, dpi: float,
-              glyphs: int | None) -> bool:
-    """Ink share inside the paper box (border already white) below ``ratio``, and hardly any glyphs.
-
-    The glyph guard is why a one-line note or a page with only a few words is never called blank (and
-    dropped, with ``blank_pages = "drop"``): one 12 pt line is only ~0.1% ink, under the usual ratio.
-    """
-    left, top, right, bottom = box
-    area = max(1, (right - left) * (bottom - top))
-    dark = int(np.count_nonzero(ocr[top:bottom, left:right] < DARK_LEVEL))
-    if dark / area >= ratio:
-        return False
-    if glyphs is None:
-        glyphs = _glyphs(ocr, dpi, despeckle=False)
-    return glyphs < MAX_BLANK_GLYPHS
