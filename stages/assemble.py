@@ -15,8 +15,10 @@ CMYK JPEG                     re-encoded from the decoded RGB image as JPEG (``j
                               PDF/A with an sRGB output intent must not use DeviceCMYK
 bitonal (1-bit)               CCITT G4 (K=-1, one strip from Pillow's group4 TIFF encoder); the
                               scanner's own G4 bytes pass through unchanged when available
-lossless colour/grey          JPEG at ``jpeg_quality`` when ``recompress_lossless`` (the default),
-(PNG, LZW/Deflate TIFF, BMP)  else Flate with PNG predictors (lossless)
+lossless sources              by their pixels (``content_kind``): two levels → G4; grey or grey-as-RGB
+(PNG, LZW/Deflate TIFF, BMP,  text/forms → 8-bit grey Flate; few colours → Flate; photographic grey or
+decoded PDF images)           real colour → JPEG at ``jpeg_quality`` when ``recompress_lossless`` (the
+                              default), else Flate. A result larger than the source is reported.
 ``image_mode = "gray"``       colour pages become grey (JPEG for JPEG sources, else as above)
 ``image_mode = "bitonal"``    the cleaned ``ocr_image`` (upright frame) binarised with Otsu → G4,
                               placed with an identity matrix
@@ -45,6 +47,7 @@ from PIL import Image
 from sohoa.common.errors import OutputError, ProcessingError
 from sohoa.config.settings import OutputSettings
 from sohoa.stages import pdfa, textlayer
+from sohoa.stages.content_kind import as_grey, content_kind, indexed_png_stream, palette_of
 from sohoa.stages.model import DocumentMeta, EncodedImage, Page
 
 Matrix = tuple[float, float, float, float, float, float]
@@ -63,6 +66,7 @@ class PreparedImage:
     bits: int = 8
     decode_parms: tuple[tuple[str, int | bool], ...] = ()
     how: str = ""  # e.g. "jpeg-passthrough", for reports and tests
+    palette: bytes = b""  # set: an /Indexed image over ``color_space`` with these entries
     spool: Path | None = None  # set by ``spool_page``: the bytes live in this one-image PDF, ``data`` is empty
 
 
@@ -205,10 +209,51 @@ def _encode_page(page: Page, settings: OutputSettings) -> tuple[PreparedImage, b
             space = "DeviceGray" if enc.components == 1 else "DeviceRGB"
             return PreparedImage(enc.data, w, h, "DCTDecode", space, how="jpeg-passthrough"), False
         return _jpeg(_grey(page.image), settings.jpeg_quality, "jpeg-grey"), False
-    pixels = _grey(page.image) if want_grey else page.image
-    if settings.recompress_lossless:
-        return _jpeg(pixels, settings.jpeg_quality, "jpeg-from-lossless"), False
-    return _flate(pixels), False
+    return _encode_lossless(page, settings, want_grey), False
+
+
+def _encode_lossless(page: Page, settings: OutputSettings, want_grey: bool) -> PreparedImage:
+    """A lossless source (PNG, LZW/Deflate TIFF, BMP, a decoded PDF image) by what its pixels hold."""
+    kind = content_kind(page.image)
+    if kind == "bitonal":
+        return _g4(otsu_black(as_grey(page.image)), "g4-two-level")
+    if kind in ("grey-text", "grey-photo") or want_grey:
+        pixels = _grey(page.image) if kind in ("colour", "few-colour") else as_grey(page.image)
+        if kind == "grey-text" or not settings.recompress_lossless:
+            return _report_growth(page, _indexed_or_flate(pixels), "grey text")
+        return _report_growth(page, _jpeg(pixels, settings.jpeg_quality, "jpeg-grey-from-lossless"), "grey photo")
+    if kind == "few-colour" or not settings.recompress_lossless:
+        return _report_growth(page, _indexed_or_flate(page.image), "few colours")
+    return _report_growth(page, _jpeg(page.image, settings.jpeg_quality, "jpeg-from-lossless"), "colour")
+
+
+def _indexed_or_flate(pixels: np.ndarray) -> PreparedImage:
+    """Lossless; a palette image keeps its palette (4-bit indices for 16 greys: half the bytes of 8-bit)."""
+    found = palette_of(pixels)
+    plain = _flate(pixels)
+    if found is None:
+        return plain
+    indices, palette = found
+    data, bits = indexed_png_stream(indices, len(palette))
+    if len(data) >= len(plain.data):
+        return plain
+    h, w = pixels.shape[:2]
+    parms = (("Predictor", 15), ("Colors", 1), ("BitsPerComponent", bits), ("Columns", w))
+    return PreparedImage(data, w, h, "FlateDecode", "DeviceGray" if pixels.ndim == 2 else "DeviceRGB", bits=bits,
+                         decode_parms=parms, how=f"flate-indexed-{bits}bit", palette=palette.tobytes())
+
+
+def _report_growth(page: Page, image: PreparedImage, kind: str) -> PreparedImage:
+    """Never a page image larger than its source file without saying why (in the page's warnings)."""
+    try:
+        source = page.source.stat().st_size
+    except OSError:
+        return image
+    if len(image.data) <= source:
+        return image
+    page.warnings.append(f"{page.label}: page image {len(image.data) // 1024} KB ({image.how}, {kind}) is "
+                         f"larger than the source file ({source // 1024} KB): kept for PDF/A compatibility")
+    return image
 
 
 def _g4_passthrough(enc: EncodedImage) -> PreparedImage:
@@ -291,7 +336,12 @@ def _image_xobject(pdf: pikepdf.Pdf, img: PreparedImage, spools: list[pikepdf.Pd
     stream.Subtype = pikepdf.Name.Image
     stream.Width = img.width
     stream.Height = img.height
-    stream.ColorSpace = pikepdf.Name("/" + img.color_space)
+    base = pikepdf.Name("/" + img.color_space)
+    if img.palette:
+        entries = len(img.palette) // (3 if img.color_space == "DeviceRGB" else 1)
+        stream.ColorSpace = pikepdf.Array([pikepdf.Name.Indexed, base, entries - 1, pikepdf.String(img.palette)])
+    else:
+        stream.ColorSpace = base
     stream.BitsPerComponent = img.bits
     stream.Filter = pikepdf.Name("/" + img.filter)
     if img.decode_parms:

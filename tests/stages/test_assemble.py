@@ -14,6 +14,7 @@ import pikepdf
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from bench.corpus import font_paths, render_page
 from sohoa.config.settings import OutputSettings
 from sohoa.stages import textlayer
 from sohoa.stages.assemble import PreparedPage, _g4, build_pdfa, prepare_page, sidecar_text
@@ -201,13 +202,51 @@ def test_cmyk_jpeg_is_converted_to_rgb() -> None:
 
 def test_lossless_source_policy() -> None:
     image, _ocr = draw_page()
-    pixels = np.asarray(image)
+    pixels = np.asarray(image.convert("RGB")).copy()
+    pixels[40:90, 500:650] = (30, 60, 200)  # a blue stamp: a few flat colours, not a photograph
     page = Page(pixels, (DPI, DPI), Path("scan.png"))
-    assert image_of(build([page])).Filter == pikepdf.Name.DCTDecode, "lossless colour should become JPEG"
-    flate = image_of(build([page], OutputSettings(recompress_lossless=False)))
-    assert flate.Filter == pikepdf.Name.FlateDecode
-    decoded = np.asarray(pikepdf.PdfImage(flate).as_pil_image())
+    few = image_of(build([page]))
+    assert few.Filter == pikepdf.Name.FlateDecode, "few-colour content must stay lossless"
+    decoded = np.asarray(pikepdf.PdfImage(few).as_pil_image().convert("RGB"))
     assert np.array_equal(decoded, pixels), "Flate path is not lossless"
+    rng = np.random.default_rng(3)
+    photo = np.clip(pixels.astype(np.int16) + rng.normal(0, 25, pixels.shape), 0, 255).astype(np.uint8)
+    assert image_of(build([Page(photo, (DPI, DPI), Path("photo.png"))])).Filter == pikepdf.Name.DCTDecode, \
+        "photographic colour should become JPEG"
+    kept = image_of(build([Page(photo, (DPI, DPI), Path("photo.png"))], OutputSettings(recompress_lossless=False)))
+    assert kept.Filter == pikepdf.Name.FlateDecode
+
+
+def base_space(stream: pikepdf.Stream) -> pikepdf.Name:
+    """The device space of an image, through an /Indexed palette if it has one."""
+    space = stream.ColorSpace
+    return space[1] if isinstance(space, pikepdf.Array) and space[0] == pikepdf.Name.Indexed else space
+
+
+def test_content_decides_the_encoding_not_the_container() -> None:
+    image, _ocr = draw_page()
+    grey = np.asarray(image.convert("L"))
+    as_rgb = np.dstack([grey] * 3)
+    stream = image_of(build([Page(as_rgb, (DPI, DPI), Path("grey-as-rgb.png"))]))
+    assert base_space(stream) == pikepdf.Name.DeviceGray and stream.Filter == pikepdf.Name.FlateDecode
+    two_level = np.where(grey < 128, 0, 255).astype(np.uint8)
+    stream = image_of(build([Page(two_level, (DPI, DPI), Path("two-level.png"))]))
+    assert stream.Filter == pikepdf.Name.CCITTFaxDecode, f"two grey levels are bitonal, got {stream.Filter}"
+
+
+def test_palette_text_page_does_not_grow(tmp_path: Path) -> None:
+    """The issue's case: a clean text page stored as a palette PNG became a PDF 2.7 times its size."""
+    sp = render_page(["ỦY BAN NHÂN DÂN TỈNH QUẢNG TRỊ", "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"] * 12,
+                     font=font_paths()[0], dpi=300)
+    source = tmp_path / "palette.png"
+    sp.image.convert("RGB").quantize(colors=16).save(source)
+    pixels = np.asarray(Image.open(source).convert("RGB"))
+    data = build([Page(pixels, (300, 300), source)])
+    stream = image_of(data)
+    assert stream.Filter == pikepdf.Name.FlateDecode and base_space(stream) == pikepdf.Name.DeviceGray
+    assert check_pdfa(data) == []
+    # was 2.7x the source as an RGB JPEG; a 4-bit indexed Flate is within a few per cent of the PNG
+    assert len(stream.read_raw_bytes()) <= 1.1 * source.stat().st_size, "the page image grew beyond its source"
 
 
 def test_gray_and_bitonal_modes() -> None:
