@@ -38,6 +38,8 @@ from sohoa.common.errors import (
     InputTooLarge,
     InputWrongType,
 )
+from sohoa.common.messages import _
+from sohoa.common.reasons import foreign
 from sohoa.config.settings import IngestSettings
 from sohoa.stages.model import EncodedImage, Page
 
@@ -81,7 +83,7 @@ def sniff_kind(path: Path, head: bytes) -> FileKind:
             return kind
     if b"%PDF-" in head[:1024]:
         return "pdf"
-    raise InputWrongType(path=path, detail="unknown file signature")
+    raise InputWrongType(path=path, detail=_("unknown file signature"))
 
 
 def scan_inputs(paths: Sequence[Path], settings: IngestSettings, *, redo_ocr: bool = False) -> list[PageRef]:
@@ -96,13 +98,13 @@ def _scan_file(path: Path, settings: IngestSettings, *, redo_ocr: bool) -> list[
     try:
         size = path.stat().st_size
         if not path.is_file():
-            raise InputWrongType(path=path, detail="not a regular file")
+            raise InputWrongType(path=path, detail=_("not a regular file"))
         with path.open("rb") as handle:
             head = handle.read(1024)
     except FileNotFoundError:
         raise InputMissing(path=path) from None
     except PermissionError:
-        raise InputCorrupt(path=path, detail="permission denied") from None
+        raise InputCorrupt(path=path, detail=_("permission denied")) from None
     if size == 0:
         raise InputEmpty(path=path)
     kind = sniff_kind(path, head)
@@ -114,8 +116,9 @@ def _scan_file(path: Path, settings: IngestSettings, *, redo_ocr: bool) -> list[
 def _check_size(path: Path, width: int, height: int, settings: IngestSettings, index: int) -> None:
     megapixels = width * height / 1e6
     if megapixels > settings.max_megapixels:
-        where = f"page {index + 1}: " if index else ""
-        raise InputTooLarge(path=path, detail=f"{where}{width}x{height} px = {megapixels:.0f} MP",
+        size = _("{width}x{height} px = {mp:.0f} MP", width=width, height=height, mp=megapixels)
+        detail = _("page {page}: {reason}", page=index + 1, reason=size) if index else size
+        raise InputTooLarge(path=path, detail=detail,
                             limit=f"{settings.max_megapixels:g}")
 
 
@@ -123,7 +126,7 @@ def _open_image(path: Path) -> Image.Image:
     try:
         return Image.open(path)
     except UnidentifiedImageError:
-        raise InputCorrupt(path=path, detail="image header cannot be read") from None
+        raise InputCorrupt(path=path, detail=_("image header cannot be read")) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputCorrupt(path=path, detail=str(exc)) from None
 
@@ -139,7 +142,8 @@ def _scan_image(path: Path, kind: FileKind, settings: IngestSettings) -> list[Pa
         except (OSError, EOFError, ValueError, SyntaxError) as exc:
             if not refs:
                 raise InputCorrupt(path=path, detail=str(exc)) from None
-            raise InputCorrupt(path=path, detail=f"frame {len(refs) + 1}: {exc}") from None
+            raise InputCorrupt(path=path, detail=_("frame {frame}: {reason}", frame=len(refs) + 1,
+                                                   reason=foreign(exc))) from None
     return refs
 
 
@@ -170,7 +174,7 @@ def _scan_pdf(path: Path, settings: IngestSettings, *, redo_ocr: bool) -> list[P
         except pikepdf.PdfError as exc:
             raise InputCorrupt(path=path, detail=str(exc)[:200]) from None
         if not pages:
-            raise InputCorrupt(path=path, detail="the PDF has no pages")
+            raise InputCorrupt(path=path, detail=_("the PDF has no pages"))
         with_text = [n + 1 for n, page in enumerate(pages) if _page_has_text(page)]
         redo = redo_ocr or settings.text_policy == "redo"
         if with_text and not redo and (settings.text_policy == "refuse" or len(with_text) == len(pages)):
@@ -292,7 +296,8 @@ def _load_pdf_page(ref: PageRef, settings: IngestSettings) -> Page:
             try:
                 return _pdf_image_page(ref, page, xobj)
             except (pikepdf.PdfError, OSError, ValueError, NotImplementedError) as exc:
-                raise InputCorrupt(path=ref.path, detail=f"page {ref.index + 1}: {exc}") from None
+                raise InputCorrupt(path=ref.path, detail=_("page {page}: {reason}", page=ref.index + 1,
+                                                           reason=foreign(exc))) from None
     return _rasterise(ref, settings)
 
 
@@ -340,13 +345,14 @@ def _rasterise(ref: PageRef, settings: IngestSettings) -> Page:
     except FileNotFoundError:
         from sohoa.common.errors import MissingDependency
 
-        raise MissingDependency(what="pdftoppm", detail="poppler is not installed",
+        raise MissingDependency(what="pdftoppm", detail=_("poppler is not installed"),
                                 fix="apt-get install poppler-utils") from None
     except subprocess.CalledProcessError as exc:
         detail = exc.stderr.decode(errors="replace").strip()[:200]
-        raise InputCorrupt(path=ref.path, detail=f"page {ref.index + 1}: {detail}") from None
+        raise InputCorrupt(path=ref.path, detail=_("page {page}: {reason}", page=ref.index + 1,
+                                                          reason=foreign(detail))) from None
     except subprocess.TimeoutExpired:
-        raise InputCorrupt(path=ref.path, detail=f"page {ref.index + 1}: rendering timed out") from None
+        raise InputCorrupt(path=ref.path, detail=_("page {page}: rendering timed out", page=ref.index + 1)) from None
     with Image.open(io.BytesIO(done.stdout)) as image:
         array = to_array(image)
     page = Page(image=array, dpi=(dpi, dpi), source=ref.path, source_index=ref.index)
