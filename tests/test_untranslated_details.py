@@ -28,6 +28,7 @@ from sohoa.config.settings import IngestSettings
 from sohoa.config.web import WebSettings
 from sohoa.database.errors import DatabaseBusy
 from sohoa.records import NewDossier, Records
+from sohoa.runners.watch.journal import Journal
 from sohoa.signing.pdfinput import read_pdf
 from sohoa.stages.ingest import load_page, scan_inputs
 from sohoa.web import create_app
@@ -182,6 +183,27 @@ def test_a_validation_error_names_the_field_in_vietnamese(client: tuple[TestClie
     raw = "Input should be a valid integer, unable to parse string as an integer"
     assert_no_english(body["message_vi"], _english_words(raw) - {"query"}, en=body["message_en"])
     assert "limit" in body["message_vi"], "the Vietnamese sentence must still say which field is wrong"
+
+
+def test_the_status_page_shows_failure_reasons_in_the_page_language(client: tuple[TestClient, str]) -> None:
+    """A failed watch job: the Vietnamese page shows the outcome's Vietnamese sentence, not the English log line."""
+    test_client, token = client
+    records = test_client.app.state.web.records  # type: ignore[attr-defined]
+    journal = Journal(records)
+    journal.claim("job-1", "inbox", ["hong.pdf"], None)
+    err = InputCorrupt(path="hong.pdf", detail="EOF marker not found")
+    journal.update("job-1", state="failed", error=f"{err.code}: {err.message('en')}",
+                   result={"documents": [{"name": "hong", "outcome": "failed", "error": err.code,
+                                          "reason_vi": err.message("vi"), "reason_en": err.message("en")}]})
+    html = {"Accept": "text/html"}
+    login = test_client.get("/login", headers=html).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', login)
+    assert csrf is not None
+    test_client.post("/login", data={"token": token, "csrf": csrf.group(1)}, headers=html)
+    vi = test_client.get("/status?lang=vi", headers=html).text
+    en = test_client.get("/status?lang=en", headers=html).text
+    assert err.message("vi") in vi and "EOF marker" not in vi
+    assert "EOF marker not found" in en
 
 
 # --- every error kind, and the classifier ----------------------------------------------------------
