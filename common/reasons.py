@@ -91,10 +91,11 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), r) for p, r in [
     (r"truncated|unexpected end|premature end|end of file|\beof\b|ends too early|not enough (image )?data", TRUNCATED),
     (r"cannot identify image|broken data stream|image file is|decoder|not a tiff|bad (jpeg|png|tiff)|"
      r"unknown (raw|image) mode|corrupt(ed)? (jpeg|png|image)", IMAGE_DATA),
+    (r"permission denied|operation not permitted", PERMISSION_DENIED),
+    (r"no such file or directory", NOT_FOUND),
     (r"xref|trailer|\bpdf|parse error|syntax error|while reading object|expected \d+ \d+ obj|object \d+ \d+",
      PDF_STRUCTURE),
-    (r"permission denied|operation not permitted", PERMISSION_DENIED),
-    (r"no such file|not found|does not exist", NOT_FOUND),
+    (r"not found|does not exist", NOT_FOUND),
     (r"out of memory|cannot allocate|memoryerror", OUT_OF_MEMORY),
 ]]
 

@@ -245,6 +245,8 @@ def test_no_error_kind_puts_a_plain_detail_into_vietnamese() -> None:
     ("EOF marker not found", "the file is truncated (it ends too early)"),
     ("image file is truncated (3 bytes not processed)", "the file is truncated (it ends too early)"),
     ("No space left on device", "the disk is full"),
+    ("[Errno 13] Permission denied: '/srv/inbox/a.pdf'", "permission denied"),
+    ("unable to find trailer dictionary while recovering damaged file", "the PDF structure is damaged"),
     ("something no rule knows about", UNKNOWN),
 ])
 def test_library_texts_are_classified(text: str, reason: str) -> None:
