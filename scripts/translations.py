@@ -72,7 +72,7 @@ def keys(catalog: Catalog) -> set[tuple[object, str | None]]:
     return {(m.id if isinstance(m.id, str) else tuple(m.id), m.context) for m in catalog if m.id}
 
 
-def render(catalog: Catalog, *, template: bool = False) -> bytes:
+def render(catalog: Catalog) -> bytes:
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=100, include_lineno=False, ignore_obsolete=False, include_previous=True,
              omit_header=False, sort_output=False)
@@ -110,7 +110,7 @@ def _headers(catalog: Catalog) -> Catalog:
 
 def update(template: Catalog) -> list[Path]:
     """Write the .pot and merge it into each .po (Babel's fuzzy matching marks guesses for review)."""
-    changed = [POT] if _write_if_changed(POT, render(_headers(template), template=True)) else []
+    changed = [POT] if _write_if_changed(POT, render(_headers(template))) else []
     for lang in LANGS:
         path = po_file(lang)
         if path.exists():
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     template = extract()
     if args.action == "extract":
-        wrote = _write_if_changed(POT, render(_headers(template), template=True))
+        wrote = _write_if_changed(POT, render(_headers(template)))
         print(f"{POT.relative_to(ROOT)}: {len(keys(template))} messages{'' if wrote else ' (unchanged)'}")
         return 0
     if args.action == "update":
