@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sohoa.common.errors import OutputError
+from sohoa.common.messages import _
 
 
 def fsync_dir(folder: Path) -> None:
@@ -29,11 +30,11 @@ def check_writable_dir(target: Path) -> None:
     """Fail early, before any work, when ``target``'s folder cannot take a new file."""
     folder = target.parent if target.parent != Path("") else Path(".")
     if not folder.is_dir():
-        raise OutputError(path=target, detail=f"folder {folder} does not exist")
+        raise OutputError(path=target, detail=_("folder {folder} does not exist", folder=folder))
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(path=target, detail=f"folder {folder} is not writable")
+        raise OutputError(path=target, detail=_("folder {folder} is not writable", folder=folder))
     if target.is_dir():
-        raise OutputError(path=target, detail="a folder has that name")
+        raise OutputError(path=target, detail=_("a folder has that name"))
 
 
 @contextlib.contextmanager

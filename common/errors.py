@@ -2,15 +2,21 @@
 
 Why: an unattended center needs every failure to say *which file* and *why* in words a clerk reads
 (Vietnamese) and an engineer greps (English), and scripts need a stable exit code per kind of failure.
-Subclasses only declare their code, exit code and two message templates; callers pass the fields.
+Subclasses only declare their code, exit code and one English sentence template (``text``, marked with
+``N_`` for the message catalog, ``common/messages.py``); the Vietnamese sentence is its translation in
+``common/locale/vi/LC_MESSAGES/sohoa.po``. Callers pass the fields. A plain-text ``detail`` is taken as a
+library's English text (``common/reasons.py``): verbatim in English, its translated reason in Vietnamese.
 Secrets never go into the fields: templates name files, tokens and labels, never PINs or passwords.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-Lang = Literal["vi", "en"]
+from sohoa.common.messages import N_, Lang, Message, render
+from sohoa.common.reasons import foreign
+
+__all__ = ["Lang"]  # re-exported: ``from sohoa.common.errors import Lang`` predates the catalog
 
 
 class SohoaError(Exception):
@@ -21,11 +27,13 @@ class SohoaError(Exception):
     transient: ClassVar[bool] = False
     #: the pipeline stage this kind of failure belongs to (named in ``<name>.error.txt`` and the journals)
     default_stage: ClassVar[str] = "internal"
-    vi: ClassVar[str] = "{detail}"
-    en: ClassVar[str] = "{detail}"
+    #: the English sentence template (a catalog msgid); its fields come from the raiser
+    text: ClassVar[str] = N_("{detail}")
 
     def __init__(self, **fields: Any) -> None:
-        fields.setdefault("detail", "")
+        detail = fields.setdefault("detail", "")
+        if isinstance(detail, str) and detail:
+            fields["detail"] = foreign(detail)
         self.fields = fields
         super().__init__(self.message("en"))
 
@@ -34,11 +42,13 @@ class SohoaError(Exception):
         return (_rebuild, (type(self), self.fields))
 
     def message(self, lang: Lang = "vi") -> str:
-        template = self.vi if lang == "vi" else self.en
+        """The sentence in ``lang`` (Vietnamese unless ``"en"``), every field filled in."""
+        lang = "vi" if lang == "vi" else "en"
         try:
-            return template.format(**self.fields)
-        except (KeyError, IndexError):
-            return f"{self.code}: {self.fields}"
+            return Message(self.text, self.fields).render(lang)
+        except (KeyError, IndexError, ValueError):
+            values = ", ".join(f"{key}={render(value, lang)}" for key, value in self.fields.items())
+            return f"{self.code}: {values}"
 
     @property
     def stage(self) -> str:
@@ -70,22 +80,19 @@ def _rebuild(cls: type[SohoaError], fields: dict[str, Any]) -> SohoaError:
 class UsageError(SohoaError):
     code = "usage"
     exit_code = 2
-    vi = "Lệnh không hợp lệ: {detail}"
-    en = "Invalid command line: {detail}"
+    text = N_("Invalid command line: {detail}")
 
 
 class ConfigError(SohoaError):
     code = "config"
     exit_code = 3
-    vi = "Tệp cấu hình {path} không hợp lệ: {detail}"
-    en = "Configuration {path} is invalid: {detail}"
+    text = N_("Configuration {path} is invalid: {detail}")
 
 
 class MissingDependency(SohoaError):
     code = "missing_dependency"
     exit_code = 4
-    vi = "Thiếu thành phần {what}: {detail}. Cài đặt bằng lệnh: {fix}"
-    en = "Missing dependency {what}: {detail}. Install it with: {fix}"
+    text = N_("Missing dependency {what}: {detail}. Install it with: {fix}")
 
 
 # --- bad input (10-29) ----------------------------------------------------------------------
@@ -102,67 +109,55 @@ class InputError(SohoaError):
 class InputMissing(InputError):
     code = "input_missing"
     exit_code = 10
-    vi = "{path}: không tìm thấy tệp."
-    en = "{path}: file not found."
+    text = N_("{path}: file not found.")
 
 
 class InputEmpty(InputError):
     code = "input_empty"
     exit_code = 11
-    vi = "{path}: tệp rỗng (0 byte), có thể máy quét chưa ghi xong."
-    en = "{path}: the file is empty (0 bytes); the scanner may not have finished writing it."
+    text = N_("{path}: the file is empty (0 bytes); the scanner may not have finished writing it.")
 
 
 class InputCorrupt(InputError):
     code = "input_corrupt"
     exit_code = 12
-    vi = "{path}: tệp bị hỏng hoặc bị cắt cụt ({detail})."
-    en = "{path}: the file is damaged or truncated ({detail})."
+    text = N_("{path}: the file is damaged or truncated ({detail}).")
 
 
 class InputWrongType(InputError):
     code = "input_wrong_type"
     exit_code = 13
-    vi = "{path}: không phải ảnh quét hoặc PDF được hỗ trợ ({detail})."
-    en = "{path}: not a supported scan image or PDF ({detail})."
+    text = N_("{path}: not a supported scan image or PDF ({detail}).")
 
 
 class InputEncrypted(InputError):
     code = "input_encrypted"
     exit_code = 14
-    vi = "{path}: PDF được mã hóa/đặt mật khẩu, không thể xử lý."
-    en = "{path}: the PDF is encrypted or password-protected and cannot be processed."
+    text = N_("{path}: the PDF is encrypted or password-protected and cannot be processed.")
 
 
 class InputTooLarge(InputError):
     code = "input_too_large"
     exit_code = 15
-    vi = "{path}: trang quá lớn ({detail}), vượt giới hạn {limit} megapixel."
-    en = "{path}: page too large ({detail}), over the {limit} megapixel limit."
+    text = N_("{path}: page too large ({detail}), over the {limit} megapixel limit.")
 
 
 class InputHasText(InputError):
     code = "input_has_text"
     exit_code = 16
-    vi = (
-        "{path}: PDF đã có lớp văn bản ở trang {pages}; không nhận dạng lại. "
-        "Dùng --redo-ocr để thay lớp văn bản cũ."
-    )
-    en = "{path}: the PDF already has text on page(s) {pages}; use --redo-ocr to replace the old text layer."
+    text = N_("{path}: the PDF already has text on page(s) {pages}; use --redo-ocr to replace the old text layer.")
 
 
 class InputAllBlank(InputError):
     code = "input_all_blank"
     exit_code = 17
-    vi = "{path}: mọi trang đều trắng và đã bị loại bỏ; không có gì để lưu."
-    en = "{path}: every page is blank and was dropped; nothing to write."
+    text = N_("{path}: every page is blank and was dropped; nothing to write.")
 
 
 class InputTooSmall(InputError):
     code = "input_too_small"
     exit_code = 18
-    vi = "{path}: {detail} quá nhỏ để là một trang được quét (tối thiểu {limit} mỗi cạnh)."
-    en = "{path}: {detail} is too small to be a scanned page (at least {limit} a side)."
+    text = N_("{path}: {detail} is too small to be a scanned page (at least {limit} a side).")
 
 
 # --- output and processing (30-49) ----------------------------------------------------------
@@ -173,24 +168,21 @@ class OutputError(SohoaError):
     code = "output_unwritable"
     exit_code = 30
     transient = True
-    vi = "Không ghi được tệp kết quả {path}: {detail}"
-    en = "Cannot write output {path}: {detail}"
+    text = N_("Cannot write output {path}: {detail}")
 
 
 class ConformanceError(SohoaError):
     default_stage = "assemble"
     code = "pdfa_nonconforming"
     exit_code = 31
-    vi = "Tệp kết quả {path} không đạt PDF/A-2B: {detail}"
-    en = "Output {path} does not conform to PDF/A-2B: {detail}"
+    text = N_("Output {path} does not conform to PDF/A-2B: {detail}")
 
 
 class ProcessingError(SohoaError):
     default_stage = "process"
     code = "processing"
     exit_code = 32
-    vi = "Lỗi khi xử lý {path} ở bước {stage}: {detail}"
-    en = "Processing {path} failed at stage {stage}: {detail}"
+    text = N_("Processing {path} failed at stage {stage}: {detail}")
 
 
 # --- signing (50-69), records (70-89): subclasses live with their packages -------------------
@@ -200,20 +192,17 @@ class SigningError(SohoaError):
     default_stage = "sign"
     code = "signing"
     exit_code = 50
-    vi = "Lỗi ký số: {detail}"
-    en = "Signing failed: {detail}"
+    text = N_("Signing failed: {detail}")
 
 
 class RecordsError(SohoaError):
     default_stage = "attach"
     code = "records"
     exit_code = 70
-    vi = "Lỗi cơ sở dữ liệu hồ sơ: {detail}"
-    en = "Dossier records error: {detail}"
+    text = N_("Dossier records error: {detail}")
 
 
 class InternalError(SohoaError):
     code = "internal"
     exit_code = 1
-    vi = "Lỗi nội bộ không mong đợi: {detail}"
-    en = "Unexpected internal error: {detail}"
+    text = N_("Unexpected internal error: {detail}")

@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 
 from sohoa.common.errors import ConfigError, MissingDependency, ProcessingError
+from sohoa.common.messages import N_, _
+from sohoa.common.reasons import foreign
 from sohoa.common.tools import ToolBroken, ToolInfo, apt_command, probe_tool
 
 MIN_VERSION = (4, 1)
@@ -43,22 +45,19 @@ APT_PACKAGE = "tesseract-ocr"
 
 class LanguageMissing(MissingDependency):
     code = "tesseract_language_missing"
-    vi = "Tesseract thiếu dữ liệu ngôn ngữ {langs} (thư mục {tessdata}). Cài đặt bằng lệnh: {fix}"
-    en = "Tesseract has no language data for {langs} (folder {tessdata}). Install it with: {fix}"
+    text = N_("Tesseract has no language data for {langs} (folder {tessdata}). Install it with: {fix}")
 
 
 class TesseractTimeout(ProcessingError):
     """A page took longer than the per-page limit; the page keeps its image, without text."""
 
     code = "ocr_timeout"
-    vi = "Nhận dạng chữ (OCR) quá thời gian cho phép ({timeout} giây)"
-    en = "OCR timed out after {timeout} s"
+    text = N_("OCR timed out after {timeout} s")
 
 
 class TesseractFailed(ProcessingError):
     code = "ocr_failed"
-    vi = "Tesseract không nhận dạng được trang: {detail}"
-    en = "Tesseract failed on the page: {detail}"
+    text = N_("Tesseract failed on the page: {detail}")
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,9 @@ def split_languages(languages: str) -> list[str]:
     """``"vie+eng"`` → ``["vie", "eng"]``; rejects what Tesseract would misread as options or paths."""
     codes = [part.strip() for part in languages.split("+")]
     if not codes or any(not re.fullmatch(r"(script/)?[A-Za-z][A-Za-z0-9_]*", c) for c in codes):
-        raise ConfigError(path="ocr.languages", detail=f"invalid language list {languages!r} (expected e.g. 'vie+eng')")
+        raise ConfigError(path="ocr.languages",
+                          detail=_("invalid language list {languages!r} (expected e.g. 'vie+eng')",
+                                   languages=languages))
     return codes
 
 
@@ -112,14 +113,16 @@ def _tesseract_info(binary: str) -> TesseractInfo:
         proc = subprocess.run([str(tool.path), "--list-langs"], capture_output=True, timeout=30,
                               env=tesseract_env(), stdin=subprocess.DEVNULL, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ToolBroken(what=binary, path=tool.path, detail=f"--list-langs: {exc}", fix=fix) from None
+        raise ToolBroken(what=binary, path=tool.path, detail=_("--list-langs: {reason}", reason=foreign(exc)),
+                         fix=fix) from None
     text = (proc.stdout + b"\n" + proc.stderr).decode("utf-8", "replace")
     tessdata = None
     match = re.search(r'List of available languages in "([^"]*)"', text)
     if match:
         tessdata = Path(match.group(1))
     elif proc.returncode != 0:
-        raise ToolBroken(what=binary, path=tool.path, detail=f"--list-langs: {text.strip()[:200]}", fix=fix)
+        raise ToolBroken(what=binary, path=tool.path,
+                         detail=_("--list-langs: {reason}", reason=foreign(text.strip()[:200])), fix=fix)
     lines = text.splitlines()
     start = next((i + 1 for i, line in enumerate(lines) if line.startswith("List of available")), 0)
     languages = frozenset(line.strip() for line in lines[start:] if re.fullmatch(r"\s*[\w/]+\s*", line))
@@ -161,7 +164,8 @@ class RawImage:
             packed = np.packbits(image, axis=1)  # 1/8 of the pixels: the only copy we make
             return cls(memoryview(packed).cast("B"), image.shape[1], image.shape[0], 0, packed.shape[1])
         if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
-            raise TesseractFailed(detail=f"unsupported OCR image {image.dtype} {image.shape}")
+            raise TesseractFailed(detail=_("unsupported OCR image {dtype} {shape}", dtype=image.dtype,
+                                                    shape=image.shape))
         image = np.ascontiguousarray(image)  # a no-op for the arrays the clean stage produces
         bpp = 1 if image.ndim == 2 else 3
         view = memoryview(image.reshape(-1)).cast("B")
@@ -187,7 +191,7 @@ def run_cli(info: TesseractInfo, image: RawImage, *, languages: str, psm: int, d
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env=tesseract_env())
     except OSError as exc:  # out of memory/processes, or the binary vanished since the probe
-        raise TesseractFailed(detail=f"cannot start tesseract: {exc}") from None
+        raise TesseractFailed(detail=_("cannot start tesseract: {reason}", reason=foreign(exc))) from None
     try:
         assert proc.stdin is not None
         try:
@@ -205,7 +209,8 @@ def run_cli(info: TesseractInfo, image: RawImage, *, languages: str, psm: int, d
             proc.wait()
     if proc.returncode != 0:
         tail = err.decode("utf-8", "replace").strip().splitlines()[-3:]
-        raise TesseractFailed(detail=f"exit code {proc.returncode}: {' / '.join(tail) or 'no message'}")
+        raise TesseractFailed(detail=_("exit code {code}: {reason}", code=proc.returncode,
+                                                reason=foreign(" / ".join(tail) or "no message")))
     return out.decode("utf-8", "replace")
 
 
@@ -288,7 +293,8 @@ class WarmTesseract:
             proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL, env=env, bufsize=0)
         except OSError as exc:
-            raise ToolBroken(what="tesserocr", path=sys.executable, detail=f"cannot start the helper: {exc}",
+            raise ToolBroken(what="tesserocr", path=sys.executable, detail=_("cannot start the helper: {reason}",
+                                                                                    reason=foreign(exc)),
                              fix=f"{sys.executable} -m pip install tesserocr") from None
         assert proc.stdout is not None
         try:
@@ -297,7 +303,8 @@ class WarmTesseract:
             hello = None
         if not hello or not hello.get("ok"):
             self._kill(proc)
-            detail = (hello or {}).get("error") or "the helper process did not start"
+            error = (hello or {}).get("error")
+            detail = foreign(str(error)) if error else _("the helper process did not start")
             raise ToolBroken(what="tesserocr", path=sys.executable, detail=detail,
                              fix=f"{sys.executable} -m pip install tesserocr")
         self.library_version = str(hello.get("version") or "") or None
@@ -333,7 +340,8 @@ class WarmTesseract:
             try:
                 proc = self._ensure()
             except ToolBroken as exc:  # it started before, so this is this page's bad luck, not the install
-                raise TesseractFailed(detail=f"cannot restart the OCR helper: {exc}") from None
+                raise TesseractFailed(detail=_("cannot restart the OCR helper: {reason}",
+                                               reason=foreign(exc))) from None
             assert proc.stdin is not None and proc.stdout is not None
             request = {"width": image.width, "height": image.height, "bpp": image.bpp,
                        "bytes_per_line": image.bytes_per_line, "dpi": dpi,
@@ -354,7 +362,7 @@ class WarmTesseract:
             if reply is None:
                 self._kill(proc)
                 self._proc = None
-                raise TesseractFailed(detail=f"the OCR helper process died (exit code {proc.returncode})")
+                raise TesseractFailed(detail=_("the OCR helper process died (exit code {code})", code=proc.returncode))
             if reply.get("timeout"):
                 raise TesseractTimeout(timeout=f"{timeout_s:g}")
             if not reply.get("ok"):

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sohoa.common.errors import MissingDependency
+from sohoa.common.messages import N_, _
 
 Version = tuple[int, ...]
 
@@ -29,20 +30,17 @@ DEFAULT_VERSION_PATTERN = r"(?<![\w.])(\d+(?:\.\d+)+)"
 
 class ToolNotFound(MissingDependency):
     code = "tool_not_found"
-    vi = "Không tìm thấy chương trình {what} trên máy ({detail}). Cài đặt bằng lệnh: {fix}"
-    en = "Program {what} not found ({detail}). Install it with: {fix}"
+    text = N_("Program {what} not found ({detail}). Install it with: {fix}")
 
 
 class ToolTooOld(MissingDependency):
     code = "tool_too_old"
-    vi = "Chương trình {what} ở {path} có phiên bản {found}, cần tối thiểu {needed}. Cập nhật bằng lệnh: {fix}"
-    en = "Program {what} at {path} is version {found}; version {needed} or later is needed. Update it with: {fix}"
+    text = N_("Program {what} at {path} is version {found}; version {needed} or later is needed. Update it with: {fix}")
 
 
 class ToolBroken(MissingDependency):
     code = "tool_broken"
-    vi = "Chương trình {what} ở {path} không chạy được ({detail}). Cài đặt lại bằng lệnh: {fix}"
-    en = "Program {what} at {path} does not run properly ({detail}). Reinstall it with: {fix}"
+    text = N_("Program {what} at {path} does not run properly ({detail}). Reinstall it with: {fix}")
 
 
 @dataclass(frozen=True)
@@ -121,7 +119,7 @@ def _probe_cached(
     fix = apt_command(apt_package)
     found = shutil.which(name)
     if found is None:
-        where = "not an executable file" if os.sep in name else "not on PATH"
+        where = _("not an executable file") if os.sep in name else _("not on PATH")
         raise ToolNotFound(what=name, detail=where, fix=fix)
     path = Path(found)
     env = dict(env_items) if env_items is not None else None
@@ -129,8 +127,8 @@ def _probe_cached(
         proc = subprocess.run([str(path), *version_args], capture_output=True, timeout=timeout_s, env=env,
                               stdin=subprocess.DEVNULL, check=False)
     except subprocess.TimeoutExpired:
-        raise ToolBroken(what=name, path=path, detail=f"no answer to {' '.join(version_args)} within "
-                         f"{timeout_s:g} s", fix=fix) from None
+        detail = _("no answer to {args} within {seconds:g} s", args=" ".join(version_args), seconds=timeout_s)
+        raise ToolBroken(what=name, path=path, detail=detail, fix=fix) from None
     except OSError as exc:
         raise ToolBroken(what=name, path=path, detail=exc.strerror or str(exc), fix=fix) from None
     # Programs disagree on where the banner goes (tesseract 4 used stderr, 5 uses stdout): read both.
@@ -139,7 +137,8 @@ def _probe_cached(
     version = parse_version(banner, version_pattern)
     if min_version is not None:
         if version is None:
-            detail = f"exit code {proc.returncode}, cannot read a version from {banner[:120]!r}"
+            detail = _("exit code {code}, cannot read a version from {banner!r}", code=proc.returncode,
+                       banner=banner[:120])
             raise ToolBroken(what=name, path=path, detail=detail, fix=fix)
         if version < min_version:
             raise ToolTooOld(what=name, path=path, found=format_version(version),

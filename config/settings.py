@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sohoa.common.errors import ConfigError
+from sohoa.common.messages import _
+from sohoa.common.reasons import validation_problems
 from sohoa.config.batch import BatchSettings
 from sohoa.config.records import RecordsSettings
 from sohoa.config.signing import SigningSettings
@@ -109,16 +111,13 @@ def load_settings(path: Path | None = None, *, cwd: Path | None = None) -> Setti
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(path=path, detail="file not found") from None
+        raise ConfigError(path=path, detail=_("file not found")) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(path=path, detail=str(exc)) from None
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(path=path, detail=problems) from None
+        raise ConfigError(path=path, detail=validation_problems(exc.errors())) from None
     settings.source = path
     if not settings.data_dir.is_absolute():
         settings.data_dir = (path.parent / settings.data_dir).resolve()

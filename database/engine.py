@@ -22,6 +22,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from sohoa.common.reasons import CONNECTION_LOST, DATABASE_LOCKED, foreign
 from sohoa.config.records import RecordsSettings
 from sohoa.database.errors import DatabaseBusy, DatabaseUnavailable, SchemaOutdated
 
@@ -90,13 +91,13 @@ def translate_errors(where: str) -> Iterator[None]:
     except OperationalError as exc:
         detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
         if "locked" in detail or "busy" in detail:
-            raise DatabaseBusy(where=where, detail=detail) from None
-        raise DatabaseUnavailable(where=where, detail=detail) from None
+            raise DatabaseBusy(where=where, detail=foreign(detail, reason=DATABASE_LOCKED)) from None
+        raise DatabaseUnavailable(where=where, detail=foreign(detail)) from None
     except InterfaceError as exc:
         raise DatabaseUnavailable(where=where, detail=str(exc.orig).splitlines()[0]) from None
     except DBAPIError as exc:
         if exc.connection_invalidated:
-            raise DatabaseUnavailable(where=where, detail="connection lost") from None
+            raise DatabaseUnavailable(where=where, detail=foreign("connection lost", reason=CONNECTION_LOST)) from None
         raise
 
 

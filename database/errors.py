@@ -7,26 +7,24 @@ Why here: the records, both runners' journals and the web's tokens all reach the
 from __future__ import annotations
 
 from sohoa.common.errors import RecordsError
+from sohoa.common.messages import N_
 
 
 class DatabaseUnavailable(RecordsError):
     code = "database_unavailable"
     exit_code = 80
     transient = True
-    vi = "Không kết nối được cơ sở dữ liệu {where}: {detail}. Không có gì được ghi; hãy thử lại."
-    en = "Cannot reach the database {where}: {detail}. Nothing was written; retry later."
+    text = N_("Cannot reach the database {where}: {detail}. Nothing was written; retry later.")
 
 
 class DatabaseBusy(RecordsError):
     code = "database_busy"
     exit_code = 81
     transient = True
-    vi = "Cơ sở dữ liệu {where} đang bận (khóa ghi): {detail}. Không có gì được ghi; hãy thử lại."
-    en = "The database {where} is busy (write lock): {detail}. Nothing was written; retry later."
+    text = N_("The database {where} is busy (write lock): {detail}. Nothing was written; retry later.")
 
 
 class SchemaOutdated(RecordsError):
     code = "database_schema_outdated"
     exit_code = 82
-    vi = "Cơ sở dữ liệu {where} chưa được nâng cấp (phiên bản {current}, cần {head}). Chạy: sohoa db upgrade"
-    en = "The database {where} is at schema {current}, needs {head}. Run: sohoa db upgrade"
+    text = N_("The database {where} is at schema {current}, needs {head}. Run: sohoa db upgrade")

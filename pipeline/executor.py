@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from sohoa.common.errors import ProcessingError
 from sohoa.common.lifeline import die_with_parent
+from sohoa.common.messages import _
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -91,7 +92,7 @@ class PageExecutor:
                 yield future.result()
         except BrokenProcessPool:
             self.close()
-            detail = "a worker process died (out of memory or a crash in a native library)"
+            detail = _("a worker process died (out of memory or a crash in a native library)")
             raise ProcessingError(path=label, stage="worker", detail=detail) from None
         finally:
             for future in futures:

@@ -22,6 +22,8 @@ from pathlib import Path
 from sohoa.common.atomic import check_writable_dir, fsync_dir
 from sohoa.common.errors import ConformanceError
 from sohoa.common.hashing import sha256_file
+from sohoa.common.messages import _
+from sohoa.common.reasons import foreign
 from sohoa.config.settings import Settings
 from sohoa.pipeline.executor import PageExecutor
 from sohoa.pipeline.run import ProcessResult, process_document
@@ -142,8 +144,11 @@ def _gate_signed(signed: Path, *, unsigned: Path, output: Path) -> None:
         kept = output.with_name(output.stem + ".unsigned.pdf")
         shutil.move(unsigned, kept)
         fsync_dir(kept.parent)
-        detail = "; ".join(f"{v.clause}: {v.message}" for v in violations[:5])
-        raise ConformanceError(path=output, detail=f"after signing: {detail} (unsigned PDF/A kept as {kept.name})")
+        problems = "; ".join(f"{v.clause}: {v.message}" for v in violations[:5])
+        clauses = ", ".join(dict.fromkeys(v.clause for v in violations[:5]))
+        raise ConformanceError(path=output, detail=_(
+            "after signing, clauses {clauses} ({problems}); the unsigned PDF/A is kept as {kept}",
+            clauses=clauses, problems=foreign(problems), kept=kept.name))
     os.replace(signed, output)
     fsync_dir(output.parent)
 

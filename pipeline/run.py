@@ -18,6 +18,8 @@ from pathlib import Path
 from sohoa.common.atomic import atomic_writer, check_writable_dir, write_bytes_atomic
 from sohoa.common.errors import ConformanceError, InputAllBlank
 from sohoa.common.hashing import sha256_file
+from sohoa.common.messages import _
+from sohoa.common.reasons import foreign
 from sohoa.config.settings import Settings
 from sohoa.pipeline.executor import PageExecutor, page_workers
 from sohoa.stages.assemble import PreparedPage, build_pdfa, kept_page, prepare_page, sidecar_text, spool_page
@@ -169,8 +171,10 @@ def process_document(
             stream.flush()
             violations = check_pdfa(temp)
             if violations:
-                detail = "; ".join(f"{v.clause}: {v.message}" for v in violations[:5])
-                raise ConformanceError(path=output, detail=detail)
+                problems = "; ".join(f"{v.clause}: {v.message}" for v in violations[:5])
+                clauses = ", ".join(dict.fromkeys(v.clause for v in violations[:5]))
+                raise ConformanceError(path=output, detail=_("clauses {clauses} ({problems})", clauses=clauses,
+                                                             problems=foreign(problems)))
     data_hash, size = sha256_file(output)
     if sidecar is None and settings.output.sidecar_text:
         sidecar = output.with_suffix(".txt")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
+from sohoa.common.messages import _
 from sohoa.config.records import RecordsSettings
 from sohoa.records.errors import InvalidDossierCode
 
@@ -34,19 +35,20 @@ def parse_code(code: str, settings: RecordsSettings) -> ParsedCode:
     value = code.strip()
     match = _compiled(settings.dossier_code_pattern).fullmatch(value)
     if match is None:
-        raise InvalidDossierCode(value=code, detail="does not match the pattern", example=example)
+        raise InvalidDossierCode(value=code, detail=_("does not match the pattern"), example=example)
     unit = match.group("unit")
     if len(unit) > settings.unit_code_max_length:
         raise InvalidDossierCode(
-            value=code, detail=f"unit code longer than {settings.unit_code_max_length} characters", example=example
+            value=code, detail=_("unit code longer than {limit} characters", limit=settings.unit_code_max_length),
+            example=example,
         )
     try:
         received = datetime.strptime(match.group("date"), "%y%m%d").date()
     except ValueError:
-        raise InvalidDossierCode(value=code, detail="the YYMMDD part is not a real date", example=example) from None
+        raise InvalidDossierCode(value=code, detail=_("the YYMMDD part is not a real date"), example=example) from None
     seq = int(match.group("seq"))
     if seq == 0:
-        raise InvalidDossierCode(value=code, detail="the sequence number starts at 1", example=example)
+        raise InvalidDossierCode(value=code, detail=_("the sequence number starts at 1"), example=example)
     return ParsedCode(code=value, unit=unit, received=received, seq=seq)
 
 
@@ -54,7 +56,7 @@ def make_code(unit: str, received: date, seq: int, settings: RecordsSettings) ->
     """Build a code from its parts and check it against the configured pattern."""
     if seq >= 10**settings.sequence_digits:
         raise InvalidDossierCode(
-            value=f"{unit}-{received:%y%m%d}-{seq}", detail="daily sequence exhausted",
+            value=f"{unit}-{received:%y%m%d}-{seq}", detail=_("daily sequence exhausted"),
             example=settings.dossier_code_example,
         )
     code = f"{unit}-{received:%y%m%d}-{seq:0{settings.sequence_digits}d}"

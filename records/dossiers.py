@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Date, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
+from sohoa.common.messages import _
 from sohoa.config.records import RecordsSettings
 from sohoa.records import audit
 from sohoa.records.codes import ParsedCode, make_code, parse_code
@@ -65,7 +66,7 @@ def create(session: Session, new: NewDossier, settings: RecordsSettings, *, toda
     else:
         unit = (new.unit_code or settings.default_unit_code or "").strip()
         if not unit:
-            raise InvalidRecordInput(path="-", detail="a unit code is needed to make a dossier code (--unit)")
+            raise InvalidRecordInput(path="-", detail=_("a unit code is needed to make a dossier code (--unit)"))
         received = new.received_date or today
         while True:
             seq = _bump_sequence(session, unit, received, None)

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from sohoa.common.messages import _
 from sohoa.config.records import RecordsSettings
 from sohoa.database.engine import describe, ensure_schema, make_engine, translate_errors, upgrade, writer
 from sohoa.records import audit, dossiers, search
@@ -141,10 +142,10 @@ class Records:
         parsed = parse_code(dossier_code, self.settings)
         _check_meta(pdf_path, kind, meta)
         if not pdf_path.is_file():
-            raise InputReadError(path=pdf_path, detail="not a file")
+            raise InputReadError(path=pdf_path, detail=_("not a file"))
         sha, size = sha256_file(pdf_path)
         if size == 0:
-            raise InvalidRecordInput(path=pdf_path, detail="empty file")
+            raise InvalidRecordInput(path=pdf_path, detail=_("empty file"))
         with self._session(write=False) as s:
             existing = self._query_docs(s, (Dossier.code == parsed.code) & (Document.sha256 == sha), limit=1)
             if existing:
@@ -294,13 +295,16 @@ class Records:
 
 def _check_meta(pdf_path: Path, kind: str, meta: AttachMeta) -> None:
     if kind not in KINDS:
-        raise InvalidRecordInput(path=pdf_path, detail=f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        raise InvalidRecordInput(path=pdf_path,
+                                 detail=_("kind must be one of {kinds}, not {kind!r}", kinds=", ".join(KINDS),
+                                          kind=kind))
     if meta.page_count is not None and meta.page_texts and len(meta.page_texts) != meta.page_count:
-        raise InvalidRecordInput(path=pdf_path, detail=f"{len(meta.page_texts)} page texts for {meta.page_count} pages")
+        raise InvalidRecordInput(path=pdf_path, detail=_("{texts} page texts for {pages} pages",
+                                                         texts=len(meta.page_texts), pages=meta.page_count))
     if len(meta.page_confidences) > max(len(meta.page_texts), meta.page_count or 0):
-        raise InvalidRecordInput(path=pdf_path, detail="more page confidences than pages")
+        raise InvalidRecordInput(path=pdf_path, detail=_("more page confidences than pages"))
     if meta.digitized_at is not None and meta.digitized_at.tzinfo is None:
-        raise InvalidRecordInput(path=pdf_path, detail="digitized_at must carry a time zone")
+        raise InvalidRecordInput(path=pdf_path, detail=_("digitized_at must carry a time zone"))
 
 
 def _default_actor() -> str:

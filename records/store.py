@@ -19,6 +19,8 @@ from pathlib import Path
 
 from sohoa.common.atomic import fsync_dir
 from sohoa.common.hashing import sha256_file as hash_file
+from sohoa.common.messages import _
+from sohoa.common.reasons import DISK_FULL, foreign
 from sohoa.records.errors import InputReadError, StoreWriteError
 
 CHUNK = 1024 * 1024
@@ -87,11 +89,12 @@ class Store:
                 dst.flush()
                 os.fsync(dst.fileno())
             if digest.hexdigest() != sha256:
-                raise StoreWriteError(path=source, where=self.root, detail="the file changed while being stored")
+                raise StoreWriteError(path=source, where=self.root, detail=_("the file changed while being stored"))
             os.replace(tmp, target)
             fsync_dir(target.parent)
         except OSError as exc:
-            reason = "disk full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            reason = foreign("disk full", reason=DISK_FULL) if full else foreign(exc)
             raise StoreWriteError(path=source, where=self.root, detail=reason) from None
         finally:
             tmp.unlink(missing_ok=True)

@@ -8,90 +8,79 @@ messages carries a secret: they name the environment variable or file, never its
 from __future__ import annotations
 
 from sohoa.common.errors import SigningError
+from sohoa.common.messages import N_
 
 
 class ProfileUnknown(SigningError):
     code = "signing_profile_unknown"
     exit_code = 51
-    vi = "Không có hồ sơ ký '{profile}' trong cấu hình (có: {known})."
-    en = "No signing profile '{profile}' in the configuration (known: {known})."
+    text = N_("No signing profile '{profile}' in the configuration (known: {known}).")
 
 
 class KeySourceInvalid(SigningError):
     code = "signing_key_config"
     exit_code = 52
-    vi = "Khóa ký '{key}' cấu hình sai: {detail}"
-    en = "Signing key '{key}' is misconfigured: {detail}"
+    text = N_("Signing key '{key}' is misconfigured: {detail}")
 
 
 class SecretMissing(SigningError):
     code = "signing_secret_missing"
     exit_code = 53
-    vi = "Không đọc được mật khẩu/PIN của khóa '{key}' từ {where}: {detail}"
-    en = "Cannot read the password/PIN of key '{key}' from {where}: {detail}"
+    text = N_("Cannot read the password/PIN of key '{key}' from {where}: {detail}")
 
 
 class WrongSecret(SigningError):
     code = "signing_wrong_secret"
     exit_code = 54
-    vi = "Sai mật khẩu/PIN của khóa '{key}' ({detail})."
-    en = "Wrong password/PIN for key '{key}' ({detail})."
+    text = N_("Wrong password/PIN for key '{key}' ({detail}).")
 
 
 class KeyUnavailable(SigningError):
     code = "signing_key_unavailable"
     exit_code = 55
     transient = True
-    vi = "Không truy cập được khóa '{key}': {detail}. Kiểm tra thiết bị ký (USB token/HSM) đã cắm và đúng nhãn."
-    en = "Key '{key}' is not available: {detail}. Check that the token/HSM is present and its label is right."
+    text = N_("Key '{key}' is not available: {detail}. Check that the token/HSM is present and its label is right.")
 
 
 class CertificateInvalid(SigningError):
     code = "signing_certificate_invalid"
     exit_code = 56
-    vi = "Chứng thư số của khóa '{key}' ({subject}) không dùng để ký được: {reason_vi}"
-    en = "The certificate of key '{key}' ({subject}) cannot be used for signing: {reason_en}"
+    text = N_("The certificate of key '{key}' ({subject}) cannot be used for signing: {reason}")
 
 
 class KeyMismatch(SigningError):
     code = "signing_key_mismatch"
     exit_code = 57
-    vi = "Khóa bí mật của '{key}' không khớp với chứng thư số ({subject})."
-    en = "The private key of '{key}' does not match its certificate ({subject})."
+    text = N_("The private key of '{key}' does not match its certificate ({subject}).")
 
 
 class TimestampUnavailable(SigningError):
     code = "signing_tsa_unavailable"
     exit_code = 58
     transient = True
-    vi = "Không lấy được dấu thời gian từ {url} sau {attempts} lần thử ({detail}); không hạ mức ký."
-    en = "No timestamp from {url} after {attempts} attempt(s) ({detail}); the signature level is not lowered."
+    text = N_("No timestamp from {url} after {attempts} attempt(s) ({detail}); the signature level is not lowered.")
 
 
 class RevocationUnavailable(SigningError):
     code = "signing_revocation_unavailable"
     exit_code = 59
     transient = True
-    vi = "Không xác minh được trạng thái thu hồi của chứng thư ({subject}) cho mức {level}: {detail}"
-    en = "Cannot check the revocation status of ({subject}) for level {level}: {detail}"
+    text = N_("Cannot check the revocation status of ({subject}) for level {level}: {detail}")
 
 
 class CertificateRevoked(SigningError):
     code = "signing_certificate_revoked"
     exit_code = 60
-    vi = "Chứng thư số ({subject}) đã bị thu hồi hoặc không tin cậy: {detail}"
-    en = "The certificate ({subject}) is revoked or not trusted: {detail}"
+    text = N_("The certificate ({subject}) is revoked or not trusted: {detail}")
 
 
 class SignFailed(SigningError):
     code = "signing_failed"
     exit_code = 61
-    vi = "Ký số tệp {path} không thành công: {detail}"
-    en = "Signing {path} failed: {detail}"
+    text = N_("Signing {path} failed: {detail}")
 
 
 class AppearanceInvalid(SigningError):
     code = "signing_appearance"
     exit_code = 62
-    vi = "Không tạo được hình thức chữ ký trên {path}: {detail}"
-    en = "Cannot build the signature appearance on {path}: {detail}"
+    text = N_("Cannot build the signature appearance on {path}: {detail}")

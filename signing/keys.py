@@ -33,6 +33,8 @@ from pyhanko.sign.signers.pdf_cms import Signer, SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
 
+from sohoa.common.messages import _
+from sohoa.common.reasons import foreign
 from sohoa.config.signing import Pkcs11Key, Pkcs12Key
 from sohoa.signing.errors import (
     CertificateInvalid,
@@ -81,19 +83,19 @@ def read_secret(key_name: str, env: str | None, file: Path | None) -> str:
     if env:
         value = os.environ.get(env)
         if value is None:
-            raise SecretMissing(key=key_name, where=f"environment variable {env}", detail="not set")
+            raise SecretMissing(key=key_name, where=_("environment variable {name}", name=env), detail=_("not set"))
         return value
     if file is not None:
         try:
             info = file.stat()
             if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
                 raise SecretMissing(key=key_name, where=str(file), path=file,
-                                    detail=f"readable by other users (mode {stat.S_IMODE(info.st_mode):o}); "
-                                           "run chmod 600 on it")
+                                    detail=_("readable by other users (mode {mode:o}); run chmod 600 on it",
+                                             mode=stat.S_IMODE(info.st_mode)))
             return file.read_text(encoding="utf-8").splitlines()[0] if info.st_size else ""
         except OSError as exc:
-            raise SecretMissing(key=key_name, where=str(file), path=file, detail=exc.strerror or "unreadable") from None
-    raise SecretMissing(key=key_name, where="the configuration", detail="no password/PIN source configured")
+            raise SecretMissing(key=key_name, where=str(file), path=file, detail=foreign(exc)) from None
+    raise SecretMissing(key=key_name, where=_("the configuration"), detail=_("no password/PIN source configured"))
 
 
 def load_certs(paths: list[Path]) -> list[asn1_x509.Certificate]:
@@ -146,7 +148,7 @@ def _open_pkcs12(name: str, source: Pkcs12Key, password: str) -> OpenedKey:
     try:
         info = source.path.stat()
     except OSError as exc:
-        raise KeyUnavailable(key=name, path=source.path, detail=f"{source.path}: {exc.strerror}") from None
+        raise KeyUnavailable(key=name, path=source.path, detail=foreign(exc)) from None
     cache_key = (str(source.path.resolve()), info.st_size, info.st_mtime_ns,
                  hashlib.sha256(password.encode("utf-8")).hexdigest())
     cached = _PKCS12_CACHE.get(cache_key)
@@ -162,19 +164,22 @@ def _load_pkcs12(name: str, source: Pkcs12Key, password: str) -> OpenedKey:
     try:
         data = source.path.read_bytes()
     except OSError as exc:
-        raise KeyUnavailable(key=name, path=source.path, detail=f"{source.path}: {exc.strerror}") from None
+        raise KeyUnavailable(key=name, path=source.path, detail=foreign(exc)) from None
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, password.encode("utf-8"))
     except ValueError:
         raise WrongSecret(key=name, path=source.path,
-                          detail=f"{source.path}: password rejected, or the PKCS#12 file is damaged") from None
+                          detail=_("{path}: password rejected, or the PKCS#12 file is damaged",
+                                   path=source.path)) from None
     if key is None or cert is None:
-        raise KeySourceInvalid(key=name, path=source.path, detail=f"{source.path} holds no key or no certificate")
+        raise KeySourceInvalid(key=name, path=source.path,
+                               detail=_("{path} holds no key or no certificate", path=source.path))
     key_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
     chain = [_crypto_to_asn1(c) for c in extra] + load_certs(source.extra_certs)
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise KeySourceInvalid(key=name, path=source.path, detail=f"unsupported key type {type(key).__name__}")
+        raise KeySourceInvalid(key=name, path=source.path,
+                               detail=_("unsupported key type {type}", type=type(key).__name__))
     signer = _InMemoryKeySigner(key, signing_cert=_crypto_to_asn1(cert),
                                 signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
                                 cert_registry=SimpleCertificateStore.from_certs(chain))
@@ -188,19 +193,20 @@ def _open_pkcs11(name: str, source: Pkcs11Key, pin: str) -> Iterator[OpenedKey]:
     from pyhanko.config.pkcs11 import TokenCriteria
     from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
-    where = f"{source.module} / token {source.token_label or '(first)'}"
+    where = _("{module} / token {label}", module=source.module, label=source.token_label or _("(the first one)"))
     if not source.module.exists():
-        raise KeyUnavailable(key=name, detail=f"PKCS#11 module {source.module} not found")
+        raise KeyUnavailable(key=name, detail=_("PKCS#11 module {module} not found", module=source.module))
     criteria = TokenCriteria(label=source.token_label) if source.token_label else None
     try:
         session = open_pkcs11_session(str(source.module), slot_no=source.slot, token_criteria=criteria,
                                       user_pin=pin)
     except (p11_exc.PinIncorrect, p11_exc.PinInvalid, p11_exc.PinLenRange):
-        raise WrongSecret(key=name, detail=f"PIN rejected by {where}") from None
+        raise WrongSecret(key=name, detail=_("PIN rejected by {where}", where=where)) from None
     except p11_exc.PinLocked:
-        raise WrongSecret(key=name, detail=f"PIN locked on {where}; ask the security officer to unlock it") from None
+        raise WrongSecret(key=name, detail=_("PIN locked on {where}; ask the security officer to unlock it",
+                                             where=where)) from None
     except p11_exc.PKCS11Error as exc:
-        raise KeyUnavailable(key=name, detail=f"{where}: {exc or type(exc).__name__}") from None
+        raise KeyUnavailable(key=name, detail=_("{where}: {reason}", where=where, reason=foreign(exc))) from None
     try:
         key_id = bytes.fromhex(source.key_id) if source.key_id else None
         label_key = source.key_label or source.cert_label
@@ -215,9 +221,10 @@ def _open_pkcs11(name: str, source: Pkcs11Key, pin: str) -> Iterator[OpenedKey]:
         try:
             cert = signer.signing_cert
         except (p11_exc.PKCS11Error, HankoSigningError) as exc:
-            raise KeyUnavailable(key=name, detail=f"{where}: certificate not found ({exc})") from None
+            raise KeyUnavailable(key=name, detail=_("{where}: certificate not found ({reason})", where=where,
+                                                         reason=foreign(exc))) from None
         if cert is None:
-            raise KeyUnavailable(key=name, detail=f"{where}: certificate not found")
+            raise KeyUnavailable(key=name, detail=_("{where}: certificate not found", where=where))
         if source.raw_mechanism is None and cert.public_key.algorithm == "ec":
             signer = make_signer(True)
         yield OpenedKey(name, "pkcs11", f"{where} / {label_key or source.key_id}", signer, cert, extra)
@@ -233,29 +240,24 @@ def check_certificate(key: OpenedKey, *, min_rsa_bits: int, now: dt.datetime | N
     subject = key.subject
     if now < not_before:
         raise CertificateInvalid(key=key.name, subject=subject,
-                                 reason_vi=f"chưa có hiệu lực (từ {not_before:%Y-%m-%d})",
-                                 reason_en=f"not valid before {not_before:%Y-%m-%d}")
+                                 reason=_("not valid before {date:%Y-%m-%d}", date=not_before))
     if now > not_after:
-        raise CertificateInvalid(key=key.name, subject=subject,
-                                 reason_vi=f"đã hết hạn ngày {not_after:%Y-%m-%d}",
-                                 reason_en=f"expired on {not_after:%Y-%m-%d}")
+        raise CertificateInvalid(key=key.name, subject=subject, reason=_("expired on {date:%Y-%m-%d}", date=not_after))
     usage = key.cert.key_usage_value
     if usage is not None and not ({"digital_signature", "non_repudiation"} & set(usage.native)):
         raise CertificateInvalid(key=key.name, subject=subject,
-                                 reason_vi="mục đích sử dụng khóa không cho phép ký số",
-                                 reason_en=f"key usage {sorted(usage.native)} does not allow signing")
+                                 reason=_("key usage {usage} does not allow signing", usage=sorted(usage.native)))
     public = key.cert.public_key
     if public.algorithm == "rsa" and public.bit_size < min_rsa_bits:
         raise CertificateInvalid(key=key.name, subject=subject,
-                                 reason_vi=f"khóa RSA {public.bit_size} bit, cần tối thiểu {min_rsa_bits} bit",
-                                 reason_en=f"RSA key of {public.bit_size} bits, at least {min_rsa_bits} required")
+                                 reason=_("RSA key of {bits} bits, at least {needed} required", bits=public.bit_size,
+                                          needed=min_rsa_bits))
     if public.algorithm == "ec" and public.curve[1] not in ALLOWED_CURVES:
         raise CertificateInvalid(key=key.name, subject=subject,
-                                 reason_vi=f"đường cong {public.curve[1]} không được hỗ trợ",
-                                 reason_en=f"curve {public.curve[1]} is not supported")
+                                 reason=_("curve {curve} is not supported", curve=public.curve[1]))
     if public.algorithm not in ("rsa", "ec"):
-        raise CertificateInvalid(key=key.name, subject=subject, reason_vi=f"thuật toán {public.algorithm}",
-                                 reason_en=f"unsupported key algorithm {public.algorithm}")
+        raise CertificateInvalid(key=key.name, subject=subject,
+                                 reason=_("unsupported key algorithm {algorithm}", algorithm=public.algorithm))
 
 
 def check_key_matches(key: OpenedKey, digest: str = "sha256") -> None:
@@ -265,7 +267,7 @@ def check_key_matches(key: OpenedKey, digest: str = "sha256") -> None:
     try:
         signature = asyncio.run(signer.async_sign_raw(_PROBE, digest))
     except (HankoSigningError, RuntimeError) as exc:  # PKCS11Error is a RuntimeError
-        raise KeyUnavailable(key=key.name, detail=f"the key cannot sign ({type(exc).__name__}: {exc})") from None
+        raise KeyUnavailable(key=key.name, detail=_("the key cannot sign ({reason})", reason=foreign(exc))) from None
     try:
         DefaultSignatureValidator().validate_signature(signature, _PROBE, key.cert.public_key, mechanism)
     except InvalidSignature:

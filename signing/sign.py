@@ -48,6 +48,8 @@ from sohoa.common.errors import (
     ConfigError,
     OutputError,
 )
+from sohoa.common.messages import _
+from sohoa.common.reasons import foreign
 from sohoa.config.signing import Appearance, Level, Pkcs11Key, Pkcs12Key, Profile, SigningSettings
 from sohoa.signing.appearance import StampPlan, missing_glyphs, plan_stamp
 from sohoa.signing.audit import AuditEvent, AuditSink
@@ -92,8 +94,9 @@ def _page_box(reader: PdfFileReader, index: int, src: Path) -> tuple[int, tuple[
     if index < 0:
         index += count
     if not 0 <= index < count:
-        raise AppearanceInvalid(path=src, detail=f"page {index + 1} does not exist ({count} pages)")
-    page, _ = reader.find_page_for_modification(index)
+        raise AppearanceInvalid(path=src, detail=_("page {page} does not exist ({count} pages)", page=index + 1,
+                                                   count=count))
+    page, _ref = reader.find_page_for_modification(index)
     node = page.get_object()
     while node is not None:
         for key in ("/CropBox", "/MediaBox"):
@@ -102,7 +105,7 @@ def _page_box(reader: PdfFileReader, index: int, src: Path) -> tuple[int, tuple[
                 return index, (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
         node = node.get("/Parent")
         node = node.get_object() if node is not None else None
-    raise AppearanceInvalid(path=src, detail=f"page {index + 1} has no MediaBox")
+    raise AppearanceInvalid(path=src, detail=_("page {page} has no MediaBox", page=index + 1))
 
 
 def _next_field_name(reader: PdfFileReader, prefix: str) -> str:
@@ -133,7 +136,7 @@ def _validation_context(settings: SigningSettings, key: OpenedKey,
                         backend: AIOHttpFetcherBackend) -> ValidationContext:
     roots = load_certs(settings.trust.roots)
     if not roots:
-        raise ConfigError(path="[signing.trust]", detail="B-LT/B-LTA need trust roots (signing.trust.roots)")
+        raise ConfigError(path="[signing.trust]", detail=_("B-LT/B-LTA need trust roots (signing.trust.roots)"))
     source = settings.revocation.source
     # the choice is about the signer's certificate; CA certificates rarely have OCSP, so they need
     # either kind (or both, when both are demanded)
@@ -153,7 +156,7 @@ _TIMESTAMPERS: dict[tuple[object, ...], RetryingTimeStamper] = {}
 def _timestamper(settings: SigningSettings, url: str | None) -> RetryingTimeStamper:
     url = url or settings.tsa.url
     if not url:
-        raise ConfigError(path="[signing.tsa]", detail="B-T and above need a timestamp server (signing.tsa.url)")
+        raise ConfigError(path="[signing.tsa]", detail=_("B-T and above need a timestamp server (signing.tsa.url)"))
     tsa = settings.tsa
     password = read_secret("tsa", tsa.password_env, None) if tsa.password_env else None
     key = (url, tsa.timeout_s, tsa.retries, tsa.retry_delay_s, tsa.username,
@@ -170,7 +173,7 @@ def _now(settings: SigningSettings) -> dt.datetime:
     try:
         zone = ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(path="[signing]", detail=f"unknown timezone {settings.timezone!r}") from None
+        raise ConfigError(path="[signing]", detail=_("unknown time zone {zone!r}", zone=settings.timezone)) from None
     return dt.datetime.now(zone).replace(microsecond=0)
 
 
@@ -185,19 +188,20 @@ def _plan(appearance: Appearance, profile: Profile, key: OpenedKey, reader: PdfF
     if not appearance.visible:
         return None
     if not appearance.font.is_file():
-        raise AppearanceInvalid(path=src, detail=f"font {appearance.font} not found")
+        raise AppearanceInvalid(path=src, detail=_("font {font} not found", font=appearance.font))
     if appearance.seal_image is not None and not appearance.seal_image.is_file():
-        raise AppearanceInvalid(path=src, detail=f"seal image {appearance.seal_image} not found")
+        raise AppearanceInvalid(path=src, detail=_("seal image {image} not found", image=appearance.seal_image))
     values = {"name": profile.signer_name or key.common_name,
               "organization": profile.organization or key.organization, "time": time_text,
               "copy_form": appearance.copy_form, "reason": profile.reason or "", "location": profile.location or ""}
     try:
         text = appearance.text.format(**values)
     except (KeyError, IndexError, ValueError) as exc:
-        raise AppearanceInvalid(path=src, detail=f"stamp text template: {exc}") from None
+        raise AppearanceInvalid(path=src, detail=_("stamp text template: {reason}", reason=foreign(exc))) from None
     lacking = missing_glyphs(appearance.font, text)
     if lacking:
-        raise AppearanceInvalid(path=src, detail=f"font {appearance.font.name} has no glyph for {lacking!r}")
+        raise AppearanceInvalid(path=src, detail=_("font {font} has no glyph for {chars!r}", font=appearance.font.name,
+                                                               chars=lacking))
     index, box = _page_box(reader, appearance.page - 1 if appearance.page > 0 else appearance.page, src)
     return plan_stamp(appearance, index, box, text)
 
@@ -259,7 +263,8 @@ def _translate_hanko_error(exc: HankoSigningError, key: OpenedKey, level: str, s
     if isinstance(cause, InsufficientRevinfoError):
         return RevocationUnavailable(subject=key.subject, level=level, detail=str(cause))
     if isinstance(cause, PathBuildingError):
-        return CertificateRevoked(subject=key.subject, detail=f"no trusted chain: {cause}")
+        return CertificateRevoked(subject=key.subject,
+                                  detail=_("no trusted chain: {reason}", reason=foreign(str(cause))))
     return SignFailed(path=src, detail=f"{exc}{f': {cause}' if cause else ''}")
 
 
@@ -270,8 +275,9 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
     started = time.perf_counter()
     level = level or profile.level
     if level not in LEVELS:
-        raise ConfigError(path="[signing]", detail=f"unknown PAdES level {level!r} (use {', '.join(LEVELS)})")
-    data, _ = read_pdf(src)
+        raise ConfigError(path="[signing]", detail=_("unknown PAdES level {level!r} (use {levels})", level=level,
+                                                                  levels=", ".join(LEVELS)))
+    data, _reader = read_pdf(src)
     reader = PdfFileReader(io.BytesIO(data), strict=False)
     rank = LEVELS.index(level)
     timestamper = _timestamper(settings, timestamp_url) if rank >= 1 else None
@@ -299,14 +305,16 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
         except InsufficientRevinfoError as exc:
             raise RevocationUnavailable(subject=key.subject, level=level, detail=str(exc)) from None
         except (PathValidationError, PathBuildingError) as exc:
-            raise CertificateRevoked(subject=key.subject, detail=f"no trusted chain: {exc}") from None
+            raise CertificateRevoked(subject=key.subject,
+                                     detail=_("no trusted chain: {reason}", reason=foreign(exc))) from None
         except HankoSigningError as exc:
             raise _translate_hanko_error(exc, key, level, src) from None
         except PdfError as exc:
-            raise SignFailed(path=src, detail=f"PDF: {exc}") from None
+            raise SignFailed(path=src, detail=_("PDF: {reason}", reason=foreign(exc))) from None
         reached = _reached_level(signed)
         if reached != level:
-            raise SignFailed(path=src, detail=f"output reached {reached}, not the requested {level}")
+            raise SignFailed(path=src, detail=_("output reached {reached}, not the requested {level}",
+                                                      reached=reached, level=level))
         result = SignResult(
             src=src, dst=dst, profile=profile_name, level=reached, field_name=field_name,
             signer=key.subject, cert_sha256=key.fingerprint, signing_time=time_text,
@@ -327,7 +335,7 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
             try:
                 audit.record(event)
             except OSError as exc:
-                raise SignFailed(path=src, detail=f"audit log not writable: {exc}") from None
+                raise SignFailed(path=src, detail=_("audit log not writable: {reason}", reason=foreign(exc))) from None
 
     _write_atomic(dst, signed, publish_audit)
     seconds = time.perf_counter() - started
@@ -355,8 +363,8 @@ def sign_pdf(src: Path, dst: Path, *, profile: str, settings: SigningSettings, l
         raise ProfileUnknown(profile=profile, known=", ".join(sorted(settings.profiles)) or "-")
     source = settings.keys.get(chosen.key)
     if source is None:
-        raise KeySourceInvalid(key=chosen.key, detail=f"profile '{profile}' names key '{chosen.key}', "
-                                                      "which is not in [signing.keys]")
+        raise KeySourceInvalid(key=chosen.key, detail=_("profile '{profile}' names key '{key}', which is not in "
+                                                        "[signing.keys]", profile=profile, key=chosen.key))
     return sign_with(src, dst, profile_name=profile, profile=chosen, key_name=chosen.key, key_source=source,
                      settings=settings, level=level, audit=audit)
 

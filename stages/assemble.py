@@ -45,6 +45,7 @@ import pikepdf
 from PIL import Image
 
 from sohoa.common.errors import OutputError, ProcessingError
+from sohoa.common.messages import _
 from sohoa.config.settings import OutputSettings
 from sohoa.stages import pdfa, textlayer
 from sohoa.stages.content_kind import as_grey, content_kind, indexed_png_stream, palette_of
@@ -125,7 +126,8 @@ def _g4(black: np.ndarray, how: str = "g4") -> PreparedImage:
     with Image.open(io.BytesIO(buf.getvalue())) as tif:
         offsets, counts = tif.tag_v2[273], tif.tag_v2[279]
     if len(offsets) != 1:
-        raise ProcessingError(path="", stage="assemble", detail=f"G4 encoder wrote {len(offsets)} strips")
+        raise ProcessingError(path="", stage="assemble",
+                              detail=_("G4 encoder wrote {count} strips", count=len(offsets)))
     data = buf.getvalue()[offsets[0]:offsets[0] + counts[0]]
     parms = (("K", -1), ("Columns", w), ("Rows", h))
     return PreparedImage(data, w, h, "CCITTFaxDecode", "DeviceGray", bits=1, decode_parms=parms, how=how)
@@ -268,9 +270,10 @@ def prepare_page(page: Page, settings: OutputSettings) -> PreparedPage:
     """Compress the page image, work out its placement and the text operators (run in the page worker)."""
     if page.image.ndim not in (2, 3) or (page.image.ndim == 3 and page.image.shape[2] != 3):
         raise ProcessingError(path=page.label, stage="assemble",
-                              detail=f"unsupported image shape {page.image.shape}")
+                              detail=_("unsupported image shape {shape}", shape=page.image.shape))
     if page.image.dtype not in (np.uint8, np.bool_):
-        raise ProcessingError(path=page.label, stage="assemble", detail=f"unsupported pixel type {page.image.dtype}")
+        raise ProcessingError(path=page.label, stage="assemble", detail=_("unsupported pixel type {dtype}",
+                                                                                dtype=page.image.dtype))
     wpt, hpt, scale = _page_box(page)
     image, upright = _encode_page(page, settings)
     placement = upright_placement(page) if upright else source_placement(page)
@@ -359,7 +362,7 @@ def kept_page(label: str, source: Path, index: int, text: str) -> PreparedPage:
 
 def _kept_page(prepared: PreparedPage, spools: list[pikepdf.Pdf]) -> pikepdf.Page:
     if prepared.source_page is None:
-        raise ProcessingError(path=prepared.label, stage="assemble", detail="page has neither image nor source")
+        raise ProcessingError(path=prepared.label, stage="assemble", detail=_("page has neither image nor source"))
     path, index = prepared.source_page
     source = pikepdf.open(path, access_mode=pikepdf.AccessMode.stream)
     spools.append(source)  # stays open until the output is written
@@ -378,7 +381,7 @@ def build_pdfa(pages: Sequence[PreparedPage], meta: DocumentMeta, settings: Outp
     ``now`` fixes the creation/modification dates (tests, reproducible builds); default: local now.
     """
     if not pages:
-        raise ProcessingError(path=meta.title or "", stage="assemble", detail="no pages to assemble")
+        raise ProcessingError(path=meta.title or "", stage="assemble", detail=_("no pages to assemble"))
     pdf = pikepdf.new()
     spools: list[pikepdf.Pdf] = []
     try:

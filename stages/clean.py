@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from sohoa.common.errors import ProcessingError
+from sohoa.common.messages import _
 from sohoa.config.settings import CleanSettings
 from sohoa.stages.blank import blank_evidence
 from sohoa.stages.model import Page
@@ -114,14 +115,14 @@ def _to_grey(page: Page) -> np.ndarray:
         return np.where(img, np.uint8(0), np.uint8(255))
     if img.dtype != np.uint8:
         raise ProcessingError(path=page.label, stage="clean",
-                              detail=f"unsupported pixel type {img.dtype} (expected 8-bit or bitonal)")
+                              detail=_("unsupported pixel type {dtype} (expected 8-bit or bitonal)", dtype=img.dtype))
     if img.ndim == 2:
         return img
     if img.ndim == 3 and img.shape[2] == 3:
         return cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
     if img.ndim == 3 and img.shape[2] == 4:
         return cv2.cvtColor(img, cv2.COLOR_RGBA2GRAY)
-    raise ProcessingError(path=page.label, stage="clean", detail=f"unsupported image shape {img.shape}")
+    raise ProcessingError(path=page.label, stage="clean", detail=_("unsupported image shape {shape}", shape=img.shape))
 
 
 def _odd(n: float) -> int:

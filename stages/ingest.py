@@ -11,9 +11,9 @@ Two steps, so that a 200-page job keeps flat memory and a bad file never yields 
   scanner's own JPEG / CCITT G4 bytes (``Page.encoded``) when they can go into the PDF unchanged.
 
 Image-only PDFs (what scanners write) give up their page image without re-encoding when a page is a
-single image; any other page, and any page whose image pikepdf cannot decode (JBIG2 without jbig2dec,
-DeviceN/Separation/Lab, damaged streams), is rendered with poppler's ``pdftoppm`` at the resolution of
-its largest image (form XObjects included), with a warning on the page.
+single image; any other page, and any page whose sound image pikepdf cannot decode (JBIG2 without
+jbig2dec, DeviceN/Separation/Lab), is rendered with poppler's ``pdftoppm`` at the resolution of its
+largest image (form XObjects included), with a warning on the page. A damaged image is refused.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ from sohoa.common.errors import (
     InputTooSmall,
     InputWrongType,
 )
+from sohoa.common.messages import _
+from sohoa.common.reasons import foreign
 from sohoa.config.settings import IngestSettings
 from sohoa.stages.model import EncodedImage, Page
 
@@ -90,7 +92,7 @@ def sniff_kind(path: Path, head: bytes) -> FileKind:
             return kind
     if b"%PDF-" in head[:1024]:
         return "pdf"
-    raise InputWrongType(path=path, detail="unknown file signature")
+    raise InputWrongType(path=path, detail=_("unknown file signature"))
 
 
 def scan_inputs(paths: Sequence[Path], settings: IngestSettings, *, redo_ocr: bool = False) -> list[PageRef]:
@@ -105,13 +107,13 @@ def _scan_file(path: Path, settings: IngestSettings, *, redo_ocr: bool) -> list[
     try:
         size = path.stat().st_size
         if not path.is_file():
-            raise InputWrongType(path=path, detail="not a regular file")
+            raise InputWrongType(path=path, detail=_("not a regular file"))
         with path.open("rb") as handle:
             head = handle.read(1024)
     except FileNotFoundError:
         raise InputMissing(path=path) from None
     except PermissionError:
-        raise InputCorrupt(path=path, detail="permission denied") from None
+        raise InputCorrupt(path=path, detail=_("permission denied")) from None
     if size == 0:
         raise InputEmpty(path=path)
     kind = sniff_kind(path, head)
@@ -122,12 +124,14 @@ def _scan_file(path: Path, settings: IngestSettings, *, redo_ocr: bool) -> list[
 
 def _check_size(path: Path, width: int, height: int, settings: IngestSettings, index: int) -> None:
     if min(width, height) < settings.min_side_px:
-        where = f"page {index + 1} " if index else "the image "
-        raise InputTooSmall(path=path, detail=f"{where}({width}x{height} px)", limit=f"{settings.min_side_px} px")
+        size = _("{width}x{height} px", width=width, height=height)
+        detail = _("page {page} ({size})", page=index + 1, size=size) if index else _("the image ({size})", size=size)
+        raise InputTooSmall(path=path, detail=detail, limit=f"{settings.min_side_px} px")
     megapixels = width * height / 1e6
     if megapixels > settings.max_megapixels:
-        where = f"page {index + 1}: " if index else ""
-        raise InputTooLarge(path=path, detail=f"{where}{width}x{height} px = {megapixels:.0f} MP",
+        size = _("{width}x{height} px = {mp:.0f} MP", width=width, height=height, mp=megapixels)
+        detail = _("page {page}: {reason}", page=index + 1, reason=size) if index else size
+        raise InputTooLarge(path=path, detail=detail,
                             limit=f"{settings.max_megapixels:g}")
 
 
@@ -135,9 +139,9 @@ def _open_image(path: Path) -> Image.Image:
     try:
         return Image.open(path)
     except UnidentifiedImageError:
-        raise InputCorrupt(path=path, detail="image header cannot be read") from None
+        raise InputCorrupt(path=path, detail=_("image header cannot be read")) from None
     except _DECODE_FAILURES as exc:
-        raise InputCorrupt(path=path, detail=str(exc) or type(exc).__name__) from None
+        raise InputCorrupt(path=path, detail=foreign(exc)) from None
 
 
 def _scan_image(path: Path, kind: FileKind, settings: IngestSettings) -> list[PageRef]:
@@ -151,7 +155,8 @@ def _scan_image(path: Path, kind: FileKind, settings: IngestSettings) -> list[Pa
         except _DECODE_FAILURES as exc:
             if not refs:
                 raise InputCorrupt(path=path, detail=str(exc)) from None
-            raise InputCorrupt(path=path, detail=f"frame {len(refs) + 1}: {exc}") from None
+            raise InputCorrupt(path=path, detail=_("frame {frame}: {reason}", frame=len(refs) + 1,
+                                                   reason=foreign(exc))) from None
     return refs
 
 
@@ -182,7 +187,7 @@ def _scan_pdf(path: Path, settings: IngestSettings, *, redo_ocr: bool) -> list[P
         except pikepdf.PdfError as exc:
             raise InputCorrupt(path=path, detail=str(exc)[:200]) from None
         if not pages:
-            raise InputCorrupt(path=path, detail="the PDF has no pages")
+            raise InputCorrupt(path=path, detail=_("the PDF has no pages"))
         with_text = [n + 1 for n, page in enumerate(pages) if _page_has_text(page)]
         redo = redo_ocr or settings.text_policy == "redo"
         if with_text and not redo and (settings.text_policy == "refuse" or len(with_text) == len(pages)):
@@ -223,9 +228,10 @@ def _check_box(path: Path, page: pikepdf.Page, settings: IngestSettings, index: 
         width_cm = abs(float(box[2]) - float(box[0])) / 72 * 2.54
         height_cm = abs(float(box[3]) - float(box[1])) / 72 * 2.54
     except (pikepdf.PdfError, AttributeError, IndexError, KeyError, TypeError, ValueError):
-        raise InputCorrupt(path=path, detail=f"page {index + 1}: the page has no valid MediaBox") from None
+        raise InputCorrupt(path=path, detail=_("page {page}: the page has no valid MediaBox", page=index + 1)) from None
     if min(width_cm, height_cm) < settings.min_side_cm:
-        raise InputTooSmall(path=path, detail=f"page {index + 1} ({width_cm:.2f} x {height_cm:.2f} cm)",
+        size = _("{width:.2f} x {height:.2f} cm", width=width_cm, height=height_cm)
+        raise InputTooSmall(path=path, detail=_("page {page} ({size})", page=index + 1, size=size),
                             limit=f"{settings.min_side_cm:g} cm")
 
 
@@ -320,10 +326,13 @@ def to_array(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"))
 
 
-# What pikepdf raises when it cannot hand over a page image as pixels: JBIG2 without jbig2dec,
-# DeviceN/Separation/Lab images it will not transcode, odd bit depths, damaged streams.
-_IMAGE_FAILURES = (pikepdf.PikepdfError, NotImplementedError, AttributeError, UnidentifiedImageError,
-                   *_DECODE_FAILURES)
+# What pikepdf raises for an image it cannot hand over as pixels although the image is sound: JBIG2
+# without jbig2dec, DeviceN/Separation/Lab images it will not transcode, odd bit depths. Such a page is
+# rendered by poppler instead. Anything else (a cut or damaged stream) is a damaged scan: refused, so
+# the clerk scans again rather than filing half a page.
+_UNSUPPORTED_IMAGE = (pikepdf.DependencyError, pikepdf.NotExtractableError, pikepdf.UnsupportedImageTypeError,
+                      NotImplementedError)
+_IMAGE_FAILURES = (pikepdf.PikepdfError, AttributeError, UnidentifiedImageError, *_DECODE_FAILURES)
 
 
 def _load_pdf_page(ref: PageRef, settings: IngestSettings) -> Page:
@@ -335,12 +344,15 @@ def _load_pdf_page(ref: PageRef, settings: IngestSettings) -> Page:
                               why="not a single scanned image")
         try:
             return _pdf_image_page(ref, page, xobj)
-        except _IMAGE_FAILURES as exc:
+        except _UNSUPPORTED_IMAGE as exc:
             # Rendering the page is the reference reading of it: poppler handles every colour space
             # and filter a PDF may use. At the image's own resolution, so nothing is lost.
             reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
             return _rasterise(ref, settings, dpi=_native_dpi(page) or settings.default_dpi,
                               why=f"its image cannot be read directly ({reason})")
+        except _IMAGE_FAILURES as exc:
+            raise InputCorrupt(path=ref.path, detail=_("page {page}: {reason}", page=ref.index + 1,
+                                                       reason=foreign(exc))) from None
 
 
 def _native_dpi(page: pikepdf.Page) -> float | None:
@@ -419,20 +431,23 @@ def _rasterise(ref: PageRef, settings: IngestSettings, *, dpi: float, why: str) 
     except FileNotFoundError:
         from sohoa.common.errors import MissingDependency
 
-        raise MissingDependency(what="pdftoppm", detail="poppler is not installed",
+        raise MissingDependency(what="pdftoppm", detail=_("poppler is not installed"),
                                 fix="apt-get install poppler-utils") from None
     except subprocess.CalledProcessError as exc:
         detail = exc.stderr.decode(errors="replace").strip()[:200] or f"pdftoppm exit {exc.returncode}"
-        raise InputCorrupt(path=ref.path, detail=f"page {ref.index + 1}: {detail}") from None
+        raise InputCorrupt(path=ref.path, detail=_("page {page}: {reason}", page=ref.index + 1,
+                                                   reason=foreign(detail))) from None
     except subprocess.TimeoutExpired:
-        raise InputCorrupt(path=ref.path, detail=f"page {ref.index + 1}: rendering timed out") from None
+        raise InputCorrupt(path=ref.path, detail=_("page {page}: rendering timed out", page=ref.index + 1)) from None
     if not done.stdout:
-        raise InputCorrupt(path=ref.path, detail=f"page {ref.index + 1}: the page cannot be rendered") from None
+        raise InputCorrupt(path=ref.path, detail=_("page {page}: the page cannot be rendered",
+                                                   page=ref.index + 1)) from None
     try:
         with Image.open(io.BytesIO(done.stdout)) as image:
             array = to_array(image)
     except (OSError, ValueError, UnidentifiedImageError) as exc:
-        raise InputCorrupt(path=ref.path, detail=f"page {ref.index + 1}: {exc}") from None
+        raise InputCorrupt(path=ref.path, detail=_("page {page}: {reason}", page=ref.index + 1,
+                                                   reason=foreign(exc))) from None
     page = Page(image=array, dpi=(dpi, dpi), source=ref.path, source_index=ref.index)
     page.warnings.append(f"{page.label}: {why}, rendered with pdftoppm at {dpi:g} dpi")
     return page

@@ -31,6 +31,7 @@ from typing import ClassVar, Literal
 import numpy as np
 
 from sohoa.common.errors import MissingDependency, ProcessingError
+from sohoa.common.messages import _
 from sohoa.common.tesseract import (
     RawImage,
     TesseractFailed,
@@ -146,7 +147,7 @@ def get_engine(settings: OcrSettings) -> OcrEngine:
 
 @atexit.register
 def _close_engines() -> None:
-    for (pid, *_), engine in list(_engines.items()):
+    for (pid, *_rest), engine in list(_engines.items()):
         if pid == os.getpid():
             engine.close()
 
@@ -188,13 +189,13 @@ def _ocr_input(page: Page) -> np.ndarray:
     if image is None:
         if page.rotation or page.skew:
             raise ProcessingError(path=page.label, stage="ocr",
-                                  detail="no OCR image for a rotated/skewed page (the clean stage must run first)")
+                                  detail=_("no OCR image for a rotated/skewed page (the clean stage must run first)"))
         image = page.image  # upright already: the scan is the upright frame, no copy needed
     ok = (image.dtype == bool and image.ndim == 2) or (
         image.dtype == np.uint8 and (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)))
     if not ok or min(image.shape[:2]) == 0:
         raise ProcessingError(path=page.label, stage="ocr",
-                              detail=f"unsupported OCR image {image.dtype} {image.shape}")
+                              detail=_("unsupported OCR image {dtype} {shape}", dtype=image.dtype, shape=image.shape))
     return image
 
 

@@ -21,6 +21,8 @@ from lxml.etree import QName, XMLParser, XMLSyntaxError, fromstring
 from lxml.etree import _Element as Element
 
 from sohoa.common.errors import InternalError
+from sohoa.common.messages import _
+from sohoa.common.reasons import foreign
 from sohoa.stages.model import DocumentMeta
 
 SOHOA_NS = "https://sohoa.vn/ns/1.0/"
@@ -68,7 +70,7 @@ def srgb_profile() -> bytes:
     raw[24:36] = struct.pack(">6H", *_ICC_FIXED_DATE)
     problem = icc_header_problem(bytes(raw), 3)
     if problem:
-        raise InternalError(detail=f"built-in sRGB profile unusable for PDF/A: {problem}")
+        raise InternalError(detail=_("built-in sRGB profile unusable for PDF/A: {problem}", problem=foreign(problem)))
     return bytes(raw)
 
 

@@ -61,7 +61,8 @@ def test_the_wheel_installs_only_sohoa(tmp_path: Path) -> None:
     assert top == {"sohoa"}, top
     assert not any(n.startswith("sohoa/__init__") for n in names), "sohoa must stay a namespace package"
     for needed in ("sohoa/web/templates/base.html", "sohoa/web/static/style.css", "sohoa/config/default.toml",
-                   "sohoa/database/migrations/script.py.mako", "sohoa/cli/__main__.py"):
+                   "sohoa/database/migrations/script.py.mako", "sohoa/cli/__main__.py",
+                   "sohoa/common/locale/vi/LC_MESSAGES/sohoa.po", "sohoa/common/locale/en/LC_MESSAGES/sohoa.po"):
         assert needed in names, needed
     dist_info = next(n for n in names if n.endswith(".dist-info/top_level.txt"))
     assert zipfile.ZipFile(wheel).read(dist_info).decode().split() == ["sohoa"]

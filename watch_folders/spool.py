@@ -23,6 +23,7 @@ from typing import Any
 
 from sohoa.common.atomic import fsync_dir, write_bytes_atomic
 from sohoa.common.hashing import sha256_file
+from sohoa.common.messages import LANGS, N_, Lang, Renderable, translate
 from sohoa.watch_folders.scanner import Unit, natural_key
 
 MANIFEST = "job.json"
@@ -167,17 +168,36 @@ def finish(job: Claim) -> None:
     fsync_dir(job.workdir.parent)
 
 
+def _blocks(lines: list[tuple[str, dict[str, object]]], reasons: dict[Lang, str]) -> str:
+    """One block of ``Label: value`` lines per language, Vietnamese first; ``{reason}`` is per language."""
+    blocks = []
+    for lang in LANGS:
+        blocks.append("\n".join(translate(msgid, lang, **fields, reason=reasons[lang]) for msgid, fields in lines))
+    return "\n\n".join(blocks)
+
+
 def error_text(name: str, *, stage: str, code: str, vi: str, en: str, when: datetime, job_id: str) -> str:
     """The ``<name>.error.txt`` body: Vietnamese first (for the clerk), then English."""
     stamp = when.isoformat(timespec="seconds")
-    return (f"Tệp: {name}\nBước: {stage}\nMã lỗi: {code}\nThời gian: {stamp}\nLý do: {vi}\n\n"
-            f"File: {name}\nStage: {stage}\nError code: {code}\nTime: {stamp}\nReason: {en}\n\nJob: {job_id}\n")
+    lines: list[tuple[str, dict[str, object]]] = [
+        (N_("File: {name}"), {"name": name}), (N_("Stage: {stage}"), {"stage": stage}),
+        (N_("Error code: {code}"), {"code": code}), (N_("Time: {time}"), {"time": stamp}),
+        (N_("Reason: {reason}"), {})]
+    return _blocks(lines, {"vi": vi, "en": en}) + f"\n\nJob: {job_id}\n"
 
 
 def review_text(name: str, *, reason_vi: str, reason_en: str, when: datetime, job_id: str) -> str:
+    """The ``<name>.review.txt`` body: why a clerk must look at the document, in both languages."""
     stamp = when.isoformat(timespec="seconds")
-    return (f"Tệp: {name}\nThời gian: {stamp}\nCần xem xét: {reason_vi}\n\n"
-            f"File: {name}\nTime: {stamp}\nNeeds review: {reason_en}\n\nJob: {job_id}\n")
+    lines: list[tuple[str, dict[str, object]]] = [
+        (N_("File: {name}"), {"name": name}), (N_("Time: {time}"), {"time": stamp}),
+        (N_("Needs review: {reason}"), {})]
+    return _blocks(lines, {"vi": reason_vi, "en": reason_en}) + f"\n\nJob: {job_id}\n"
+
+
+def note_text(message: Renderable) -> str:
+    """A one-sentence note file (``.duplicate.txt``): the sentence in Vietnamese, then in English."""
+    return "".join(message.render(lang) + "\n" for lang in LANGS)
 
 
 def _remove_empty_tree(root: Path) -> None:

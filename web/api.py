@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
+from sohoa.common.messages import _
 from sohoa.records import DocumentInfo, NewDossier
 from sohoa.records.errors import StoreFileMissing
 from sohoa.web import status as status_mod
@@ -41,18 +42,18 @@ def _caller(request: Request,
     return api_token(request, service(request).tokens)
 
 
-def clerk(request: Request, info: Annotated[TokenInfo, Depends(_caller)]) -> TokenInfo:
-    require(info, "clerk", request_lang(request))
+def clerk(info: Annotated[TokenInfo, Depends(_caller)]) -> TokenInfo:
+    require(info, "clerk")
     return info
 
 
-def system(request: Request, info: Annotated[TokenInfo, Depends(_caller)]) -> TokenInfo:
-    require(info, "system", request_lang(request))
+def system(info: Annotated[TokenInfo, Depends(_caller)]) -> TokenInfo:
+    require(info, "system")
     return info
 
 
-def admin(request: Request, info: Annotated[TokenInfo, Depends(_caller)]) -> TokenInfo:
-    require(info, "admin", request_lang(request))
+def admin(info: Annotated[TokenInfo, Depends(_caller)]) -> TokenInfo:
+    require(info, "admin")
     return info
 
 
@@ -186,5 +187,5 @@ def list_tokens(svc: Svc, _who: Annotated[TokenInfo, Depends(admin)]) -> list[di
 def revoke_token(svc: Svc, _who: Annotated[TokenInfo, Depends(admin)],
                  token_id: Annotated[int, Path(ge=1, le=2**62)]) -> dict[str, Any]:
     if svc.tokens.get(token_id) is None:
-        raise NotFound(what=f"token {token_id}")
+        raise NotFound(what=_("API token {id}", id=token_id))
     return svc.tokens.revoke(token_id).to_dict()

@@ -17,17 +17,18 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from sohoa.common.errors import SohoaError
+from sohoa.common.reasons import validation_problems
 from sohoa.config import Settings
 from sohoa.config.web import WebSettings
 from sohoa.records import Records
 from sohoa.web import api, pages
-from sohoa.web.errors import status_for
+from sohoa.web.errors import Unexpected, ValidationFailed, http_error_body, status_for
 from sohoa.web.security import session_secret
 from sohoa.web.service import WebService
 from sohoa.web.uploads import BodyLimit, error_body
@@ -102,29 +103,20 @@ async def _sohoa_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors())
-    body = {"error": "validation", "message_vi": f"Dữ liệu gửi lên không hợp lệ: {problems}",
-            "message_en": f"Invalid request data: {problems}"}
+    err = ValidationFailed(detail=validation_problems(exc.errors()))
     if _is_api(request) or "text/html" not in request.headers.get("accept", ""):
-        return JSONResponse(body, status_code=422)
-    return HTMLResponse(f"<p class='error'>{_escape(body['message_vi'])}</p>", status_code=422)
+        return JSONResponse(error_body(err), status_code=422)
+    return pages.error_page(request, err)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    body = {"error": f"http_{exc.status_code}", "message_vi": str(exc.detail), "message_en": str(exc.detail)}
-    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    log.info("%s %s: HTTP %d %s", request.method, request.url.path, exc.status_code, exc.detail)
+    return JSONResponse(http_error_body(exc.status_code), status_code=exc.status_code,
+                        headers=getattr(exc, "headers", None))
 
 
 async def _last_resort(request: Request, exc: Exception) -> Response:
     # Documented last-resort boundary: a bug, not bad input. Log it; tell the client nothing internal.
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    body = {"error": "internal", "message_vi": "Lỗi nội bộ không mong đợi; đã ghi nhật ký.",
-            "message_en": "Unexpected internal error; it has been logged."}
-    return JSONResponse(body, status_code=500)
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
+    return JSONResponse(error_body(Unexpected()), status_code=500)

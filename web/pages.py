@@ -16,12 +16,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from sohoa.common.errors import SohoaError
+from sohoa.common.messages import N_, Lang, pgettext
+from sohoa.common.reasons import foreign
 from sohoa.signing.verify.model import iso
 from sohoa.signing.verify.report import LABELS
+from sohoa.web import i18n
 from sohoa.web import status as status_mod
 from sohoa.web.api import pdf_response
 from sohoa.web.errors import status_for
-from sohoa.web.i18n import LANG_COOKIE, Lang, Words, request_lang
+from sohoa.web.i18n import LANG_COOKIE, request_lang
 from sohoa.web.security import check_csrf, csrf_token, require, session_token
 from sohoa.web.service import WebService
 from sohoa.web.tokens import TokenInfo
@@ -29,7 +32,11 @@ from sohoa.web.tokens import TokenInfo
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals["iso"] = iso
-KIND_WORDS = {"component": "component", "result": "result_kind", "copy": "copy"}
+i18n.install(templates.env)
+KIND_WORDS = {"component": N_("Dossier component"), "result": N_("Result"), "copy": N_("Copy")}
+STATE_WORDS = {"done": pgettext("job state", "done"), "failed": pgettext("job state", "failed"),
+               "review": pgettext("job state", "needs review"), "claimed": pgettext("job state", "claimed"),
+               "processing": pgettext("job state", "processing"), "released": pgettext("job state", "paused")}
 
 
 class LoginRequired(Exception):  # noqa: N818 - a redirect signal, not an error
@@ -53,7 +60,8 @@ def user(request: Request) -> TokenInfo:
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     lang = lang_of(request)
-    ctx = {"request": request, "t": Words(lang), "lang": lang, "labels": LABELS[lang], "kinds": KIND_WORDS,
+    ctx = {"request": request, "lang": lang, "verdicts": LABELS, "kinds": KIND_WORDS, "states": STATE_WORDS,
+           "detail": lambda text: foreign(text).render(lang) if text else "",
            "csrf": csrf_token(request), "user": context.pop("user", None), **context}
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("vi", "en"):
@@ -150,7 +158,7 @@ def attach(request: Request, code: str, file: Annotated[UploadFile | None, File(
     check_csrf(request, csrf)
     service = svc(request)
     try:
-        require(who, "clerk", lang_of(request))
+        require(who, "clerk")
         result = service.attach_upload(code[:64], file, kind=kind, title=title or None, actor=f"web:{who.name}")
     except SohoaError as err:
         try:

@@ -19,13 +19,15 @@ from fastapi import Request
 
 from sohoa.common.atomic import fsync_dir
 from sohoa.common.errors import ConfigError
+from sohoa.common.messages import N_, _
+from sohoa.common.reasons import foreign
 from sohoa.web.errors import AuthRequired, CsrfFailed, Forbidden
 from sohoa.web.tokens import TokenInfo, Tokens
 
 log = logging.getLogger(__name__)
 
-ACTIONS_VI = {"clerk": "xem, kiểm tra và đính kèm", "system": "tạo hồ sơ", "admin": "quản lý mã truy cập"}
-ACTIONS_EN = {"clerk": "read, verify and attach", "system": "create dossiers", "admin": "manage API tokens"}
+#: what each role may do, as the Forbidden sentence names it
+ACTIONS = {"clerk": N_("read, verify and attach"), "system": N_("create dossiers"), "admin": N_("manage API tokens")}
 
 
 def session_secret(path: Path) -> str:
@@ -36,7 +38,8 @@ def session_secret(path: Path) -> str:
     except FileExistsError:
         pass
     except OSError as exc:
-        raise ConfigError(path=path, detail=f"cannot create the session secret: {exc.strerror}") from None
+        raise ConfigError(path=path,
+                          detail=_("cannot create the session secret: {reason}", reason=foreign(exc))) from None
     else:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
@@ -50,7 +53,7 @@ def session_secret(path: Path) -> str:
         log.warning("session secret %s was readable by others (%o); tightened to 0600", path, mode)
     secret = path.read_text(encoding="ascii").strip()
     if len(secret) < 32:
-        raise ConfigError(path=path, detail="the session secret file is too short; delete it to regenerate")
+        raise ConfigError(path=path, detail=_("the session secret file is too short; delete it to regenerate"))
     return secret
 
 
@@ -80,10 +83,9 @@ def session_token(request: Request, tokens: Tokens) -> TokenInfo | None:
     return info
 
 
-def require(info: TokenInfo, role: str, lang: str = "vi") -> None:
+def require(info: TokenInfo, role: str) -> None:
     if not info.allows(role):
-        actions = ACTIONS_VI if lang == "vi" else ACTIONS_EN
-        raise Forbidden(role=info.role, action=actions[role])
+        raise Forbidden(role=info.role, action=_(ACTIONS[role]))
 
 
 def csrf_token(request: Request) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from starlette.datastructures import UploadFile
 
 from sohoa.common.errors import InputError, Lang
+from sohoa.common.messages import _
 from sohoa.config import Settings
 from sohoa.config.web import WebSettings
 from sohoa.pipeline.verification import RecordsLookup
@@ -92,7 +93,7 @@ class WebService:
         for doc in self.records.documents(code):
             if doc.id == doc_id:
                 return doc
-        raise NotFound(what=f"{code} / {doc_id}")
+        raise NotFound(what=_("document {id} of dossier {code}", id=doc_id, code=code))
 
     def find(self, query: str, *, limit: int) -> Found:
         """A full dossier code opens that dossier; a code prefix lists dossiers; anything else is text."""

@@ -76,6 +76,17 @@ def daemon_health(base_url: str, timeout_s: float) -> tuple[dict[str, Any] | Non
         return None, str(reason)[:200]
 
 
+def _reasons(result: dict[str, Any] | None) -> dict[str, str]:
+    """The job's per-document sentences (``reason_vi``, ``reason_en``) from its journal result, if any.
+
+    Why: ``last_error`` is the English line of the last retry; the page shows the clerk the outcome's
+    own sentence in the page's language (the daemon records both with each result).
+    """
+    documents = (result or {}).get("documents") or []
+    return {f"reason_{lang}": "; ".join(str(d[f"reason_{lang}"]) for d in documents if d.get(f"reason_{lang}"))
+            for lang in ("vi", "en")}
+
+
 def _rate(s: Session, start: date, end: date) -> Rate:
     in_period = (Dossier.received_date >= start) & (Dossier.received_date <= end)
     total = s.execute(select(func.count()).select_from(Dossier).where(in_period)).scalar_one()
@@ -99,7 +110,7 @@ def collect(records: Records, health_url: str, timeout_s: float) -> Status:
         failed = s.execute(select(WatchJob).where(WatchJob.state.in_(("failed", "review")))
                            .order_by(WatchJob.updated_at.desc()).limit(RECENT_FAILURES)).scalars().all()
         failures = [{"folder": r.folder, "sources": list(r.sources), "state": r.state,
-                     "dossier_code": r.dossier_code, "reason": r.last_error or "",
+                     "dossier_code": r.dossier_code, "reason": r.last_error or "", **_reasons(r.result),
                      "at": r.updated_at.astimezone(records.tz).isoformat(timespec="seconds")} for r in failed]
         rate_today = _rate(s, today, today)
         rate_month = _rate(s, today.replace(day=1), today)

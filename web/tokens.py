@@ -21,6 +21,7 @@ from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sohoa.common.errors import RecordsError
+from sohoa.common.messages import N_, _
 from sohoa.database.base import Base, UTCDateTime, utcnow
 from sohoa.database.engine import translate_errors, writer
 from sohoa.records.service import Records
@@ -35,15 +36,13 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)  # do not write a row on every reque
 class TokenError(RecordsError):
     code = "token_invalid"
     exit_code = 79
-    vi = "Mã truy cập: {detail}"
-    en = "API token: {detail}"
+    text = N_("API token: {detail}")
 
 
 class TokenNotFound(RecordsError):
     code = "token_not_found"
     exit_code = 79
-    vi = "Không tìm thấy mã truy cập {what}."
-    en = "API token {what} not found."
+    text = N_("API token {what} not found.")
 
 
 class ApiToken(Base):
@@ -107,7 +106,7 @@ class Tokens:
     def create(self, role: str, name: str = "") -> tuple[TokenInfo, str]:
         """A new token of ``role``; returns its info and the secret, which is never retrievable again."""
         if role not in ROLES:
-            raise TokenError(detail=f"role must be one of {', '.join(ROLES)}, not {role!r}")
+            raise TokenError(detail=_("role must be one of {roles}, not {role!r}", roles=", ".join(ROLES), role=role))
         name = (name or role).strip()[:120]
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = ApiToken(name=name, role=role, prefix=secret[:PREFIX_CHARS], token_hash=hash_token(secret),

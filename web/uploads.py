@@ -26,6 +26,7 @@ from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sohoa.common.errors import InputCorrupt, InputEmpty, InputEncrypted, InputError, InputWrongType
+from sohoa.common.messages import N_, _
 
 PDF_TYPES = frozenset({"application/pdf", "application/x-pdf", "application/octet-stream",
                        "binary/octet-stream", "application/download", ""})
@@ -37,15 +38,13 @@ MULTIPART_OVERHEAD = 64 * 1024  # form fields and boundaries around the file
 class UploadTooLarge(InputError):
     code = "upload_too_large"
     exit_code = 15
-    vi = "{path}: tệp tải lên quá lớn (giới hạn {limit} MB)."
-    en = "{path}: the upload is too large (limit {limit} MB)."
+    text = N_("{path}: the upload is too large (limit {limit} MB).")
 
 
 class UploadMissing(InputError):
     code = "upload_missing"
     exit_code = 10
-    vi = "Chưa chọn tệp PDF để tải lên."
-    en = "No PDF file was chosen for upload."
+    text = N_("No PDF file was chosen for upload.")
 
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
@@ -70,7 +69,7 @@ def received_pdf(upload: UploadFile | None, limit_bytes: int) -> Iterator[tuple[
     label = display_name(upload.filename)
     ctype = (upload.content_type or "").split(";")[0].strip().lower()
     if ctype not in PDF_TYPES:
-        raise InputWrongType(path=label, detail=f"content type {ctype[:60]}, expected application/pdf")
+        raise InputWrongType(path=label, detail=_("content type {ctype}, expected application/pdf", ctype=ctype[:60]))
     folder = Path(tempfile.mkdtemp(prefix="sohoa-web-"))
     try:
         target = folder / "upload.pdf"
@@ -87,7 +86,7 @@ def received_pdf(upload: UploadFile | None, limit_bytes: int) -> Iterator[tuple[
         if size == 0:
             raise InputEmpty(path=label)
         if b"%PDF-" not in head[:MAGIC_WINDOW]:
-            raise InputWrongType(path=label, detail="no %PDF- header")
+            raise InputWrongType(path=label, detail=_("no %PDF- header"))
         yield target, label
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -105,7 +104,7 @@ def check_pdf_structure(path: Path, label: str) -> int:
         fh.seek(max(0, size - MAGIC_WINDOW))
         tail = fh.read()
     if b"%%EOF" not in tail:
-        raise InputCorrupt(path=label, detail="no %%EOF marker at the end: the file is truncated")
+        raise InputCorrupt(path=label, detail=_("no %%EOF marker at the end: the file is truncated"))
     try:
         with pikepdf.open(path) as pdf:
             if pdf.is_encrypted:

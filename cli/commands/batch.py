@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sohoa.common.errors import ConfigError, SohoaError
+from sohoa.common.messages import N_, _, ngettext, normalize_lang
 from sohoa.config.settings import Settings
 from sohoa.pipeline.executor import default_workers
 from sohoa.runners.batch.journal import FINAL, BatchJournal
@@ -35,8 +36,7 @@ from sohoa.runners.batch.runner import (
 class BatchIncomplete(SohoaError):
     code = "batch_incomplete"
     exit_code = 93
-    vi = "Lô {run}: {failed} tài liệu lỗi, {invalid} dòng không hợp lệ (xem báo cáo {report})."
-    en = "Batch {run}: {failed} document(s) failed, {invalid} invalid row(s) (see the report {report})."
+    text = N_("Batch {run}: {failed} document(s) failed, {invalid} invalid row(s) (see the report {report}).")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -64,8 +64,9 @@ def _print_problems(plan: Plan, lang: str) -> None:
     if not plan.problems:
         return
     where = plan.manifest or plan.source
-    head = (f"{where}: {len(plan.problems)} dòng không hợp lệ (sẽ không được xử lý):" if lang == "vi"
-            else f"{where}: {len(plan.problems)} invalid row(s) (will not be processed):")
+    head = ngettext("{where}: {n} invalid row (will not be processed):",
+                    "{where}: {n} invalid rows (will not be processed):", len(plan.problems),
+                    where=where).render(normalize_lang(lang))
     print(head, file=sys.stderr)
     for problem in plan.problems:
         print(f"  {problem.sentence(lang)}", file=sys.stderr)
@@ -87,8 +88,9 @@ def _check_profiles(plan: Plan, settings: Settings) -> None:
     known = set(settings.signing.profiles)
     missing = sorted({p for d in plan.docs for p in d.sign_profiles if p not in known})
     if missing:
-        raise ConfigError(path=settings.source or "-", detail=f"[batch] sign_profiles names unknown signing "
-                          f"profile(s) {', '.join(missing)}")
+        raise ConfigError(path=settings.source or "-", detail=_("[batch] sign_profiles names unknown signing "
+                                                                         "profile(s) {profiles}",
+                                                                         profiles=", ".join(missing)))
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -98,7 +100,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     _check_profiles(plan, settings)
     _print_problems(plan, lang)
     if plan.problems and args.strict:
-        raise ManifestInvalid(path=plan.manifest or plan.source, detail=f"{len(plan.problems)} invalid row(s)")
+        raise ManifestInvalid(path=plan.manifest or plan.source, detail=ngettext("{n} invalid row", "{n} invalid rows",
+                                                                                    len(plan.problems)))
     if args.dry_run:
         _print_plan(plan, settings, args.json)
         return 0

@@ -16,6 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sohoa.common.messages import ngettext
+from sohoa.common.reasons import foreign
 from sohoa.config import Settings
 from sohoa.records import NewDossier, Records
 from sohoa.records.errors import AuditChainBroken
@@ -211,5 +213,6 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
           f"{report.events} events, head #{report.head_seq} {report.head_hash}"
           + "".join(f"\n  {p}" for p in report.problems))
     if not report.ok:
-        raise AuditChainBroken(detail=f"{len(report.problems)} problem(s), first: {report.problems[0]}")
+        raise AuditChainBroken(detail=ngettext("{n} problem, first: {problem}", "{n} problems, first: {problem}",
+                                                len(report.problems), problem=foreign(report.problems[0])))
     return 0

@@ -12,6 +12,7 @@ import argparse
 import logging
 
 from sohoa.common.errors import MissingDependency
+from sohoa.common.messages import _
 from sohoa.config import Settings
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         import uvicorn
     except ImportError:
-        raise MissingDependency(what="uvicorn", detail="the web server is not installed",
+        raise MissingDependency(what="uvicorn", detail=_("the web server is not installed"),
                                 fix="bash scripts/setup.sh (or .venv/bin/pip install uvicorn)") from None
     from sohoa.web.app import create_app
 

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from sohoa.common.errors import UsageError
+from sohoa.common.messages import _
 from sohoa.config import Settings
 from sohoa.signing import LEVELS, JsonLinesAuditSink, sign_pdf, sign_pdf_adhoc
 
@@ -41,21 +42,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     audit = JsonLinesAuditSink(settings.resolve(settings.signing.audit_file))
     if args.profile and args.pkcs12:
-        raise UsageError(detail="use either --profile or --pkcs12, not both")
+        raise UsageError(detail=_("use either --profile or --pkcs12, not both"))
     if args.profile:
         if args.timestamp_url:
-            raise UsageError(detail="--timestamp-url is for ad-hoc signing; profiles use [signing.tsa] url")
+            raise UsageError(detail=_("--timestamp-url is for ad-hoc signing; profiles use [signing.tsa] url"))
         result = sign_pdf(args.input, args.output, profile=args.profile, settings=settings.signing,
                           level=args.level, audit=audit)
     elif args.pkcs12:
         if not args.password_env:
-            raise UsageError(detail="--pkcs12 needs --password-env VAR "
-                                    "(the password is never given on the command line)")
+            raise UsageError(detail=_("--pkcs12 needs --password-env VAR "
+                                      "(the password is never given on the command line)"))
         result = sign_pdf_adhoc(args.input, args.output, pkcs12=args.pkcs12, password_env=args.password_env,
                                 settings=settings.signing, appearance=args.appearance, level=args.level,
                                 timestamp_url=args.timestamp_url, audit=audit)
     else:
-        raise UsageError(detail="give --profile NAME or --pkcs12 FILE --password-env VAR")
+        raise UsageError(detail=_("give --profile NAME or --pkcs12 FILE --password-env VAR"))
     if args.json:
         print(json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in result.__dict__.items()},
                          ensure_ascii=False))

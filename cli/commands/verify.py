@@ -23,6 +23,7 @@ from rich.console import Console
 
 from sohoa.common.atomic import atomic_writer
 from sohoa.common.errors import InputError, UsageError
+from sohoa.common.messages import _
 from sohoa.config import Settings
 from sohoa.pipeline.verification import records_lookup
 from sohoa.signing.verify import VerificationReport, verify
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             logging.getLogger(name).setLevel(logging.CRITICAL)
     files = expand(args.inputs)
     if not files:
-        raise UsageError(detail="no PDF file found in " + ", ".join(map(str, args.inputs)))
+        raise UsageError(detail=_("no PDF file found in {inputs}", inputs=", ".join(map(str, args.inputs))))
     console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
     reports: list[VerificationReport] = []
     items: list[VerificationReport | tuple[str, InputError]] = []

@@ -14,6 +14,7 @@ import os
 import socket
 
 from sohoa.common.errors import UsageError
+from sohoa.common.messages import _
 from sohoa.config.settings import Settings
 from sohoa.pipeline.executor import default_workers
 from sohoa.records.service import Records
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     batch = settings.batch
     concurrency = default_workers(args.concurrency if args.concurrency is not None else batch.celery.concurrency)
     if concurrency < 1:
-        raise UsageError(detail="--concurrency must be at least 1")
+        raise UsageError(detail=_("--concurrency must be at least 1"))
     pool = args.pool or ("solo" if concurrency == 1 else "prefork")
     with Records.open(settings.records, settings.data_dir):
         pass  # schema current before any task; each pool process opens its own connection

@@ -25,6 +25,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
 from sohoa.common.errors import SohoaError
+from sohoa.common.messages import N_
 from sohoa.config.settings import Settings
 from sohoa.database.base import utcnow
 from sohoa.runners.batch.journal import FINAL, BatchJournal, ItemInfo, RunInfo
@@ -39,8 +40,7 @@ class BrokerUnavailable(SohoaError):
     code = "broker_unavailable"
     exit_code = 94
     transient = True
-    vi = "Không kết nối được hàng đợi Celery {where}: {detail}"
-    en = "Cannot reach the Celery broker {where}: {detail}"
+    text = N_("Cannot reach the Celery broker {where}: {detail}")
 
 
 def broker_url(settings: Settings) -> str:

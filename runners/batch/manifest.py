@@ -25,6 +25,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from sohoa.common.errors import InputMissing, SohoaError
+from sohoa.common.messages import N_, Message, Renderable, _, bilingual, normalize_lang, translate
+from sohoa.common.reasons import foreign
 from sohoa.config.batch import BatchSettings
 from sohoa.config.settings import Settings
 from sohoa.records.codes import parse_code
@@ -51,15 +53,13 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
 class ManifestInvalid(SohoaError):
     code = "manifest_invalid"
     exit_code = 90
-    vi = "Bảng kê {path} không hợp lệ: {detail}. Chưa xử lý tài liệu nào."
-    en = "Manifest {path} is invalid: {detail}. Nothing was processed."
+    text = N_("Manifest {path} is invalid: {detail}. Nothing was processed.")
 
 
 class ManifestUnreadable(SohoaError):
     code = "manifest_unreadable"
     exit_code = 91
-    vi = "Không đọc được bảng kê {path}: {detail}"
-    en = "Cannot read manifest {path}: {detail}"
+    text = N_("Cannot read manifest {path}: {detail}")
 
 
 @dataclass
@@ -77,8 +77,13 @@ class RowProblem:
                 "reason_en": self.en}
 
     def sentence(self, lang: str) -> str:
-        where = (f"dòng {self.line}" if lang == "vi" else f"line {self.line}") if self.line else self.value
-        return f"{where}, {'cột' if lang == 'vi' else 'column'} {self.column}: {self.vi if lang == 'vi' else self.en}"
+        lang = normalize_lang(lang)
+        reason = self.vi if lang == "vi" else self.en
+        if self.line:
+            return translate(N_("line {line}, column {column}: {reason}"), lang, line=self.line, column=self.column,
+                             reason=reason)
+        return translate(N_("{entry}, column {column}: {reason}"), lang, entry=self.value, column=self.column,
+                         reason=reason)
 
 
 @dataclass
@@ -159,8 +164,7 @@ def plan_tree(src: Path, settings: Settings, batch: BatchSettings) -> Plan:
             code = named.pop() if len(named) == 1 else None
         code = code or batch.default_dossier_code or None
         if code is None:
-            problems.append(RowProblem(None, "path", key, "không tìm thấy mã hồ sơ trong tên tệp hoặc thư mục",
-                                       "no dossier code in the file or folder names"))
+            problems.append(RowProblem(None, "path", key, *bilingual(_("no dossier code in the file or folder names"))))
             continue
         title = rel.stem if rel.suffix else (rel.name or src.name)
         docs.append(PlannedDoc(key=key, inputs=inputs, dossier_code=code, kind=batch.default_kind, title=title,
@@ -181,7 +185,8 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     except OSError as exc:
         raise ManifestUnreadable(path=path, detail=exc.strerror or str(exc)) from None
     except UnicodeDecodeError as exc:
-        raise ManifestUnreadable(path=path, detail=f"not UTF-8 (byte {exc.start}); save it as CSV UTF-8") from None
+        raise ManifestUnreadable(path=path, detail=_("not UTF-8 (byte {byte}); save it as CSV UTF-8",
+                                                           byte=exc.start)) from None
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -195,17 +200,18 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
             if any(c.strip() for c in cells):
                 rows.append((reader.line_num, cells))
     except csv.Error as exc:
-        raise ManifestUnreadable(path=path, detail=f"line {reader.line_num}: {exc}") from None
+        raise ManifestUnreadable(path=path, detail=_("line {line}: {reason}", line=reader.line_num,
+                                                           reason=foreign(exc))) from None
     if not header:
-        raise ManifestInvalid(path=path, detail="the file is empty (no header row)")
+        raise ManifestInvalid(path=path, detail=_("the file is empty (no header row)"))
     return header, rows
 
 
-def _row_problem(line: int, column: str, value: str, vi: str, en: str) -> RowProblem:
-    return RowProblem(line, column, value, vi, en)
+def _row_problem(line: int, column: str, value: str, why: Renderable) -> RowProblem:
+    return RowProblem(line, column, value, *bilingual(why))
 
 
-def _resolve_files(spec: str, base: Path) -> tuple[list[Path], tuple[str, str] | None]:
+def _resolve_files(spec: str, base: Path) -> tuple[list[Path], Message | None]:
     inputs: list[Path] = []
     for part in (p.strip() for p in spec.split("|")):
         if not part:
@@ -214,16 +220,16 @@ def _resolve_files(spec: str, base: Path) -> tuple[list[Path], tuple[str, str] |
         if path.is_dir():
             scans = find_scans(path)
             if not scans:
-                return [], (f"thư mục {part} không có ảnh quét", f"folder {part} holds no scans")
+                return [], _("folder {folder} holds no scans", folder=part)
             inputs.extend(scans)
         elif not path.is_file():
-            return [], (f"không tìm thấy tệp {part}", f"file not found: {part}")
+            return [], _("file not found: {file}", file=part)
         elif path.suffix.lower() not in SCAN_SUFFIXES:
-            return [], (f"{part} không phải ảnh quét hoặc PDF", f"{part} is not a scan image or PDF")
+            return [], _("{file} is not a scan image or PDF", file=part)
         else:
             inputs.append(path)
     if not inputs:
-        return [], ("thiếu đường dẫn tệp", "no file given")
+        return [], _("no file given")
     return inputs, None
 
 
@@ -241,10 +247,11 @@ def read_manifest(path: Path, base: Path, settings: Settings, batch: BatchSettin
     header, rows = _read_rows(path)
     names = [_header_name(h) for h in header]
     if "file" not in names:
-        raise ManifestInvalid(path=path, detail="no 'file' column in the header (line 1)")
+        raise ManifestInvalid(path=path, detail=_("no 'file' column in the header (line 1)"))
     dupes = sorted({n for n in names if names.count(n) > 1 and n})
     if dupes:
-        raise ManifestInvalid(path=path, detail=f"columns named twice in the header: {', '.join(dupes)}")
+        raise ManifestInvalid(path=path, detail=_("columns named twice in the header: {columns}",
+                                                       columns=", ".join(dupes)))
     docs: list[PlannedDoc] = []
     problems: list[RowProblem] = []
     seen: dict[str, int] = {}
@@ -253,43 +260,39 @@ def read_manifest(path: Path, base: Path, settings: Settings, batch: BatchSettin
     for line, cells in rows:
         if len(cells) > len(names):
             problems.append(_row_problem(line, "-", ";".join(cells[len(names):]),
-                                         f"dòng có {len(cells)} cột, tiêu đề chỉ có {len(names)}",
-                                         f"the row has {len(cells)} columns, the header {len(names)}"))
+                                         _("the row has {cells} columns, the header {names}", cells=len(cells),
+                                           names=len(names))))
             continue
         row = {n: unicodedata.normalize("NFC", c).strip() for n, c in zip(names, cells, strict=False)}
         bad: list[RowProblem] = []
         spec = row.get("file", "")
         inputs, why = _resolve_files(spec, base)
         if why:
-            bad.append(_row_problem(line, "file", spec, *why))
+            bad.append(_row_problem(line, "file", spec, why))
         key = "|".join(p.strip() for p in spec.split("|") if p.strip())
         if not why and key in seen:
-            bad.append(_row_problem(line, "file", spec, f"tệp đã có ở dòng {seen[key]}",
-                                    f"the same file is already on line {seen[key]}"))
+            bad.append(_row_problem(line, "file", spec, _("the same file is already on line {line}", line=seen[key])))
         code = row.get("dossier_code", "") or batch.default_dossier_code
         if not code:
-            bad.append(_row_problem(line, "dossier_code", "", "thiếu mã hồ sơ", "no dossier code"))
+            bad.append(_row_problem(line, "dossier_code", "", _("no dossier code")))
         else:
             try:
                 code = parse_code(code, settings.records).code
             except InvalidDossierCode as err:
-                bad.append(_row_problem(line, "dossier_code", code, err.message("vi"), err.message("en")))
+                bad.append(RowProblem(line, "dossier_code", code, err.message("vi"), err.message("en")))
         issued: date | None = None
         if row.get("issue_date"):
             issued = _parse_date(row["issue_date"])
             if issued is None:
                 bad.append(_row_problem(line, "issue_date", row["issue_date"],
-                                        "ngày không hợp lệ (dùng YYYY-MM-DD hoặc DD/MM/YYYY)",
-                                        "not a date (use YYYY-MM-DD or DD/MM/YYYY)"))
+                                        _("not a date (use YYYY-MM-DD or DD/MM/YYYY)")))
             elif issued > today:
-                bad.append(_row_problem(line, "issue_date", row["issue_date"], "ngày ban hành ở tương lai",
-                                        "the issue date is in the future"))
+                bad.append(_row_problem(line, "issue_date", row["issue_date"], _("the issue date is in the future")))
         kind = batch.default_kind
         if row.get("kind"):
             kind = KINDS.get(row["kind"].lower(), "")
             if not kind:
-                bad.append(_row_problem(line, "kind", row["kind"], "loại phải là component, result hoặc copy (0/1)",
-                                        "kind must be component, result or copy (0/1)"))
+                bad.append(_row_problem(line, "kind", row["kind"], _("kind must be component, result or copy (0/1)")))
         signs = list(batch.sign_profiles)
         if row.get("sign_profile"):
             signs = [] if row["sign_profile"].lower() in ("none", "-", "khong") else [
@@ -297,8 +300,8 @@ def read_manifest(path: Path, base: Path, settings: Settings, batch: BatchSettin
             unknown = [p for p in signs if p not in profiles]
             if unknown:
                 bad.append(_row_problem(line, "sign_profile", row["sign_profile"],
-                                        f"không có hồ sơ ký số {', '.join(unknown)} trong cấu hình",
-                                        f"no signing profile {', '.join(unknown)} in the configuration"))
+                                        _("no signing profile {profiles} in the configuration",
+                                          profiles=", ".join(unknown))))
         if bad:
             problems.extend(bad)
             continue
@@ -318,7 +321,7 @@ def plan_batch(src: Path, manifest: Path | None, settings: Settings, batch: Batc
         raise InputMissing(path=src)
     if manifest is None and src.is_file():
         if src.suffix.lower() != ".csv":
-            raise ManifestUnreadable(path=src, detail="SRC is a file but not a .csv manifest")
+            raise ManifestUnreadable(path=src, detail=_("SRC is a file but not a .csv manifest"))
         return read_manifest(src, src.parent, settings, batch)
     if manifest is not None:
         return read_manifest(manifest.resolve(), src if src.is_dir() else src.parent, settings, batch)

@@ -24,10 +24,22 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from sohoa.common.atomic import write_bytes_atomic
+from sohoa.common.messages import N_, normalize_lang, pgettext, translate
 from sohoa.runners.batch.journal import ItemInfo, RunInfo
 from sohoa.runners.batch.manifest import RowProblem
 
 log = logging.getLogger("sohoa.batch")
+
+PROGRESS = N_("{docs}/{total} documents, {pages} pages, {rate:.1f} pages/min, ETA {eta}, failed {failed}")
+SUMMARY_HEAD = N_("Batch {run}: {planned} documents")
+SUMMARY_STOPPED = N_("Batch {run} (stopped part-way): {planned} documents")
+SUMMARY_COUNTS = N_("processed: {processed}, already done: {done}, skipped (same content): {skipped}, failed: "
+                    "{failed}, not finished: {unfinished}, invalid rows: {invalid}")
+SUMMARY_PAGES = N_("{pages} pages in {seconds:.0f} s ({rate:.1f} pages/min), mean OCR confidence {confidence}, "
+                   "{review} pages to review (< {limit})")
+SUMMARY_FAILED = N_("failed {item}: {reason}")
+SUMMARY_INVALID = N_("invalid: {problem}")
+SUMMARY_REPORT = N_("report: {csv} , {json}")
 
 CSV_COLUMNS = ("item", "line", "files", "dossier_code", "kind", "state", "attempts", "pages", "mean_confidence",
                "low_confidence_pages", "document_id", "sha256", "seconds", "error_code", "error_stage",
@@ -49,7 +61,7 @@ class ProgressView:
         self._progress: Progress | None = None
         self._task: TaskID | None = None
         if not quiet and (sys.stderr.isatty() if tty is None else tty):
-            label = "Tài liệu" if lang == "vi" else "Documents"
+            label = pgettext("batch progress", "Documents").render(normalize_lang(lang))
             self._progress = Progress(TextColumn(f"[bold]{label}"), BarColumn(), TextColumn("{task.fields[line]}"),
                                       TimeElapsedColumn(), console=Console(stderr=True))
             self._progress.start()
@@ -69,11 +81,8 @@ class ProgressView:
         remaining = remaining_pages if remaining_pages is not None else max(0, self.total_pages - self.pages)
         eta = self.eta_s(remaining)
         eta_text = "?" if eta is None else time.strftime("%H:%M:%S", time.gmtime(eta))
-        if self.lang == "vi":
-            return (f"{self.docs}/{self.total_docs} tài liệu, {self.pages} trang, {self.pages_per_min:.1f} trang/phút, "
-                    f"còn lại ~{eta_text}, lỗi {self.failed}")
-        return (f"{self.docs}/{self.total_docs} documents, {self.pages} pages, {self.pages_per_min:.1f} pages/min, "
-                f"ETA {eta_text}, failed {self.failed}")
+        return translate(PROGRESS, normalize_lang(self.lang), docs=self.docs, total=self.total_docs, pages=self.pages,
+                         rate=self.pages_per_min, eta=eta_text, failed=self.failed)
 
     def advance(self, *, docs: int = 1, pages: int = 0, failed: int = 0, remaining_pages: int | None = None) -> None:
         self.docs += docs
@@ -196,26 +205,17 @@ def summary_text(s: Summary, lang: str) -> str:
     conf = "-" if s.mean_confidence is None else f"{s.mean_confidence:.1f}"
     review = sum(len(r["pages"]) for r in s.review_pages)
     limit = f"{s.low_confidence_threshold:g}"
-    if lang == "vi":
-        lines = [f"Lô {s.run_id}{' (đã dừng giữa chừng)' if s.interrupted else ''}: {s.planned} tài liệu",
-                 f"  đã xử lý: {s.processed}, đã xong từ trước: {s.already_done}, bỏ qua (trùng nội dung): "
-                 f"{s.skipped_duplicates}, lỗi: {s.failed}, chưa xong: {s.not_finished}, dòng không hợp lệ: "
-                 f"{s.invalid_rows}",
-                 f"  {s.pages} trang trong {s.wall_s:.0f} giây ({s.pages_per_min:.1f} trang/phút), "
-                 f"độ tin cậy OCR trung bình {conf}, {review} trang cần kiểm tra lại (< {limit})"]
-        lines += [f"  lỗi {f['item']}: {f['reason_vi']}" for f in s.failures]
-        lines += [f"  không hợp lệ: {_problem_line(p, 'vi')}" for p in s.invalid]
-        lines.append(f"  báo cáo: {s.report_csv} , {s.report_json}")
-    else:
-        lines = [f"Batch {s.run_id}{' (stopped part-way)' if s.interrupted else ''}: {s.planned} documents",
-                 f"  processed: {s.processed}, already done: {s.already_done}, skipped (same content): "
-                 f"{s.skipped_duplicates}, failed: {s.failed}, not finished: {s.not_finished}, invalid rows: "
-                 f"{s.invalid_rows}",
-                 f"  {s.pages} pages in {s.wall_s:.0f} s ({s.pages_per_min:.1f} pages/min), mean OCR confidence "
-                 f"{conf}, {review} pages to review (< {limit})"]
-        lines += [f"  failed {f['item']}: {f['reason_en']}" for f in s.failures]
-        lines += [f"  invalid: {_problem_line(p, 'en')}" for p in s.invalid]
-        lines.append(f"  report: {s.report_csv} , {s.report_json}")
+    lang = normalize_lang(lang)
+    head = SUMMARY_STOPPED if s.interrupted else SUMMARY_HEAD
+    lines = [translate(head, lang, run=s.run_id, planned=s.planned),
+             "  " + translate(SUMMARY_COUNTS, lang, processed=s.processed, done=s.already_done,
+                              skipped=s.skipped_duplicates, failed=s.failed, unfinished=s.not_finished,
+                              invalid=s.invalid_rows),
+             "  " + translate(SUMMARY_PAGES, lang, pages=s.pages, seconds=s.wall_s, rate=s.pages_per_min,
+                              confidence=conf, review=review, limit=limit)]
+    lines += ["  " + translate(SUMMARY_FAILED, lang, item=f["item"], reason=f[f"reason_{lang}"]) for f in s.failures]
+    lines += ["  " + translate(SUMMARY_INVALID, lang, problem=_problem_line(p, lang)) for p in s.invalid]
+    lines.append("  " + translate(SUMMARY_REPORT, lang, csv=s.report_csv, json=s.report_json))
     return "\n".join(lines)
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from sohoa.common.errors import InputError, InternalError, ProcessingError, SohoaError
 from sohoa.common.hashing import sha256_file
+from sohoa.common.messages import _, bilingual
 from sohoa.config.batch import BatchSettings
 from sohoa.config.settings import Settings
 from sohoa.pipeline.executor import PageExecutor
@@ -111,9 +112,8 @@ def prepare_run(plan: Plan, settings: Settings, records: Records, *, retry_faile
         if twin is item:
             twin = journal.find_done(item.content_sha256, item.dossier_code, exclude=item.id) or item
         if twin is not item:  # the same scan twice (a copy in another folder): file it once
-            journal.skip(item.id, document_id=twin.document_id,
-                         reason_vi=f"trùng nội dung với {twin.item_key} (lô {twin.run_id})",
-                         reason_en=f"same content as {twin.item_key} (run {twin.run_id})")
+            vi, en = bilingual(_("same content as {item} (run {run})", item=twin.item_key, run=twin.run_id))
+            journal.skip(item.id, document_id=twin.document_id, reason_vi=vi, reason_en=en)
     wanted = {i.id for i in items}
     return run, [i for i in journal.items(run.id) if i.id in wanted]
 
@@ -214,7 +214,7 @@ def process_item(item_id: int, settings: Settings, *, worker: str, executor: Pag
         return ItemOutcome(item_id, "busy")
     if item.attempts > batch.max_attempts:  # its workers keep dying (a poison document): stop trying
         err = ProcessingError(path=item.item_key, stage="worker",
-                              detail=f"the worker died on each of {item.attempts - 1} attempts")
+                              detail=_("the worker died on each of {count} attempts", count=item.attempts - 1))
         return _failed(journal, item, worker, err, batch, 0.0)
     if current.started_at is not None or item.attempts > 1:
         filed = _already_filed(records, item)

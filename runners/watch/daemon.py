@@ -28,6 +28,7 @@ from types import FrameType
 
 from sohoa.common.atomic import atomic_writer
 from sohoa.common.errors import ConfigError, SohoaError
+from sohoa.common.messages import _
 from sohoa.config.settings import Settings
 from sohoa.config.watch import WatchSettings
 from sohoa.pipeline.executor import PageExecutor, default_workers
@@ -95,7 +96,7 @@ class Daemon:
 
     def run(self) -> int:
         if not self.inboxes:
-            raise ConfigError(path=self.settings.source or "default.toml", detail="[watch] folders is empty")
+            raise ConfigError(path=self.settings.source or "default.toml", detail=_("[watch] folders is empty"))
         self.records = Records.open(self.settings.records, self.settings.data_dir)
         self.journal = Journal(self.records)
         self.executor = PageExecutor(default_workers(self.watch.workers or self.settings.ocr.workers))
@@ -155,7 +156,7 @@ class Daemon:
         self.notifier.stopping()
         self.metrics.up.set(0)
         self.observers.stop()
-        for _ in self.threads:
+        for _thread in self.threads:
             self.queue.put(None)
         deadline = time.monotonic() + self.watch.stop_timeout_s
         for thread in self.threads:
@@ -231,8 +232,7 @@ class Daemon:
         label = inbox.folder.label()
         self.metrics.files_seen.labels(label).inc(len(unit.sources))
         if entry.state == "done":  # the same content was already filed: never twice
-            note = (f"Trùng nội dung với hồ sơ đã lưu (việc {job_id}).\nSame content as an already filed job "
-                    f"({job_id}).\n")
+            note = spool.note_text(_("Same content as an already filed job ({job}).", job=job_id))
             done = inbox.folder.sub(inbox.path, inbox.folder.done_dir)
             spool.release_to(claim, done, note=(".duplicate.txt", note), delete=inbox.folder.done_action == "delete")
             spool.finish(claim)
@@ -307,7 +307,8 @@ class Daemon:
         states = {o.outcome for _, o in results}
         state = "done" if "done" in states else ("review" if "review" in states else "failed")
         summary = {"documents": [{"name": p.name, "outcome": o.outcome, "dossier": o.dossier_code, "sha256": o.sha256,
-                                  "document_id": o.document_id, "pages": o.pages, "error": o.code or None}
+                                  "document_id": o.document_id, "pages": o.pages, "error": o.code or None,
+                                  "reason_vi": o.vi or None, "reason_en": o.en or None}
                                  for p, o in results]}
         self._journal(claim.job_id, state=state, result=summary)
         for plan, outcome in results:

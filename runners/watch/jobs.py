@@ -25,6 +25,7 @@ from sohoa.common.errors import (
     SohoaError,
 )
 from sohoa.common.hashing import sha256_file
+from sohoa.common.messages import _, bilingual
 from sohoa.config.settings import Settings
 from sohoa.config.watch import CoverSheetSettings, WatchFolder
 from sohoa.pipeline.executor import PageExecutor
@@ -96,8 +97,8 @@ def plan_documents(job: Claim, folder: WatchFolder, settings: Settings, cover: C
         plans = [DocPlan(0, job.name, list(job.sources), list(job.sources), job.dossier_code)]
     for plan in plans:
         if plan.dossier_code is None and not plan.review_en:
-            plan.review_vi = "không tìm thấy mã hồ sơ (tên tệp, tệp JSON kèm theo hoặc trang bìa QR)"
-            plan.review_en = "no dossier code found (file name, sidecar JSON or QR cover sheet)"
+            plan.review_vi, plan.review_en = bilingual(
+                _("no dossier code found (file name, sidecar JSON or QR cover sheet)"))
     write_bytes_atomic(path, json.dumps([asdict(p) for p in plans], ensure_ascii=False).encode("utf-8"))
     return plans
 
@@ -137,8 +138,7 @@ def _split_at_cover_sheets(job: Claim, folder: WatchFolder, settings: Settings,
             current.inputs.append(rel)
     for plan in plans:
         if not plan.inputs:
-            plan.review_vi = "trang bìa không có trang hồ sơ nào đi kèm"
-            plan.review_en = "a cover sheet with no pages after it"
+            plan.review_vi, plan.review_en = bilingual(_("a cover sheet with no pages after it"))
     return plans
 
 

@@ -29,6 +29,8 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, read_cert
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from sohoa.common.errors import ConfigError, InputCorrupt, Lang
+from sohoa.common.messages import _
+from sohoa.common.reasons import foreign
 from sohoa.config.signing import SigningSettings
 from sohoa.signing.keys import load_certs
 from sohoa.signing.pdfinput import READ_ERRORS, read_pdf
@@ -62,11 +64,12 @@ def load_trust(roots: list[Path], extra: list[Path] = ()) -> Trust:
         elif path.exists():
             files.append(path)
         else:
-            raise ConfigError(path=path, detail="trust anchor file or folder not found")
+            raise ConfigError(path=path, detail=_("trust anchor file or folder not found"))
     try:
         certs = load_certs(files)
     except (ValueError, OSError) as exc:
-        raise ConfigError(path=", ".join(map(str, files)), detail=f"unreadable certificate: {exc}") from None
+        raise ConfigError(path=", ".join(map(str, files)),
+                          detail=_("unreadable certificate: {reason}", reason=foreign(exc))) from None
     roots_out = [c for c in certs if c.self_signed != "no"]
     others = [c for c in certs if c.self_signed == "no"]
     return Trust(roots_out, others)
@@ -140,14 +143,14 @@ def verify(path: Path, settings: SigningSettings, *, lookup: IssuedDocumentLooku
     try:
         tz: dt.tzinfo = ZoneInfo(signing.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(path="[signing]", detail=f"unknown timezone {signing.timezone!r}") from None
+        raise ConfigError(path="[signing]", detail=_("unknown time zone {zone!r}", zone=signing.timezone)) from None
     anchors = load_trust(trust) if trust is not None else load_trust(signing.trust.roots, signing.trust.extra_certs)
     data, reader = read_pdf(path)
     whole = hashlib.sha256(data).hexdigest()
     try:
         results, revisions = asyncio.run(_verify(data, reader, signing, anchors, offline=offline, tz=tz))
     except READ_ERRORS as exc:
-        raise InputCorrupt(path=path, detail=f"{type(exc).__name__}: {exc}"[:300]) from None
+        raise InputCorrupt(path=path, detail=foreign(f"{type(exc).__name__}: {exc}"[:300])) from None
     indication = worst([r.indication for r in results])
     if not results:
         sub, reasons = NO_SIGNATURE, [no_signature_reason()]

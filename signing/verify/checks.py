@@ -33,16 +33,19 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 
+from sohoa.common.messages import _
+from sohoa.common.reasons import foreign
 from sohoa.signing.verify.model import CertInfo, Revocation, SignatureResult
 from sohoa.signing.verify.revisions import BENIGN, RevisionInfo
 from sohoa.signing.verify.verdicts import (
     FAILED,
     PASSED,
-    PERMISSIONS,
     Indication,
     Reason,
-    change_words,
+    change_list,
     indication_for,
+    online_note,
+    permission_words,
     reason,
 )
 
@@ -181,8 +184,7 @@ class Checker:
         reasons.extend(extra)
         reasons.extend(mod_note)
         if permission is not None and sig.docmdp_level is not None:
-            vi, en = PERMISSIONS.get(permission, ("?", "?"))
-            reasons.append(reason("certified", permission_vi=vi, permission_en=en))
+            reasons.append(reason("certified", permission=permission_words(permission)))
         if ts is None and status.signer_reported_dt is not None:
             reasons.append(reason("claimed_time_only", claimed_time=self.local(status.signer_reported_dt)))
         level = "B-B" if ts is None else ("B-LT" if embedded_any else "B-T")
@@ -255,13 +257,11 @@ class Checker:
                 sig: EmbeddedPdfSignature) -> dict:
         validity = signer["tbs_certificate"]["validity"]
         details = status.revocation_details
-        online_vi, online_en = ("", "") if self.offline else (" và không tra cứu được trực tuyến",
-                                                               " and the online services did not answer")
         return {"not_after": self.local(validity["not_after"].native),
                 "not_before": self.local(validity["not_before"].native),
                 "revoked_at": self.local(details.revocation_date) if details else None,
                 "proven_time": self.local(proven) if proven else None, "issuer": signer.issuer.human_friendly,
-                "online_vi": online_vi, "online_en": online_en,
+                "online": online_note(self.offline),
                 "detail": f"{status.trust_problem_indic.standard_name}" if status.trust_problem_indic else ""}
 
     def _modifications(self, sig: EmbeddedPdfSignature, status: PdfSignatureStatus, revisions: list[RevisionInfo],
@@ -269,7 +269,7 @@ class Checker:
         """A failing (sub-indication, reason) if the file changed in a way not allowed, plus notes."""
         coverage = status.coverage
         if coverage is None or coverage < SignatureCoverageLevel.ENTIRE_REVISION:
-            detail = "chữ ký không bao phủ trọn một phiên bản của tệp / the signature does not cover a whole revision"
+            detail = _("the signature does not cover a whole revision")
             return ("FORMAT_FAILURE", reason("FORMAT_FAILURE", detail=detail)), []
         later = [r for r in revisions if r.index > sig.signed_revision]
         bad: list[str] = []
@@ -282,12 +282,10 @@ class Checker:
         for rev in later:
             bad.extend(c for c in rev.changes if c not in allowed)
         if bad:
-            return ("FORMAT_FAILURE", reason("MODIFIED", changes_vi=change_words(bad, "vi"),
-                                             changes_en=change_words(bad, "en"))), []
+            return ("FORMAT_FAILURE", reason("MODIFIED", changes=change_list(bad))), []
         changes = [c for r in later for c in r.changes]
         if later:
-            notes.append(reason("later_revisions_allowed", count=len(later), changes_vi=change_words(changes, "vi"),
-                                changes_en=change_words(changes, "en")))
+            notes.append(reason("later_revisions_allowed", count=len(later), changes=change_list(changes)))
         if "annotations" in changes:
             notes.append(reason("annotations_allowed"))
         return None, notes
@@ -295,7 +293,7 @@ class Checker:
     def _format_failure(self, sig: EmbeddedPdfSignature, exc: Exception) -> SignatureResult:
         indic = getattr(exc, "ades_subindication", None)
         sub = indic.standard_name if indic is not None else "FORMAT_FAILURE"
-        detail = f"{type(exc).__name__}: {exc}"[:300]
+        detail = foreign(f"{type(exc).__name__}: {exc}"[:300])
         try:
             signer = cert_info(sig.signer_cert)
         except _PARSE_ERRORS:
@@ -331,8 +329,7 @@ class Checker:
         bad = [c for c in later if c not in BENIGN and not (c == "annotations" and permission in (None, 3))]
         if bad and (sub is None or indication_for(sub) != FAILED):
             sub = "FORMAT_FAILURE"
-            reasons.insert(0, reason("MODIFIED", changes_vi=change_words(bad, "vi"),
-                                     changes_en=change_words(bad, "en")))
+            reasons.insert(0, reason("MODIFIED", changes=change_list(bad)))
         if sub is None:
             reasons.append(reason("ok_timestamp"))
         indication: Indication = indication_for(sub) if sub else PASSED

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sohoa.common.errors import Lang
+from sohoa.common.messages import Lang, _, ngettext
 from sohoa.signing.verify.revisions import RevisionInfo
 from sohoa.signing.verify.verdicts import Indication, Reason, reason
 
@@ -127,15 +127,16 @@ class RecordMatch:
 
     def sentence(self, lang: Lang = "vi") -> str:
         doc = self.document
-        when = iso(doc.issued_at) or "?"
-        title = f" «{doc.title}»" if doc.title else ""
-        if lang == "vi":
-            text = f"Đây là tài liệu{title} do trung tâm cấp cho hồ sơ {doc.dossier_code} lúc {when}"
-            return text + (f"; có {self.signatures_after} chữ ký/dấu thời gian được thêm sau khi cấp."
-                           if self.signatures_after else "; không bị thay đổi kể từ khi cấp.")
-        text = f"This is the document{title} the center issued for dossier {doc.dossier_code} on {when}"
-        return text + (f"; {self.signatures_after} signature(s)/timestamp(s) were added after issue."
-                       if self.signatures_after else "; unchanged since issue.")
+        fields = {"title": f" «{doc.title}»" if doc.title else "", "code": doc.dossier_code,
+                  "when": iso(doc.issued_at) or "?"}
+        if self.signatures_after:
+            return ngettext("This is the document{title} the center issued for dossier {code} on {when}; "
+                            "{n} signature or timestamp was added after issue.",
+                            "This is the document{title} the center issued for dossier {code} on {when}; "
+                            "{n} signatures or timestamps were added after issue.",
+                            self.signatures_after, **fields).render(lang)
+        return _("This is the document{title} the center issued for dossier {code} on {when}; unchanged since "
+                 "issue.", **fields).render(lang)
 
     def to_dict(self) -> dict[str, Any]:
         doc = self.document

@@ -15,29 +15,37 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from sohoa.common.errors import InputError, Lang
+from sohoa.common.errors import InputError
+from sohoa.common.messages import N_, Lang, ngettext, translate
 from sohoa.signing.verify.model import SCHEMA_VERSION, SignatureResult, VerificationReport, iso
 from sohoa.signing.verify.verdicts import change_words
 
 COLOURS = {"TOTAL-PASSED": "green", "INDETERMINATE": "yellow", "TOTAL-FAILED": "red"}
-LABELS = {"vi": {"TOTAL-PASSED": "HỢP LỆ", "INDETERMINATE": "CHƯA XÁC ĐỊNH", "TOTAL-FAILED": "KHÔNG HỢP LỆ"},
-          "en": {"TOTAL-PASSED": "VALID", "INDETERMINATE": "INDETERMINATE", "TOTAL-FAILED": "INVALID"}}
+#: the verdict labels (catalog msgids; the web pages translate them too)
+LABELS = {"TOTAL-PASSED": N_("VALID"), "INDETERMINATE": N_("INDETERMINATE"), "TOTAL-FAILED": N_("INVALID")}
 WORDS = {
-    "vi": {"signer": "Người ký", "org": "Tổ chức", "time": "Thời điểm ký", "proven": "đã chứng minh",
-           "claimed": "tự khai", "issuer": "Cấp bởi", "serial": "Số hiệu", "valid": "Hiệu lực",
-           "level": "Mức PAdES", "revocation": "Thu hồi", "anchor": "Chứng thư gốc", "revisions": "Các phiên bản",
-           "document": "Tài liệu", "timestamp": "Dấu thời gian tài liệu", "record": "Đối chiếu hồ sơ",
-           "no_record": "Không khớp với tài liệu nào do trung tâm cấp.", "title": "Kết quả xác minh chữ ký số",
-           "unreadable": "KHÔNG ĐỌC ĐƯỢC", "verified_at": "Thời điểm xác minh", "offline": "chỉ dùng dữ liệu nhúng",
-           "original": "bản gốc", "why": "Lý do"},
-    "en": {"signer": "Signer", "org": "Organisation", "time": "Signing time", "proven": "proven",
-           "claimed": "claimed", "issuer": "Issued by", "serial": "Serial", "valid": "Valid",
-           "level": "PAdES level", "revocation": "Revocation", "anchor": "Trust anchor", "revisions": "Revisions",
-           "document": "Document", "timestamp": "Document timestamp", "record": "Records match",
-           "no_record": "Does not match any document issued by the center.", "title": "Signature verification report",
-           "unreadable": "UNREADABLE", "verified_at": "Verified at", "offline": "embedded data only",
-           "original": "original", "why": "Why"},
+    "signer": N_("Signer"), "org": N_("Organisation"), "time": N_("Signing time"), "proven": N_("proven"),
+    "claimed": N_("claimed"), "issuer": N_("Issued by"), "serial": N_("Serial"), "valid": N_("Valid"),
+    "level": N_("PAdES level"), "revocation": N_("Revocation"), "anchor": N_("Trust anchor"),
+    "revisions": N_("Revisions"), "timestamp": N_("Document timestamp"), "record": N_("Records match"),
+    "no_record": N_("Does not match any document issued by the center."),
+    "title": N_("Signature verification report"), "unreadable": N_("UNREADABLE"), "verified_at": N_("Verified at"),
+    "offline": N_("embedded data only"), "why": N_("Why"),
 }
+
+
+class _Words:
+    """``w["signer"]`` in the language of one report."""
+
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+
+    def __getitem__(self, key: str) -> str:
+        return translate(WORDS[key], self.lang)
+
+
+def verdict_label(indication: str, lang: Lang) -> str:
+    return translate(LABELS[indication], lang)
 
 
 def error_dict(path: str, err: InputError) -> dict[str, Any]:
@@ -47,7 +55,7 @@ def error_dict(path: str, err: InputError) -> dict[str, Any]:
 
 
 def _time(sig: SignatureResult, lang: Lang) -> str:
-    w = WORDS[lang]
+    w = _Words(lang)
     if sig.proven_time is not None:
         return f"{iso(sig.proven_time)} ({w['proven']})"
     if sig.claimed_time is not None:
@@ -57,8 +65,8 @@ def _time(sig: SignatureResult, lang: Lang) -> str:
 
 def signature_line(sig: SignatureResult, lang: Lang) -> Text:
     """The clerk's line: verdict, signer, organisation, time, why."""
-    w = WORDS[lang]
-    label = LABELS[lang][sig.indication]
+    w = _Words(lang)
+    label = verdict_label(sig.indication, lang)
     sub = f"/{sig.sub_indication}" if sig.sub_indication else ""
     who = sig.signer.common_name or sig.signer.subject if sig.signer else "?"
     org = sig.signer.organization if sig.signer and sig.signer.organization else "-"
@@ -73,7 +81,7 @@ def signature_line(sig: SignatureResult, lang: Lang) -> Text:
 
 
 def _details(sig: SignatureResult, lang: Lang) -> list[str]:
-    w = WORDS[lang]
+    w = _Words(lang)
     lines = [f"{sig.field_name} ({sig.kind}, {w['level']} {sig.level or '-'}, rev {sig.signed_revision})"]
     if sig.signer is not None:
         s = sig.signer
@@ -89,10 +97,10 @@ def _details(sig: SignatureResult, lang: Lang) -> list[str]:
 
 
 def print_report(report: VerificationReport, console: Console, lang: Lang, *, details: bool = True) -> None:
-    w = WORDS[lang]
+    w = _Words(lang)
     console.print(Text(report.path, style="bold"))
     if not report.signatures:
-        line = Text(f"[{LABELS[lang][report.indication]}/{report.sub_indication}] ", style="bold yellow")
+        line = Text(f"[{verdict_label(report.indication, lang)}/{report.sub_indication}] ", style="bold yellow")
         console.print(line + Text(report.sentence(lang)))
     for sig in report.signatures:
         console.print(signature_line(sig, lang))
@@ -112,7 +120,7 @@ def print_report(report: VerificationReport, console: Console, lang: Lang, *, de
 
 def print_error(path: str, err: InputError, console: Console, lang: Lang) -> None:
     console.print(Text(path, style="bold"))
-    console.print(Text(f"[{WORDS[lang]['unreadable']}] ", style="bold magenta") + Text(err.message(lang)))
+    console.print(Text(f"[{_Words(lang)['unreadable']}] ", style="bold magenta") + Text(err.message(lang)))
 
 
 _CSS = """
@@ -133,7 +141,7 @@ def _e(value: object) -> str:
 
 
 def _sig_html(sig: SignatureResult, lang: Lang) -> str:
-    w = WORDS[lang]
+    w = _Words(lang)
     s = sig.signer
     rows = [(w["why"], "<br>".join(_e(r.text(lang)) for r in sig.reasons)),
             (w["signer"], _e(s.subject) if s else "-"), (w["org"], _e(s.organization) if s else "-"),
@@ -144,7 +152,7 @@ def _sig_html(sig: SignatureResult, lang: Lang) -> str:
             (w["revocation"], _e(f"{sig.revocation.status} ({', '.join(sig.revocation.sources) or '-'})")),
             (w["level"], _e(sig.level or "-")), ("SHA-256", _e(s.sha256) if s else "-")]
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    label = LABELS[lang][sig.indication]
+    label = verdict_label(sig.indication, lang)
     sub = f" / {sig.sub_indication}" if sig.sub_indication else ""
     return (f"<h3><span class='v {sig.indication}'>{_e(label)}{_e(sub)}</span> {_e(sig.field_name)}</h3>"
             f"<table>{body}</table>")
@@ -153,7 +161,7 @@ def _sig_html(sig: SignatureResult, lang: Lang) -> str:
 def html_report(items: list[VerificationReport | tuple[str, InputError]], lang: Lang,
                 generated: dt.datetime | None = None) -> str:
     """One printable page for all files verified in one run."""
-    w = WORDS[lang]
+    w = _Words(lang)
     generated = generated or dt.datetime.now().astimezone()
     parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>{_e(w['title'])}</title>"
              f"<style>{_CSS}</style></head><body><h1>{_e(w['title'])}</h1>"
@@ -165,11 +173,12 @@ def html_report(items: list[VerificationReport | tuple[str, InputError]], lang: 
                          f"{_e(err.message(lang))}</p>")
             continue
         report = item
-        label = LABELS[lang][report.indication]
+        label = verdict_label(report.indication, lang)
         sub = f" / {report.sub_indication}" if report.sub_indication else ""
+        size = ngettext("{n} byte", "{n} bytes", report.size).render(lang)
         parts.append(f"<h2>{_e(report.path)}</h2><p><span class='v {report.indication}'>{_e(label)}{_e(sub)}</span> "
                      f"{_e(report.sentence(lang))}</p><p class='note'>SHA-256 {_e(report.sha256)} · "
-                     f"{report.size} bytes{' · ' + _e(w['offline']) if report.offline else ''}</p>")
+                     f"{_e(size)}{' · ' + _e(w['offline']) if report.offline else ''}</p>")
         if report.records_checked:
             text = report.record.sentence(lang) if report.record else w["no_record"]
             parts.append(f"<p><b>{_e(w['record'])}:</b> {_e(text)}</p>")
