@@ -10,13 +10,15 @@ one layer that may join ``signing`` and ``records``), else to the JSON-lines aud
 
 from __future__ import annotations
 
-import os
+import contextlib
 import socket
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from sohoa.common.atomic import TEMP_SUFFIX
 from sohoa.common.hashing import sha256_file
 from sohoa.config.settings import Settings
 from sohoa.pipeline.executor import PageExecutor
@@ -92,24 +94,22 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
     workdir = workdir or job.output.parent
     meta = DocumentMeta(title=job.title, dossier_code=job.dossier_code, kind=job.kind,  # type: ignore[arg-type]
                         author=job.digitized_by)
-    steps: list[Path] = []
-    stem = f".{job.output.name}.{os.getpid()}"
-    current = workdir / f"{stem}.ocr.pdf" if job.sign_profiles else job.output
-    try:
+    # the steps before the last one are written into a private scratch folder next to the output
+    # (same file system; unpredictable name; removed with whatever it holds when the job ends)
+    scratch = (tempfile.TemporaryDirectory(prefix=f".{job.output.name}.", suffix=TEMP_SUFFIX, dir=workdir)
+               if job.sign_profiles else contextlib.nullcontext(None))
+    with scratch as folder:
+        current = Path(folder) / "ocr.pdf" if folder is not None else job.output
         processed = process_document(job.inputs, current, settings, meta=meta, redo_ocr=job.redo_ocr,
                                      sidecar=job.sidecar, executor=executor)
         signatures: list[SignResult] = []
         audit: AuditSink = (RecordsAuditSink(records, job.dossier_code) if records is not None
                             else JsonLinesAuditSink(settings.resolve(settings.signing.audit_file)))
         for number, profile in enumerate(job.sign_profiles, start=1):
-            steps.append(current)
             last = number == len(job.sign_profiles)
-            target = job.output if last else workdir / f"{stem}.sig{number}.pdf"
+            target = job.output if last else Path(folder) / f"sig{number}.pdf"
             signatures.append(sign_pdf(current, target, profile=profile, settings=settings.signing, audit=audit))
             current = target
-    finally:
-        for temp in steps:
-            temp.unlink(missing_ok=True)
     digest = signatures[-1].sha256_after if signatures else processed.sha256
     result = JobResult(output=job.output, sha256=digest, process=processed, signatures=signatures)
     if records is not None and job.dossier_code:

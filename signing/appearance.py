@@ -27,6 +27,7 @@ from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.stamp import TextStampStyle
 
+from sohoa.common.atomic import atomic_writer
 from sohoa.config.signing import Appearance
 
 # fontTools warns on every subset of tables it cannot subset (FFTM in Liberation fonts): noise for a clerk.
@@ -66,9 +67,8 @@ def pdf_ready_font(path: Path) -> Path:
         cache.mkdir(mode=0o700, exist_ok=True)
         font = TTFont(str(path))
         scale_upem(font, 1000)
-        tmp = cache / f".{target.name}.{os.getpid()}.tmp"
-        font.save(str(tmp))
-        os.replace(tmp, target)
+        with atomic_writer(target) as (stream, _):
+            font.save(stream)
     return target
 
 

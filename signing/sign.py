@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import io
 import logging
-import os
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -44,10 +43,8 @@ from pyhanko_certvalidator.errors import (
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 
-from sohoa.common.errors import (
-    ConfigError,
-    OutputError,
-)
+from sohoa.common.atomic import write_bytes_atomic
+from sohoa.common.errors import ConfigError
 from sohoa.config.signing import Appearance, Level, Pkcs11Key, Pkcs12Key, Profile, SigningSettings
 from sohoa.signing.appearance import StampPlan, missing_glyphs, plan_stamp
 from sohoa.signing.audit import AuditEvent, AuditSink
@@ -228,30 +225,6 @@ async def _sign_bytes(data: bytes, pdf_signer: PdfSigner, *, rank: int, vc: Vali
     return final.getvalue()
 
 
-def _write_atomic(dst: Path, data: bytes, before_publish: object = None) -> None:
-    """Temp file in dst's folder, fsync, optional hook (the audit), rename, fsync the folder."""
-    folder = dst.parent
-    tmp = folder / f".{dst.name}.{os.getpid()}.signing.tmp"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if callable(before_publish):
-            before_publish()
-        os.replace(tmp, dst)
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as exc:
-        raise OutputError(path=dst, detail=exc.strerror or str(exc)) from None
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _translate_hanko_error(exc: HankoSigningError, key: OpenedKey, level: str, src: Path) -> Exception:
     cause = exc.__cause__
     if isinstance(cause, RevokedError):
@@ -329,7 +302,7 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
             except OSError as exc:
                 raise SignFailed(path=src, detail=f"audit log not writable: {exc}") from None
 
-    _write_atomic(dst, signed, publish_audit)
+    write_bytes_atomic(dst, signed, before_publish=publish_audit, make_parents=True)
     seconds = time.perf_counter() - started
     return SignResult(**{**result.__dict__, "seconds": round(seconds, 3)})
 
