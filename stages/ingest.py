@@ -17,7 +17,6 @@ single image; any other page is rasterised with poppler's ``pdftoppm`` at the de
 from __future__ import annotations
 
 import io
-import re
 import subprocess
 import unicodedata
 from collections.abc import Sequence
@@ -38,6 +37,7 @@ from sohoa.common.errors import (
     InputTooLarge,
     InputWrongType,
 )
+from sohoa.common.natsort import natural_key
 from sohoa.config.settings import IngestSettings
 from sohoa.stages.model import EncodedImage, Page
 
@@ -68,11 +68,6 @@ class PageRef:
     width: int  # pixels as stored (0 for PDF pages that will be rasterised)
     height: int
     keep_as_is: bool = False  # a PDF page that already has text: copied unchanged, not OCR'd
-
-
-def natural_key(path: Path) -> list[object]:
-    """Sort key giving ``p2`` before ``p10``, case-insensitively."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(path))]
 
 
 def sniff_kind(path: Path, head: bytes) -> FileKind:

@@ -23,7 +23,8 @@ from typing import Any
 
 from sohoa.common.atomic import fsync_dir, write_bytes_atomic
 from sohoa.common.hashing import sha256_file
-from sohoa.watch_folders.scanner import Unit, natural_key
+from sohoa.common.natsort import natural_key
+from sohoa.watch_folders.scanner import Unit
 
 MANIFEST = "job.json"
 SOURCES = "src"
@@ -32,7 +33,7 @@ SOURCES = "src"
 def content_id(paths: Sequence[Path]) -> str:
     """Job id: SHA-256 over the inputs' own SHA-256 digests, in natural name order (32 hex digits)."""
     outer = hashlib.sha256()
-    for path in sorted(paths, key=lambda p: natural_key(p.name)):
+    for path in sorted(paths, key=natural_key):
         outer.update(bytes.fromhex(sha256_file(path)[0]))
     return outer.hexdigest()[:32]
 
