@@ -43,6 +43,7 @@ from sohoa.records.types import (
     DossierInfo,
     NewDossier,
     SearchHit,
+    source_identity,
 )
 
 ATTACH_ATTEMPTS = 4  # a lost race on PostgreSQL unique constraints is retried with fresh reads
@@ -202,6 +203,7 @@ class Records:
             digitized_at=meta.digitized_at or utcnow(), sha256=sha, size=size,
             page_count=meta.page_count if meta.page_count is not None else len(texts), storage_key=key,
             source_files=[{"name": f.name, "sha256": f.sha256, "size": f.size} for f in meta.source_files],
+            source_identity=source_identity(meta.source_files),
             mean_confidence=(sum(known) / len(known)) if known else None,
             low_confidence_pages=sorted(set(meta.low_confidence_pages)),
             signatures=[{"profile": g.profile, "signer": g.signer, "time": g.time.isoformat(), "level": g.level}
@@ -248,6 +250,7 @@ class Records:
             issue_date=d.issue_date, issuing_agency=d.issuing_agency, digitized_by=d.digitized_by,
             digitized_at=d.digitized_at, sha256=d.sha256, size=d.size, page_count=d.page_count,
             storage_key=d.storage_key, path=self.store.path(d.storage_key), source_files=list(d.source_files),
+            source_identity=d.source_identity,
             mean_confidence=d.mean_confidence, low_confidence_pages=list(d.low_confidence_pages),
             signatures=list(d.signatures), extra=dict(d.extra), version=d.version, supersedes_sha256=prev_sha,
             created_at=d.created_at,
