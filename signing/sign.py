@@ -41,7 +41,6 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
 )
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
-from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 
 from sohoa.common.atomic import write_bytes_atomic
 from sohoa.common.errors import ConfigError
@@ -58,15 +57,13 @@ from sohoa.signing.errors import (
 )
 from sohoa.signing.keys import OpenedKey, load_certs, open_key, read_secret
 from sohoa.signing.pdfinput import read_pdf
+from sohoa.signing.revocation import LEVELS, NEEDS, LevelNeeds, level_reached, signing_policy
 from sohoa.signing.timestamps import RetryingTimeStamper
 from sohoa.signing.writer import PdfaIncrementalWriter
 
 log = logging.getLogger(__name__)
 audit_log = logging.getLogger("sohoa.audit")
 
-LEVELS: tuple[Level, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
-_RULES = {"either": RevocationCheckingRule.CRL_OR_OCSP_REQUIRED, "ocsp": RevocationCheckingRule.OCSP_REQUIRED,
-          "crl": RevocationCheckingRule.CRL_REQUIRED, "both": RevocationCheckingRule.CRL_AND_OCSP_REQUIRED}
 
 
 @dataclass(frozen=True)
@@ -119,11 +116,7 @@ def _reached_level(data: bytes) -> Level:
         attr["type"].native == "signature_time_stamp_token" for attr in unsigned)
     has_dss = "/DSS" in reader.root
     doc_ts_after = any(ts.signed_revision > last.signed_revision for ts in reader.embedded_timestamp_signatures)
-    if has_sig_ts and has_dss and doc_ts_after:
-        return "B-LTA"
-    if has_sig_ts and has_dss:
-        return "B-LT"
-    return "B-T" if has_sig_ts else "B-B"
+    return level_reached(timestamped=has_sig_ts, revocation_data=has_dss, archived=doc_ts_after)
 
 
 def _validation_context(settings: SigningSettings, key: OpenedKey,
@@ -131,15 +124,9 @@ def _validation_context(settings: SigningSettings, key: OpenedKey,
     roots = load_certs(settings.trust.roots)
     if not roots:
         raise ConfigError(path="[signing.trust]", detail="B-LT/B-LTA need trust roots (signing.trust.roots)")
-    source = settings.revocation.source
-    # the choice is about the signer's certificate; CA certificates rarely have OCSP, so they need
-    # either kind (or both, when both are demanded)
-    ca_rule = _RULES["both"] if source == "both" else _RULES["either"]
     return ValidationContext(
         trust_roots=roots, other_certs=[*load_certs(settings.trust.extra_certs), *key.chain], allow_fetching=True,
-        revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(ee_certificate_rule=_RULES[source],
-                                                                   intermediate_ca_cert_rule=ca_rule)),
-        fetcher_backend=backend)
+        revinfo_policy=signing_policy(settings.revocation.source), fetcher_backend=backend)
 
 
 # One client per TSA configuration and process: pyHanko's timestamper fetches one extra "dummy" token
@@ -199,7 +186,7 @@ def _plan(appearance: Appearance, profile: Profile, key: OpenedKey, reader: PdfF
     return plan_stamp(appearance, index, box, text)
 
 
-async def _sign_bytes(data: bytes, pdf_signer: PdfSigner, *, rank: int, vc: ValidationContext | None,
+async def _sign_bytes(data: bytes, pdf_signer: PdfSigner, *, needs: LevelNeeds, vc: ValidationContext | None,
                       timestamper: RetryingTimeStamper | None, digest: str) -> bytes:
     """Signature revision; for B-LT a DSS revision; for B-LTA the DSS with a document timestamp.
 
@@ -208,7 +195,7 @@ async def _sign_bytes(data: bytes, pdf_signer: PdfSigner, *, rank: int, vc: Vali
     """
     out = io.BytesIO()
     await pdf_signer.async_sign_pdf(PdfaIncrementalWriter(io.BytesIO(data), strict=False), output=out)
-    if rank < 2 or vc is None:
+    if not needs.revocation or vc is None:
         return out.getvalue()
     signed = out.getvalue()
     reader = PdfFileReader(io.BytesIO(signed), strict=False)
@@ -216,7 +203,7 @@ async def _sign_bytes(data: bytes, pdf_signer: PdfSigner, *, rank: int, vc: Vali
     writer = PdfaIncrementalWriter(io.BytesIO(signed), strict=False)
     DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=paths, validation_context=vc)
     final = io.BytesIO()
-    if rank >= 3 and timestamper is not None:
+    if needs.archive_timestamp and timestamper is not None:
         await PdfTimeStamper(timestamper).async_timestamp_pdf(
             writer, digest, vc, output=final,
             dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False))
@@ -246,14 +233,15 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
         raise ConfigError(path="[signing]", detail=f"unknown PAdES level {level!r} (use {', '.join(LEVELS)})")
     data, _ = read_pdf(src)
     reader = PdfFileReader(io.BytesIO(data), strict=False)
-    rank = LEVELS.index(level)
-    timestamper = _timestamper(settings, timestamp_url) if rank >= 1 else None
+    needs = NEEDS[level]
+    timestamper = _timestamper(settings, timestamp_url) if needs.timestamp else None
     moment = _now(settings)
     time_text = _format_time(settings, moment)
     with open_key(key_name, key_source, min_rsa_bits=settings.min_rsa_bits, digest=settings.digest) as key:
         plan = _plan(profile.appearance, profile, key, reader, src, time_text)
         field_name = _next_field_name(reader, profile.field_prefix)
-        backend = AIOHttpFetcherBackend(per_request_timeout=settings.revocation.timeout_s) if rank >= 2 else None
+        backend = (AIOHttpFetcherBackend(per_request_timeout=settings.revocation.timeout_s) if needs.revocation
+                   else None)
         vc = _validation_context(settings, key, backend) if backend is not None else None
         meta = PdfSignatureMetadata(
             field_name=field_name, md_algorithm=settings.digest, subfilter=fields.SigSeedSubFilter.PADES,
@@ -265,7 +253,7 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
                                        stamp_style=plan.style if plan else None, new_field_spec=spec)
         try:
             signed = asyncio.run(_close_after(
-                _sign_bytes(data, pdf_signer, rank=rank, vc=vc, timestamper=timestamper, digest=settings.digest),
+                _sign_bytes(data, pdf_signer, needs=needs, vc=vc, timestamper=timestamper, digest=settings.digest),
                 backend))
         except RevokedError as exc:
             raise CertificateRevoked(subject=key.subject, detail=str(exc)) from None
