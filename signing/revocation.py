@@ -19,19 +19,18 @@ B-LTA    yes        yes                              yes
 Which revocation data counts, per ``source`` (pyHanko's rules; freshness is pyHanko's default: the
 data must be valid at the validation time, retroactive only at a proven past time):
 
-========  =====================  =====================  =====================
-source    signer's certificate   CA certificates        CA certificates
-                                 (signing)              (verifying)
-========  =====================  =====================  =====================
-either    OCSP or CRL            OCSP or CRL            OCSP or CRL
-ocsp      OCSP                   OCSP or CRL            OCSP
-crl       CRL                    OCSP or CRL            CRL
-both      OCSP and CRL           OCSP and CRL           OCSP and CRL
-========  =====================  =====================  =====================
+========  =====================  =====================
+source    signer's certificate   CA certificates
+========  =====================  =====================
+either    OCSP or CRL            OCSP or CRL
+ocsp      OCSP                   OCSP or CRL
+crl       CRL                    OCSP or CRL
+both      OCSP and CRL           OCSP and CRL
+========  =====================  =====================
 
-When signing, the choice is about the signer's certificate: CA certificates rarely have an OCSP
-responder, so they take either kind unless both are demanded. Verification applies the source to the
-whole chain (as it always has).
+The choice is about the signer's certificate: CA certificates rarely have an OCSP responder, so they
+take either kind unless both are demanded — when signing and when verifying alike, so a B-LT file
+signed under a source verifies offline under the same source.
 """
 
 from __future__ import annotations
@@ -66,15 +65,14 @@ _CRL, _BOTH = RevocationCheckingRule.CRL_REQUIRED, RevocationCheckingRule.CRL_AN
 @dataclass(frozen=True)
 class SourceRules:
     signer: RevocationCheckingRule
-    ca_when_signing: RevocationCheckingRule
-    ca_when_verifying: RevocationCheckingRule
+    ca: RevocationCheckingRule
 
 
 SOURCES: dict[str, SourceRules] = {
-    "either": SourceRules(signer=_EITHER, ca_when_signing=_EITHER, ca_when_verifying=_EITHER),
-    "ocsp": SourceRules(signer=_OCSP, ca_when_signing=_EITHER, ca_when_verifying=_OCSP),
-    "crl": SourceRules(signer=_CRL, ca_when_signing=_EITHER, ca_when_verifying=_CRL),
-    "both": SourceRules(signer=_BOTH, ca_when_signing=_BOTH, ca_when_verifying=_BOTH),
+    "either": SourceRules(signer=_EITHER, ca=_EITHER),
+    "ocsp": SourceRules(signer=_OCSP, ca=_EITHER),
+    "crl": SourceRules(signer=_CRL, ca=_EITHER),
+    "both": SourceRules(signer=_BOTH, ca=_BOTH),
 }
 
 
@@ -87,16 +85,12 @@ def level_reached(*, timestamped: bool, revocation_data: bool, archived: bool) -
     return "B-LTA" if archived else "B-LT"
 
 
-def signing_policy(source: str) -> CertRevTrustPolicy:
-    """What the signer's chain must have before B-LT/B-LTA data is embedded."""
+def revocation_policy(source: str, *, retroactive: bool = False) -> CertRevTrustPolicy:
+    """What a signer's chain must have: before B-LT/B-LTA data is embedded, and when it is verified.
+
+    ``retroactive`` (verification at a proven past time): data issued later still speaks for that time.
+    """
     rules = SOURCES[source]
     return CertRevTrustPolicy(RevocationCheckingPolicy(ee_certificate_rule=rules.signer,
-                                                       intermediate_ca_cert_rule=rules.ca_when_signing))
-
-
-def verifying_policy(source: str, *, retroactive: bool) -> CertRevTrustPolicy:
-    """What a verified chain must have; ``retroactive`` at a proven past time (later data speaks for it)."""
-    rules = SOURCES[source]
-    return CertRevTrustPolicy(RevocationCheckingPolicy(ee_certificate_rule=rules.signer,
-                                                       intermediate_ca_cert_rule=rules.ca_when_verifying),
+                                                       intermediate_ca_cert_rule=rules.ca),
                               retroactive_revinfo=retroactive)

@@ -57,7 +57,7 @@ from sohoa.signing.errors import (
 )
 from sohoa.signing.keys import OpenedKey, load_certs, open_key, read_secret
 from sohoa.signing.pdfinput import read_pdf
-from sohoa.signing.revocation import LEVELS, NEEDS, LevelNeeds, level_reached, signing_policy
+from sohoa.signing.revocation import LEVELS, NEEDS, LevelNeeds, level_reached, revocation_policy
 from sohoa.signing.timestamps import RetryingTimeStamper
 from sohoa.signing.writer import PdfaIncrementalWriter
 
@@ -126,7 +126,7 @@ def _validation_context(settings: SigningSettings, key: OpenedKey,
         raise ConfigError(path="[signing.trust]", detail="B-LT/B-LTA need trust roots (signing.trust.roots)")
     return ValidationContext(
         trust_roots=roots, other_certs=[*load_certs(settings.trust.extra_certs), *key.chain], allow_fetching=True,
-        revinfo_policy=signing_policy(settings.revocation.source), fetcher_backend=backend)
+        revinfo_policy=revocation_policy(settings.revocation.source), fetcher_backend=backend)
 
 
 # One client per TSA configuration and process: pyHanko's timestamper fetches one extra "dummy" token

@@ -32,7 +32,7 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverage
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
-from sohoa.signing.revocation import level_reached, verifying_policy
+from sohoa.signing.revocation import level_reached, revocation_policy
 from sohoa.signing.verify.model import CertInfo, Revocation, SignatureResult
 from sohoa.signing.verify.revisions import BENIGN, RevisionInfo
 from sohoa.signing.verify.verdicts import (
@@ -98,7 +98,7 @@ class Checker:
     def __init__(self, trust: Trust, embedded: Embedded, *, offline: bool, rule: str, timeout_s: float,
                  backend: AIOHttpFetcherBackend | None, tz: dt.tzinfo) -> None:
         self.trust, self.embedded, self.offline, self.tz = trust, embedded, offline, tz
-        self.source = rule  # [signing.revocation] source, applied by signing.revocation.verifying_policy
+        self.source = rule  # [signing.revocation] source, applied by signing.revocation.revocation_policy
         self.timeout_s = timeout_s
         self.backend = backend
 
@@ -109,7 +109,7 @@ class Checker:
         # at a proven past time, revocation data issued later still speaks for that time (retroactive)
         retroactive = moment is not None
         if hard:
-            kwargs["revinfo_policy"] = verifying_policy(self.source, retroactive=retroactive)
+            kwargs["revinfo_policy"] = revocation_policy(self.source, retroactive=retroactive)
         else:
             kwargs.update(revocation_mode="soft-fail", retroactive_revinfo=retroactive)
         if moment is not None:
