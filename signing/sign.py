@@ -57,9 +57,9 @@ from sohoa.signing.errors import (
 )
 from sohoa.signing.keys import OpenedKey, load_certs, open_key, read_secret
 from sohoa.signing.pdfinput import read_pdf
+from sohoa.signing.pyhanko_compat import PdfaIncrementalWriter, require_tested_pyhanko
 from sohoa.signing.revocation import LEVELS, NEEDS, LevelNeeds, level_reached, revocation_policy
 from sohoa.signing.timestamps import RetryingTimeStamper
-from sohoa.signing.writer import PdfaIncrementalWriter
 
 log = logging.getLogger(__name__)
 audit_log = logging.getLogger("sohoa.audit")
@@ -191,7 +191,8 @@ async def _sign_bytes(data: bytes, pdf_signer: PdfSigner, *, needs: LevelNeeds, 
     """Signature revision; for B-LT a DSS revision; for B-LTA the DSS with a document timestamp.
 
     We write the DSS and document-timestamp revisions ourselves (pyHanko's own LT/LTA path opens its
-    own writers) so that every revision goes through ``PdfaIncrementalWriter`` and stays PDF/A.
+    own writers) so that every revision goes through ``PdfaIncrementalWriter`` and stays PDF/A
+    (see ``pyhanko_compat``).
     """
     out = io.BytesIO()
     await pdf_signer.async_sign_pdf(PdfaIncrementalWriter(io.BytesIO(data), strict=False), output=out)
@@ -227,6 +228,7 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
               key_source: Pkcs12Key | Pkcs11Key, settings: SigningSettings, level: Level | None = None,
               audit: AuditSink | None = None, timestamp_url: str | None = None) -> SignResult:
     """Sign with an explicit profile and key (``sign_pdf`` and ``sign_pdf_adhoc`` both end here)."""
+    require_tested_pyhanko()
     started = time.perf_counter()
     level = level or profile.level
     if level not in LEVELS:
