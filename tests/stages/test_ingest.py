@@ -16,6 +16,7 @@ from PIL import Image
 from sohoa.common import errors
 from sohoa.config.settings import IngestSettings
 from sohoa.stages.ingest import load_page, scan_inputs
+from tests.scan_pdfs import add_scan_page
 
 SETTINGS = IngestSettings()
 
@@ -109,21 +110,9 @@ def test_image_modes_normalised(tmp_path: Path, mode: str) -> None:
 
 
 def _image_pdf(path: Path, jpeg: bytes, width: int, height: int, *, text: bool = False) -> Path:
-    pdf = pikepdf.new()
-    image = pikepdf.Stream(pdf, jpeg, Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image, Width=width,
-                           Height=height, ColorSpace=pikepdf.Name.DeviceRGB, BitsPerComponent=8,
-                           Filter=pikepdf.Name.DCTDecode)
-    w_pt, h_pt = width / 200 * 72, height / 200 * 72
-    content = f"q {w_pt:.2f} 0 0 {h_pt:.2f} 0 0 cm /Im0 Do Q".encode()
-    resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
-    if text:
-        content += b" BT /F1 12 Tf 10 10 Td (old text) Tj ET"
-        resources.Font = pikepdf.Dictionary(F1=pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
-                                                                  BaseFont=pikepdf.Name.Helvetica))
-    page = pikepdf.Dictionary(Type=pikepdf.Name.Page, MediaBox=[0, 0, w_pt, h_pt], Resources=resources,
-                              Contents=pikepdf.Stream(pdf, content))
-    pdf.pages.append(pikepdf.Page(page))
-    pdf.save(path)
+    with pikepdf.new() as pdf:
+        add_scan_page(pdf, jpeg, width, height, text_ops=b"BT /F1 12 Tf 10 10 Td (old text) Tj ET" if text else None)
+        pdf.save(path)
     return path
 
 
