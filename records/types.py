@@ -31,11 +31,18 @@ class SourceFile:
 
 
 def source_identity(files: Sequence[SourceFile]) -> str | None:
-    """The content identity (``common.hashing``) of a document's source files, in page order."""
+    """The content identity (``common.hashing``) of a document's source files, in page order.
+
+    None without source files, or when a caller gave a digest that is not hex (then there is no identity
+    to recognise the sources by; the document is filed all the same, as before identities existed).
+    """
     if not files:
         return None
     ordered = sorted(files, key=lambda f: natural_key(f.name))  # stable: callers pass page order
-    return identity_of_digests(f.sha256 for f in ordered)
+    try:
+        return identity_of_digests(f.sha256 for f in ordered)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
