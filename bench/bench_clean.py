@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image
 
 from bench.corpus import Degradation, SyntheticPage, corpus, degrade, font_paths, render_page, sample_lines
+from sohoa.common.atomic import write_bytes_atomic
 from sohoa.config.settings import CleanSettings
 from sohoa.stages.clean import clean_page
 from sohoa.stages.model import Page
@@ -177,10 +178,7 @@ def main(argv: list[str]) -> int:
     rows = run(count)
     hard = run(count, hard=True)
     text = summary(rows, peak_memory_mb(min(count, 3)), hard)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_suffix(".md.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(RESULTS)
+    write_bytes_atomic(RESULTS, text.encode("utf-8"), make_parents=True)
     print(text.split("Corpus pages:")[0])
     return 0
 

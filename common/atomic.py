@@ -1,29 +1,52 @@
 """Atomic, durable file writes: temp file in the target folder → fsync → rename → fsync folder.
 
 Why: a reader (a clerk, the daemon, a backup) must never see a half-written PDF, and after a power cut a
-renamed file must really be there. The temp name starts with a dot and ends in ``.part`` so watchers
-and the daemon's own scanners ignore it.
+renamed file must really be there. This module is the one implementation every writer of sohoa uses
+(process output, signed PDFs, the content-addressed store, exports, manifests, the web secret):
+
+- the temp name comes from ``tempfile.mkstemp`` in the target's folder: unpredictable (no pid), created
+  0600 with ``O_EXCL``, and on the same file system so the rename is atomic. It starts with a dot and
+  ends in ``.part`` so watchers, the daemon's scanners and ``store check`` recognise it;
+- an optional ``before_publish`` callback runs after the data is durable and before the rename (the
+  signing audit line is written there, so no audit line exists for a file that does not, and no file
+  exists without its audit line);
+- ``exclusive=True`` publishes with ``link`` instead of ``rename``: the target is never replaced, and
+  a target that appeared meanwhile raises ``FileExistsError`` (first writer wins, e.g. a secret);
+- any exception removes the temp file; an ``OSError`` becomes the caller's typed error (``on_error``,
+  by default ``OutputError`` naming the target).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from sohoa.common.errors import OutputError
+from sohoa.common.hashing import CHUNK
 from sohoa.common.messages import _
+
+TEMP_SUFFIX = ".part"
+
+ErrorMapper = Callable[[OSError], BaseException]
 
 
 def fsync_dir(folder: Path) -> None:
+    """Make a rename or link in ``folder`` durable (the folder's entry list is data too)."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def is_temp_name(name: str) -> bool:
+    """True for the temp files this module writes (left behind only by a process that was killed)."""
+    return name.startswith(".") and name.endswith(TEMP_SUFFIX)
 
 
 def check_writable_dir(target: Path) -> None:
@@ -37,18 +60,37 @@ def check_writable_dir(target: Path) -> None:
         raise OutputError(path=target, detail=_("a folder has that name"))
 
 
+def _output_error(target: Path) -> ErrorMapper:
+    return lambda exc: OutputError(path=target, detail=exc.strerror or str(exc))
+
+
+def _publish(temp: Path, target: Path, *, exclusive: bool) -> None:
+    if exclusive:
+        os.link(temp, target)  # FileExistsError when another writer was first; never replaces
+        temp.unlink()
+    else:
+        os.replace(temp, target)
+
+
 @contextlib.contextmanager
-def atomic_writer(target: Path, *, mode: int = 0o644) -> Iterator[tuple[BinaryIO, Path]]:
+def atomic_writer(target: Path, *, mode: int = 0o644, before_publish: Callable[[], None] | None = None,
+                  exclusive: bool = False, make_parents: bool = False,
+                  on_error: ErrorMapper | None = None) -> Iterator[tuple[BinaryIO, Path]]:
     """Yield (stream, temp path); on clean exit the temp file becomes ``target``, else it is removed.
 
     The caller may inspect the temp path (e.g. a conformance check) before the block ends; raising
-    inside the block leaves no file behind.
+    inside the block leaves no file behind. ``on_error`` maps an ``OSError`` (of the block or of the
+    write itself) to the exception raised instead; ``FileExistsError`` of an exclusive publish is
+    raised as it is.
     """
     folder = target.parent if str(target.parent) else Path(".")
+    to_error = on_error or _output_error(target)
     try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+        if make_parents:
+            folder.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=folder)
     except OSError as exc:
-        raise OutputError(path=target, detail=exc.strerror or str(exc)) from None
+        raise to_error(exc) from None
     temp = Path(temp_name)
     try:
         with os.fdopen(fd, "w+b") as stream:
@@ -56,16 +98,41 @@ def atomic_writer(target: Path, *, mode: int = 0o644) -> Iterator[tuple[BinaryIO
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temp, mode)
-        os.replace(temp, target)
+        if before_publish is not None:
+            before_publish()
+        _publish(temp, target, exclusive=exclusive)
         fsync_dir(folder)
     except OSError as exc:
         temp.unlink(missing_ok=True)
-        raise OutputError(path=target, detail=exc.strerror or str(exc)) from None
+        if exclusive and isinstance(exc, FileExistsError):
+            raise
+        raise to_error(exc) from None
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
 
 
-def write_bytes_atomic(target: Path, data: bytes) -> None:
-    with atomic_writer(target) as (stream, _):
+def write_bytes_atomic(target: Path, data: bytes, *, mode: int = 0o644,
+                       before_publish: Callable[[], None] | None = None, exclusive: bool = False,
+                       make_parents: bool = False, on_error: ErrorMapper | None = None) -> None:
+    """``data`` as the whole new content of ``target`` (see ``atomic_writer`` for the options)."""
+    with atomic_writer(target, mode=mode, before_publish=before_publish, exclusive=exclusive,
+                       make_parents=make_parents, on_error=on_error) as (stream, _):
         stream.write(data)
+
+
+def copy_atomic(source: BinaryIO, target: Path, *, verify: Callable[[str], None] | None = None,
+                mode: int = 0o644, make_parents: bool = False, on_error: ErrorMapper | None = None) -> str:
+    """Copy the rest of ``source`` into ``target``, hashing on the way; returns the SHA-256 (hex).
+
+    ``verify(digest)`` runs before the rename: raising there (the bytes are not the ones expected)
+    leaves no file. Works across file systems, unlike a rename of the source.
+    """
+    digest = hashlib.sha256()
+    with atomic_writer(target, mode=mode, make_parents=make_parents, on_error=on_error) as (stream, _):
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            stream.write(chunk)
+        if verify is not None:
+            verify(digest.hexdigest())
+    return digest.hexdigest()

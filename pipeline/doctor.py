@@ -17,6 +17,7 @@ from sohoa.common.fonts import FONT_PACKAGES, vietnamese_fonts
 from sohoa.common.tesseract import language_package, split_languages, tesseract_info
 from sohoa.common.tools import apt_command, probe_tool
 from sohoa.config.settings import Settings
+from sohoa.signing.pyhanko_compat import TESTED, require_tested_pyhanko
 from sohoa.stages.ocr import get_engine
 
 
@@ -86,7 +87,16 @@ def check_python_modules(settings: Settings) -> list[CheckResult]:
     return results
 
 
-CHECKS: list[Check] = [check_tesseract, check_poppler, check_fonts, check_python_modules]
+def check_pyhanko_range(settings: Settings) -> list[CheckResult]:
+    """Signing and verification refuse a pyHanko outside the tested range; say so before a clerk signs."""
+    try:
+        require_tested_pyhanko()
+    except MissingDependency as err:
+        return [CheckResult("pyHanko tested range", False, err.message("en"), str(err.fields.get("fix", "")))]
+    return [CheckResult("pyHanko tested range", True, ", ".join(r.spec for r in TESTED))]
+
+
+CHECKS: list[Check] = [check_tesseract, check_poppler, check_fonts, check_python_modules, check_pyhanko_range]
 
 
 def run_checks(settings: Settings) -> list[CheckResult]:

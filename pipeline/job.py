@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sohoa.common.atomic import check_writable_dir, fsync_dir
 from sohoa.common.errors import ConformanceError
-from sohoa.common.hashing import sha256_file
+from sohoa.common.hashing import page_order, sha256_file
 from sohoa.common.messages import _
 from sohoa.common.reasons import foreign
 from sohoa.config.settings import Settings
@@ -179,7 +179,7 @@ def _attach_meta(job: DocumentJob, processed: ProcessResult, signatures: list[Si
         page_confidences=[p.mean_confidence for p in kept],
         low_confidence_pages=processed.low_confidence_pages(settings.ocr.low_confidence),
         page_count=len(kept),
-        source_files=[_source_file(Path(p)) for p in dict.fromkeys(job.inputs)],
+        source_files=[_source_file(p) for p in page_order(Path(p) for p in job.inputs)],
         signatures=[SignatureInfo(profile=s.profile or "adhoc", signer=s.signer, time=_signing_time(s), level=s.level)
                     for s in signatures],
         actor=job.digitized_by or f"sohoa@{socket.gethostname()}",

@@ -10,18 +10,16 @@ rename, and each PDF is re-hashed on the way out, so an export never ships silen
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sohoa.common.atomic import copy_atomic, write_bytes_atomic
 from sohoa.records.audit import AuditEvent
 from sohoa.records.errors import StoreFileCorrupt, StoreFileMissing
 from sohoa.records.service import Records
-from sohoa.records.store import CHUNK
 from sohoa.records.types import KIND_CODES, DocumentInfo
 
 CSV_FIELDS = [
@@ -38,35 +36,16 @@ class ExportResult:
     files: list[Path] = field(default_factory=list)
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _copy_verified(doc: DocumentInfo, target: Path) -> None:
     if not doc.path.is_file():
         raise StoreFileMissing(path=doc.path, what=doc.sha256)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    digest = hashlib.sha256()
-    try:
-        with doc.path.open("rb") as src, tmp.open("wb") as dst:
-            while chunk := src.read(CHUNK):
-                digest.update(chunk)
-                dst.write(chunk)
-            dst.flush()
-            os.fsync(dst.fileno())
-        if digest.hexdigest() != doc.sha256:
+
+    def check(digest: str) -> None:
+        if digest != doc.sha256:
             raise StoreFileCorrupt(path=doc.path, what=doc.sha256)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    with doc.path.open("rb") as src:
+        copy_atomic(src, target, verify=check)
 
 
 def document_record(doc: DocumentInfo, file_name: str, pages: list[str]) -> dict[str, Any]:
@@ -98,7 +77,7 @@ def export_dossier(records: Records, code: str, to: Path, *, actor: str) -> Expo
         items.append(document_record(doc, name, records.page_texts(doc)))
     payload = {"dossier": dossier.to_dict(), "documents": items}
     json_path = to / f"{dossier.code}.json"
-    _write_atomic(json_path, json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"))
+    write_bytes_atomic(json_path, json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"))
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
@@ -108,7 +87,7 @@ def export_dossier(records: Records, code: str, to: Path, *, actor: str) -> Expo
         row["low_confidence_pages"] = " ".join(str(p) for p in item["low_confidence_pages"])
         writer.writerow(row)
     csv_path = to / f"{dossier.code}.csv"
-    _write_atomic(csv_path, buffer.getvalue().encode("utf-8-sig"))  # BOM: spreadsheet apps read UTF-8
+    write_bytes_atomic(csv_path, buffer.getvalue().encode("utf-8-sig"))  # BOM: spreadsheet apps read UTF-8
     result.files += [json_path, csv_path]
     records.record_audit(AuditEvent(action="export", actor=actor, dossier_code=dossier.code,
                                     details={"to": str(to), "documents": [d.sha256 for d in docs]}))

@@ -75,6 +75,8 @@ class Document(Base):
     page_count: Mapped[int] = mapped_column(Integer)
     storage_key: Mapped[str] = mapped_column(String(255))
     source_files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # common.hashing content identity of the source files (None: attached without them)
+    source_identity: Mapped[str | None] = mapped_column(String(64), index=True)
     mean_confidence: Mapped[float | None] = mapped_column(Float)
     low_confidence_pages: Mapped[list[int]] = mapped_column(JSON, default=list)
     signatures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -29,6 +29,7 @@ from sohoa.records.codes import parse_code
 from sohoa.records.errors import (
     AlreadySuperseded,
     DocumentNotFound,
+    DossierExists,
     DossierNotFound,
     DossierRefused,
     InputReadError,
@@ -44,6 +45,7 @@ from sohoa.records.types import (
     DossierInfo,
     NewDossier,
     SearchHit,
+    source_identity,
 )
 
 ATTACH_ATTEMPTS = 4  # a lost race on PostgreSQL unique constraints is retried with fresh reads
@@ -153,12 +155,14 @@ class Records:
             if self.settings.unknown_dossier == "refuse" and dossiers.by_code(s, parsed.code) is None:
                 raise DossierRefused(path=pdf_path, dossier=parsed.code)
         key = self.store.put(pdf_path, sha, size)
-        last_error: IntegrityError | None = None
+        last_error: IntegrityError | DossierExists | None = None
         for _attempt in range(ATTACH_ATTEMPTS):
             try:
                 with self._session(write=True) as s:
                     return self._attach_tx(s, pdf_path, parsed, kind, meta, sha, size, key)
-            except IntegrityError as exc:  # another process won a race; re-read and decide again
+            # Another process won a race (a unique key, or the new dossier committed between our read
+            # and our insert: READ COMMITTED on PostgreSQL); re-read and decide again.
+            except (IntegrityError, DossierExists) as exc:
                 last_error = exc
                 with self._session(write=False) as s:
                     existing = self._query_docs(s, (Dossier.code == parsed.code) & (Document.sha256 == sha), limit=1)
@@ -203,6 +207,7 @@ class Records:
             digitized_at=meta.digitized_at or utcnow(), sha256=sha, size=size,
             page_count=meta.page_count if meta.page_count is not None else len(texts), storage_key=key,
             source_files=[{"name": f.name, "sha256": f.sha256, "size": f.size} for f in meta.source_files],
+            source_identity=source_identity(meta.source_files),
             mean_confidence=(sum(known) / len(known)) if known else None,
             low_confidence_pages=sorted(set(meta.low_confidence_pages)),
             signatures=[{"profile": g.profile, "signer": g.signer, "time": g.time.isoformat(), "level": g.level}
@@ -249,6 +254,7 @@ class Records:
             issue_date=d.issue_date, issuing_agency=d.issuing_agency, digitized_by=d.digitized_by,
             digitized_at=d.digitized_at, sha256=d.sha256, size=d.size, page_count=d.page_count,
             storage_key=d.storage_key, path=self.store.path(d.storage_key), source_files=list(d.source_files),
+            source_identity=d.source_identity,
             mean_confidence=d.mean_confidence, low_confidence_pages=list(d.low_confidence_pages),
             signatures=list(d.signatures), extra=dict(d.extra), version=d.version, supersedes_sha256=prev_sha,
             created_at=d.created_at,

@@ -1,4 +1,4 @@
-"""Content-addressed PDF store: ``<root>/ab/cd/<sha256>.pdf``, written temp → fsync → rename.
+"""Content-addressed PDF store: ``<root>/ab/cd/<sha256>.pdf``, written atomically (``common.atomic``).
 
 Why content addressing: the same bytes are stored once however often they are attached, a file's
 name proves what it should contain (``store check`` re-hashes), and a crash between the durable file
@@ -9,7 +9,6 @@ row pointing at nothing, because rows are committed only after ``put`` returned.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import re
 import time
@@ -17,13 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sohoa.common.atomic import fsync_dir
+from sohoa.common.atomic import copy_atomic, is_temp_name
 from sohoa.common.hashing import sha256_file as hash_file
 from sohoa.common.messages import _
 from sohoa.common.reasons import DISK_FULL, foreign
 from sohoa.records.errors import InputReadError, StoreWriteError
 
-CHUNK = 1024 * 1024
 _NAME = re.compile(r"^[0-9a-f]{64}\.pdf$")
 
 
@@ -78,26 +76,21 @@ class Store:
         if self.has(sha256, size):
             return key
         target = self.path(key)
-        tmp = target.parent / f".{sha256}.{os.getpid()}.{time.monotonic_ns()}.tmp"
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            digest = hashlib.sha256()
-            with source.open("rb") as src, tmp.open("wb") as dst:
-                while chunk := src.read(CHUNK):
-                    digest.update(chunk)
-                    dst.write(chunk)
-                dst.flush()
-                os.fsync(dst.fileno())
-            if digest.hexdigest() != sha256:
+
+        def unchanged(digest: str) -> None:
+            if digest != sha256:
                 raise StoreWriteError(path=source, where=self.root, detail=_("the file changed while being stored"))
-            os.replace(tmp, target)
-            fsync_dir(target.parent)
-        except OSError as exc:
+
+        def store_error(exc: OSError) -> StoreWriteError:
             full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
             reason = foreign("disk full", reason=DISK_FULL) if full else foreign(exc)
-            raise StoreWriteError(path=source, where=self.root, detail=reason) from None
-        finally:
-            tmp.unlink(missing_ok=True)
+            return StoreWriteError(path=source, where=self.root, detail=reason)
+
+        try:
+            with source.open("rb") as src:
+                copy_atomic(src, target, verify=unchanged, make_parents=True, on_error=store_error)
+        except OSError as exc:  # opening the source
+            raise store_error(exc) from None
         return key
 
     def remove(self, key: str) -> None:
@@ -112,7 +105,7 @@ class Store:
                 path = Path(dirpath) / name
                 if _NAME.match(name):
                     yield storage_key(name[:-4]), path
-                elif name.endswith(".tmp"):
+                elif is_temp_name(name) or name.endswith(".tmp"):  # .tmp: the temp names of older versions
                     yield "", path
 
     def check(

@@ -12,6 +12,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from sohoa.common.hashing import identity_of_digests
+from sohoa.common.natsort import natural_key
+
 Kind = Literal["component", "result", "copy"]
 KINDS: tuple[str, ...] = ("component", "result", "copy")
 # provincial one-stop systems number kinds: 0 = dossier component, 1 = result; copies get 2
@@ -20,9 +23,26 @@ KIND_CODES = {"component": 0, "result": 1, "copy": 2}
 
 @dataclass(frozen=True)
 class SourceFile:
+    """One scan a document was made from; a document's list gives its content identity."""
+
     name: str
     sha256: str
     size: int | None = None
+
+
+def source_identity(files: Sequence[SourceFile]) -> str | None:
+    """The content identity (``common.hashing``) of a document's source files, in page order.
+
+    None without source files, or when a caller gave a digest that is not hex (then there is no identity
+    to recognise the sources by; the document is filed all the same, as before identities existed).
+    """
+    if not files:
+        return None
+    ordered = sorted(files, key=lambda f: natural_key(f.name))  # stable: callers pass page order
+    try:
+        return identity_of_digests(f.sha256 for f in ordered)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -105,6 +125,7 @@ class DocumentInfo:
     storage_key: str
     path: Path
     source_files: list[dict[str, Any]]
+    source_identity: str | None
     mean_confidence: float | None
     low_confidence_pages: list[int]
     signatures: list[dict[str, Any]]

@@ -8,7 +8,8 @@ Public API (what the pipeline and the CLI call)::
 """
 
 from sohoa.signing.audit import AuditEvent, AuditSink, JsonLinesAuditSink
-from sohoa.signing.sign import LEVELS, SignResult, sign_pdf, sign_pdf_adhoc, sign_with
+from sohoa.signing.revocation import LEVELS
+from sohoa.signing.sign import SignResult, sign_pdf, sign_pdf_adhoc, sign_with
 
 __all__ = ["LEVELS", "AuditEvent", "AuditSink", "JsonLinesAuditSink", "SignResult", "sign_pdf", "sign_pdf_adhoc",
            "sign_with"]

@@ -11,16 +11,12 @@ writes a ToUnicode map so the stamp text extracts as the same Vietnamese string)
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
-import os
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
-from fontTools.ttLib.scaleUpem import scale_upem
 from pyhanko.pdf_utils import layout
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.images import PdfImage
@@ -28,6 +24,7 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.stamp import TextStampStyle
 
 from sohoa.config.signing import Appearance
+from sohoa.signing.pyhanko_compat import pdf_ready_font
 
 # fontTools warns on every subset of tables it cannot subset (FFTM in Liberation fonts): noise for a clerk.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
@@ -45,31 +42,6 @@ class StampPlan:
     box: tuple[float, float, float, float]
     text: str
     style: TextStampStyle
-
-
-@functools.lru_cache(maxsize=8)
-def pdf_ready_font(path: Path) -> Path:
-    """A copy of the font with 1000 units per em, cached on disk; the font itself when it already is.
-
-    Why: pyHanko 0.38 writes the CID font's ``/W`` widths in the font's own units, which PDF reads as
-    thousandths of an em. For 2048-unit fonts (Liberation, DejaVu) glyphs are then spaced twice too
-    wide on screen and the widths disagree with the embedded program (PDF/A clause 6.2.11.5).
-    Rescaling the font to 1000 units makes both right, for any font a center configures.
-    """
-    with TTFont(str(path), lazy=True) as font:
-        if int(font["head"].unitsPerEm) == 1000:
-            return path
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    cache = Path(tempfile.gettempdir()) / f"sohoa-fonts-{os.getuid()}"
-    target = cache / f"{path.stem}-{digest}-upem1000.ttf"
-    if not target.is_file():
-        cache.mkdir(mode=0o700, exist_ok=True)
-        font = TTFont(str(path))
-        scale_upem(font, 1000)
-        tmp = cache / f".{target.name}.{os.getpid()}.tmp"
-        font.save(str(tmp))
-        os.replace(tmp, target)
-    return target
 
 
 @functools.lru_cache(maxsize=8)

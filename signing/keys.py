@@ -25,11 +25,11 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.sign.general import SigningError as HankoSigningError
-from pyhanko.sign.signers.pdf_cms import Signer, SimpleSigner
+from pyhanko.sign.signers.pdf_cms import Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
 
@@ -44,6 +44,7 @@ from sohoa.signing.errors import (
     SecretMissing,
     WrongSecret,
 )
+from sohoa.signing.pyhanko_compat import InMemoryKeySigner
 
 ALLOWED_CURVES = {"secp256r1", "secp384r1", "secp521r1"}
 _PROBE = b"sohoa key/certificate match probe"
@@ -114,31 +115,6 @@ def _crypto_to_asn1(cert: object) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))  # type: ignore[attr-defined]
 
 
-class _InMemoryKeySigner(SimpleSigner):
-    """``SimpleSigner`` that parses its private key once instead of on every signature.
-
-    Why: pyHanko's ``SimpleSigner.sign_raw`` re-parses the DER key for each of the three signatures it
-    makes per document (key check, size estimate, real one); RSA key parsing with its consistency
-    checks costs ~40 ms each, more than the rest of signing. RSA PKCS#1 v1.5 and ECDSA (the mechanisms
-    we allow) are done here with the parsed key; anything else goes to pyHanko's implementation.
-    """
-
-    def __init__(self, private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._private_key = private_key
-
-    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
-        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
-        algo = mechanism["algorithm"].native
-        hash_algo = getattr(hashes, digest_algorithm.upper())()
-        key = self._private_key
-        if isinstance(key, rsa.RSAPrivateKey) and algo.endswith("_rsa"):
-            return key.sign(data, padding.PKCS1v15(), hash_algo)
-        if isinstance(key, ec.EllipticCurvePrivateKey) and algo.endswith("_ecdsa"):
-            return key.sign(data, ec.ECDSA(hash_algo))
-        return super().sign_raw(data, digest_algorithm)
-
-
 # Opened PKCS#12 keys, per (path, size, mtime, password digest): a worker signing thousands of
 # documents decrypts its key file once. A changed file or password opens the file again.
 _PKCS12_CACHE: dict[tuple[str, int, int, str], OpenedKey] = {}
@@ -180,7 +156,7 @@ def _load_pkcs12(name: str, source: Pkcs12Key, password: str) -> OpenedKey:
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise KeySourceInvalid(key=name, path=source.path,
                                detail=_("unsupported key type {type}", type=type(key).__name__))
-    signer = _InMemoryKeySigner(key, signing_cert=_crypto_to_asn1(cert),
+    signer = InMemoryKeySigner(key, signing_cert=_crypto_to_asn1(cert),
                                 signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
                                 cert_registry=SimpleCertificateStore.from_certs(chain))
     return OpenedKey(name, "pkcs12", str(source.path), signer, _crypto_to_asn1(cert), chain)

@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import io
 import logging
-import os
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -42,12 +41,9 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
 )
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
-from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 
-from sohoa.common.errors import (
-    ConfigError,
-    OutputError,
-)
+from sohoa.common.atomic import write_bytes_atomic
+from sohoa.common.errors import ConfigError
 from sohoa.common.messages import _
 from sohoa.common.reasons import foreign
 from sohoa.config.signing import Appearance, Level, Pkcs11Key, Pkcs12Key, Profile, SigningSettings
@@ -63,15 +59,13 @@ from sohoa.signing.errors import (
 )
 from sohoa.signing.keys import OpenedKey, load_certs, open_key, read_secret
 from sohoa.signing.pdfinput import read_pdf
+from sohoa.signing.pyhanko_compat import PdfaIncrementalWriter, require_tested_pyhanko
+from sohoa.signing.revocation import LEVELS, NEEDS, LevelNeeds, level_reached, revocation_policy
 from sohoa.signing.timestamps import RetryingTimeStamper
-from sohoa.signing.writer import PdfaIncrementalWriter
 
 log = logging.getLogger(__name__)
 audit_log = logging.getLogger("sohoa.audit")
 
-LEVELS: tuple[Level, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
-_RULES = {"either": RevocationCheckingRule.CRL_OR_OCSP_REQUIRED, "ocsp": RevocationCheckingRule.OCSP_REQUIRED,
-          "crl": RevocationCheckingRule.CRL_REQUIRED, "both": RevocationCheckingRule.CRL_AND_OCSP_REQUIRED}
 
 
 @dataclass(frozen=True)
@@ -125,11 +119,7 @@ def _reached_level(data: bytes) -> Level:
         attr["type"].native == "signature_time_stamp_token" for attr in unsigned)
     has_dss = "/DSS" in reader.root
     doc_ts_after = any(ts.signed_revision > last.signed_revision for ts in reader.embedded_timestamp_signatures)
-    if has_sig_ts and has_dss and doc_ts_after:
-        return "B-LTA"
-    if has_sig_ts and has_dss:
-        return "B-LT"
-    return "B-T" if has_sig_ts else "B-B"
+    return level_reached(timestamped=has_sig_ts, revocation_data=has_dss, archived=doc_ts_after)
 
 
 def _validation_context(settings: SigningSettings, key: OpenedKey,
@@ -137,15 +127,9 @@ def _validation_context(settings: SigningSettings, key: OpenedKey,
     roots = load_certs(settings.trust.roots)
     if not roots:
         raise ConfigError(path="[signing.trust]", detail=_("B-LT/B-LTA need trust roots (signing.trust.roots)"))
-    source = settings.revocation.source
-    # the choice is about the signer's certificate; CA certificates rarely have OCSP, so they need
-    # either kind (or both, when both are demanded)
-    ca_rule = _RULES["both"] if source == "both" else _RULES["either"]
     return ValidationContext(
         trust_roots=roots, other_certs=[*load_certs(settings.trust.extra_certs), *key.chain], allow_fetching=True,
-        revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(ee_certificate_rule=_RULES[source],
-                                                                   intermediate_ca_cert_rule=ca_rule)),
-        fetcher_backend=backend)
+        revinfo_policy=revocation_policy(settings.revocation.source), fetcher_backend=backend)
 
 
 # One client per TSA configuration and process: pyHanko's timestamper fetches one extra "dummy" token
@@ -206,16 +190,17 @@ def _plan(appearance: Appearance, profile: Profile, key: OpenedKey, reader: PdfF
     return plan_stamp(appearance, index, box, text)
 
 
-async def _sign_bytes(data: bytes, pdf_signer: PdfSigner, *, rank: int, vc: ValidationContext | None,
+async def _sign_bytes(data: bytes, pdf_signer: PdfSigner, *, needs: LevelNeeds, vc: ValidationContext | None,
                       timestamper: RetryingTimeStamper | None, digest: str) -> bytes:
     """Signature revision; for B-LT a DSS revision; for B-LTA the DSS with a document timestamp.
 
     We write the DSS and document-timestamp revisions ourselves (pyHanko's own LT/LTA path opens its
-    own writers) so that every revision goes through ``PdfaIncrementalWriter`` and stays PDF/A.
+    own writers) so that every revision goes through ``PdfaIncrementalWriter`` and stays PDF/A
+    (see ``pyhanko_compat``).
     """
     out = io.BytesIO()
     await pdf_signer.async_sign_pdf(PdfaIncrementalWriter(io.BytesIO(data), strict=False), output=out)
-    if rank < 2 or vc is None:
+    if not needs.revocation or vc is None:
         return out.getvalue()
     signed = out.getvalue()
     reader = PdfFileReader(io.BytesIO(signed), strict=False)
@@ -223,37 +208,13 @@ async def _sign_bytes(data: bytes, pdf_signer: PdfSigner, *, rank: int, vc: Vali
     writer = PdfaIncrementalWriter(io.BytesIO(signed), strict=False)
     DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=paths, validation_context=vc)
     final = io.BytesIO()
-    if rank >= 3 and timestamper is not None:
+    if needs.archive_timestamp and timestamper is not None:
         await PdfTimeStamper(timestamper).async_timestamp_pdf(
             writer, digest, vc, output=final,
             dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False))
     else:
         writer.write(final)
     return final.getvalue()
-
-
-def _write_atomic(dst: Path, data: bytes, before_publish: object = None) -> None:
-    """Temp file in dst's folder, fsync, optional hook (the audit), rename, fsync the folder."""
-    folder = dst.parent
-    tmp = folder / f".{dst.name}.{os.getpid()}.signing.tmp"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if callable(before_publish):
-            before_publish()
-        os.replace(tmp, dst)
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as exc:
-        raise OutputError(path=dst, detail=exc.strerror or str(exc)) from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _translate_hanko_error(exc: HankoSigningError, key: OpenedKey, level: str, src: Path) -> Exception:
@@ -272,6 +233,7 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
               key_source: Pkcs12Key | Pkcs11Key, settings: SigningSettings, level: Level | None = None,
               audit: AuditSink | None = None, timestamp_url: str | None = None) -> SignResult:
     """Sign with an explicit profile and key (``sign_pdf`` and ``sign_pdf_adhoc`` both end here)."""
+    require_tested_pyhanko()
     started = time.perf_counter()
     level = level or profile.level
     if level not in LEVELS:
@@ -279,14 +241,15 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
                                                                   levels=", ".join(LEVELS)))
     data, _reader = read_pdf(src)
     reader = PdfFileReader(io.BytesIO(data), strict=False)
-    rank = LEVELS.index(level)
-    timestamper = _timestamper(settings, timestamp_url) if rank >= 1 else None
+    needs = NEEDS[level]
+    timestamper = _timestamper(settings, timestamp_url) if needs.timestamp else None
     moment = _now(settings)
     time_text = _format_time(settings, moment)
     with open_key(key_name, key_source, min_rsa_bits=settings.min_rsa_bits, digest=settings.digest) as key:
         plan = _plan(profile.appearance, profile, key, reader, src, time_text)
         field_name = _next_field_name(reader, profile.field_prefix)
-        backend = AIOHttpFetcherBackend(per_request_timeout=settings.revocation.timeout_s) if rank >= 2 else None
+        backend = (AIOHttpFetcherBackend(per_request_timeout=settings.revocation.timeout_s) if needs.revocation
+                   else None)
         vc = _validation_context(settings, key, backend) if backend is not None else None
         meta = PdfSignatureMetadata(
             field_name=field_name, md_algorithm=settings.digest, subfilter=fields.SigSeedSubFilter.PADES,
@@ -298,7 +261,7 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
                                        stamp_style=plan.style if plan else None, new_field_spec=spec)
         try:
             signed = asyncio.run(_close_after(
-                _sign_bytes(data, pdf_signer, rank=rank, vc=vc, timestamper=timestamper, digest=settings.digest),
+                _sign_bytes(data, pdf_signer, needs=needs, vc=vc, timestamper=timestamper, digest=settings.digest),
                 backend))
         except RevokedError as exc:
             raise CertificateRevoked(subject=key.subject, detail=str(exc)) from None
@@ -337,7 +300,7 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
             except OSError as exc:
                 raise SignFailed(path=src, detail=_("audit log not writable: {reason}", reason=foreign(exc))) from None
 
-    _write_atomic(dst, signed, publish_audit)
+    write_bytes_atomic(dst, signed, before_publish=publish_audit, make_parents=True)
     seconds = time.perf_counter() - started
     return SignResult(**{**result.__dict__, "seconds": round(seconds, 3)})
 

@@ -40,6 +40,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+import cv2
 import numpy as np
 import pikepdf
 from PIL import Image
@@ -137,18 +138,8 @@ def otsu_black(grey: np.ndarray) -> np.ndarray:
     """Boolean "ink" mask of a grey image by Otsu's threshold (already-bitonal input is returned as is)."""
     if grey.dtype == bool:
         return grey
-    if grey.ndim == 3:
-        grey = np.asarray(Image.fromarray(grey).convert("L"))
-    hist = np.bincount(grey.ravel(), minlength=256).astype(np.float64)
-    total = hist.sum()
-    levels = np.arange(256, dtype=np.float64)
-    weight_bg = np.cumsum(hist)
-    mean_cum = np.cumsum(hist * levels)
-    weight_fg = total - weight_bg
-    with np.errstate(divide="ignore", invalid="ignore"):
-        between = (mean_cum[-1] * weight_bg / total - mean_cum) ** 2 / (weight_bg * weight_fg)
-    between = np.nan_to_num(between, nan=0.0, posinf=0.0)
-    threshold = int(np.argmax(between))
+    grey = _grey(grey)
+    threshold, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return grey <= threshold
 
 

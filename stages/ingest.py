@@ -19,7 +19,6 @@ largest image (form XObjects included), with a warning on the page. A damaged im
 from __future__ import annotations
 
 import io
-import re
 import struct
 import subprocess
 import unicodedata
@@ -43,6 +42,7 @@ from sohoa.common.errors import (
     InputWrongType,
 )
 from sohoa.common.messages import _
+from sohoa.common.natsort import natural_key
 from sohoa.common.reasons import foreign
 from sohoa.config.settings import IngestSettings
 from sohoa.stages.model import EncodedImage, Page
@@ -79,11 +79,6 @@ class PageRef:
     width: int  # pixels as stored (0 for PDF pages that will be rasterised)
     height: int
     keep_as_is: bool = False  # a PDF page that already has text: copied unchanged, not OCR'd
-
-
-def natural_key(path: Path) -> list[object]:
-    """Sort key giving ``p2`` before ``p10``, case-insensitively."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(path))]
 
 
 def sniff_kind(path: Path, head: bytes) -> FileKind:

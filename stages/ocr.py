@@ -11,7 +11,7 @@ A missing tesseract binary or language file is not a page problem: ``MissingDepe
 before any page, by ``get_engine``.
 
 Engines (``OcrEngine``): ``SubprocessEngine`` starts ``tesseract`` per page; ``WarmEngine`` keeps the
-model loaded in a helper process per worker (see ``common.tesseract`` and ``bench/bench_ocr_engine.py``
+model loaded in a helper process per worker (see ``common.tesseract_warm`` and ``bench/bench_ocr_engine.py``
 for why it is the default when tesserocr is installed).
 """
 
@@ -36,10 +36,10 @@ from sohoa.common.tesseract import (
     RawImage,
     TesseractFailed,
     TesseractTimeout,
-    WarmTesseract,
     require_languages,
     run_cli,
 )
+from sohoa.common.tesseract_warm import WarmTesseract
 from sohoa.config.settings import OcrSettings
 from sohoa.stages.model import OcrLine, OcrWord, Page, PageOcr
 

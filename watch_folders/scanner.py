@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sohoa.common.natsort import natural_key
 from sohoa.config.watch import WatchFolder, WatchSettings
 from sohoa.watch_folders import rules
 from sohoa.watch_folders.stability import StabilityTracker
@@ -26,10 +26,6 @@ from sohoa.watch_folders.stability import StabilityTracker
 log = logging.getLogger("sohoa.watch")
 
 OpenCheck = Callable[[Path], "str | None"]  # None = opens cleanly, else the reason it does not
-
-
-def natural_key(text: str) -> list[object]:
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
 
 
 @dataclass
@@ -139,7 +135,7 @@ class Inbox:
         alive.update(inputs)
         grouping = self.folder.grouping
         if grouping in ("file", "subfolder"):
-            for path in sorted(stable, key=lambda p: natural_key(p.name)):
+            for path in sorted(stable, key=natural_key):
                 units.extend(self._single(path, check, now))
         else:
             units.extend(self._batch(inputs, stable, check, now))
@@ -169,7 +165,7 @@ class Inbox:
             return []
         good: list[Path] = []
         units: list[Unit] = []
-        for path in sorted(inputs, key=lambda p: natural_key(p.name)):
+        for path in sorted(inputs, key=natural_key):
             ready, reason = self._readiness(path, check, now)
             if not ready:
                 return []  # a file that may still be arriving holds the batch back
@@ -198,7 +194,7 @@ class Inbox:
                 return None
             if reason is not None:
                 reasons.append(reason)
-        unit = Unit(self.folder, self.path, sub.name, sorted(inputs, key=lambda p: natural_key(p.name)),
+        unit = Unit(self.folder, self.path, sub.name, sorted(inputs, key=natural_key),
                     root=sub, stable_at=now, unreadable="; ".join(reasons) or None)
         unit.sidecars = [p for p in files if rules.is_sidecar(p)]
         self._route(unit, sub.name, rules.folder_sidecar(sub))

@@ -5,13 +5,12 @@ crash each input is either still in the inbox (never claimed: the next scan take
 ``<work>/<job id>/src/`` next to the job's ``job.json`` manifest (claimed: recovery resumes it). Only
 after the signed output is durable and attached do the sources leave for ``done/`` (or get deleted);
 permanent failures go to ``failed/`` with ``<name>.error.txt`` in Vietnamese and English.
-The job id is the content hash of the inputs (in name order), so a re-sent identical scan maps to
-the same job and is never filed twice.
+The job id is the content identity of the inputs (``common.hashing``, the one the batch journal and
+the records use too), so a re-sent identical scan maps to the same job and is never filed twice.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -22,20 +21,20 @@ from pathlib import Path
 from typing import Any
 
 from sohoa.common.atomic import fsync_dir, write_bytes_atomic
-from sohoa.common.hashing import sha256_file
+from sohoa.common.hashing import content_identity
 from sohoa.common.messages import LANGS, N_, Lang, Renderable, translate
-from sohoa.watch_folders.scanner import Unit, natural_key
+from sohoa.watch_folders.scanner import Unit
 
 MANIFEST = "job.json"
 SOURCES = "src"
 
 
+JOB_ID_HEX = 32
+
+
 def content_id(paths: Sequence[Path]) -> str:
-    """Job id: SHA-256 over the inputs' own SHA-256 digests, in natural name order (32 hex digits)."""
-    outer = hashlib.sha256()
-    for path in sorted(paths, key=lambda p: natural_key(p.name)):
-        outer.update(bytes.fromhex(sha256_file(path)[0]))
-    return outer.hexdigest()[:32]
+    """Job id: the first 32 hex digits of the inputs' content identity (``common.hashing``)."""
+    return content_identity(paths)[:JOB_ID_HEX]
 
 
 @dataclass

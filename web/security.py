@@ -17,7 +17,7 @@ from pathlib import Path
 
 from fastapi import Request
 
-from sohoa.common.atomic import fsync_dir
+from sohoa.common.atomic import write_bytes_atomic
 from sohoa.common.errors import ConfigError
 from sohoa.common.messages import N_, _
 from sohoa.common.reasons import foreign
@@ -31,22 +31,19 @@ ACTIONS = {"clerk": N_("read, verify and attach"), "system": N_("create dossiers
 
 
 def session_secret(path: Path) -> str:
-    """Read the secret, creating it (0600, exclusive create, fsync'd) on first run."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise ConfigError(path=path,
-                          detail=_("cannot create the session secret: {reason}", reason=foreign(exc))) from None
-    else:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-            fh.flush()
-            os.fsync(fh.fileno())
-        fsync_dir(path.parent)
-        log.info("created the web session secret %s (0600)", path)
+    """Read the secret, creating it (0600, written whole, never replacing another's) on first run."""
+
+    def unusable(exc: OSError) -> ConfigError:
+        return ConfigError(path=path, detail=_("cannot create the session secret: {reason}", reason=foreign(exc)))
+
+    if not path.exists():
+        try:
+            write_bytes_atomic(path, secrets.token_hex(32).encode("ascii"), mode=0o600, exclusive=True,
+                               make_parents=True, on_error=unusable)
+        except FileExistsError:
+            pass  # another worker created it first: use that one
+        else:
+            log.info("created the web session secret %s (0600)", path)
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         os.chmod(path, 0o600)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -90,28 +91,30 @@ def register(subparsers: Any) -> None:
     _nested_common(p)
     p.set_defaults(func=cmd_export)
 
-    db = subparsers.add_parser("db", help="database schema")
-    bsub = db.add_subparsers(dest="db_command", metavar="ACTION")
-    bsub.required = True
-    p = bsub.add_parser("upgrade", help="apply pending migrations")
-    _nested_common(p)
-    p.set_defaults(func=cmd_db_upgrade)
+    _group_of_one(subparsers, ("db", "database schema"), ("upgrade", "apply pending migrations"), cmd_db_upgrade)
+    _group_of_one(subparsers, ("store", "content-addressed document store"),
+                  ("check", "find orphan, missing and (with --rehash) damaged files"), cmd_store_check,
+                  options=_store_check_options)
+    _group_of_one(subparsers, ("audit", "audit log"), ("verify", "check the audit hash chain"), cmd_audit_verify)
 
-    store = subparsers.add_parser("store", help="content-addressed document store")
-    ssub = store.add_subparsers(dest="store_command", metavar="ACTION")
-    ssub.required = True
-    p = ssub.add_parser("check", help="find orphan, missing and (with --rehash) damaged files")
-    p.add_argument("--rehash", action="store_true", help="re-hash every file (slow on large stores)")
-    p.add_argument("--remove", action="store_true", help="remove orphan files and stale temp files")
-    _nested_common(p)
-    p.set_defaults(func=cmd_store_check)
 
-    audit = subparsers.add_parser("audit", help="audit log")
-    asub = audit.add_subparsers(dest="audit_command", metavar="ACTION")
-    asub.required = True
-    p = asub.add_parser("verify", help="check the audit hash chain")
-    _nested_common(p)
-    p.set_defaults(func=cmd_audit_verify)
+def _store_check_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rehash", action="store_true", help="re-hash every file (slow on large stores)")
+    parser.add_argument("--remove", action="store_true", help="remove orphan files and stale temp files")
+
+
+def _group_of_one(subparsers: Any, group: tuple[str, str], action: tuple[str, str],
+                  func: Callable[[argparse.Namespace, Settings], int],
+                  options: Callable[[argparse.ArgumentParser], None] | None = None) -> None:
+    """``sohoa GROUP ACTION`` for a group with one action so far (``db upgrade``, ``store check``…)."""
+    parent = subparsers.add_parser(group[0], help=group[1])
+    actions = parent.add_subparsers(dest=f"{group[0]}_command", metavar="ACTION")
+    actions.required = True
+    parser = actions.add_parser(action[0], help=action[1])
+    if options is not None:
+        options(parser)
+    _nested_common(parser)
+    parser.set_defaults(func=func)
 
 
 def _open(settings: Settings) -> Records:

@@ -237,7 +237,9 @@ class BatchJournal:
                     row = BatchItem(run_id=run_id, item_key=spec.item_key, state="queued", attempts=0,
                                     updated_at=now, planned_pages=spec.planned_pages)
                     s.add(row)
-                elif row.content_sha256 != spec.content_sha256 or row.dossier_code != spec.dossier_code:
+                # an empty fingerprint (migration 0005: stored under an older identity) is not a change
+                elif row.dossier_code != spec.dossier_code or (
+                        row.fingerprint and row.content_sha256 != spec.content_sha256):
                     row.state, row.attempts, row.worker, row.heartbeat_at = "queued", 0, None, None
                     for name in _RESULT_FIELDS:
                         setattr(row, name, None)

@@ -26,12 +26,12 @@ from pathlib import Path
 
 from sohoa.common.errors import InputMissing, SohoaError
 from sohoa.common.messages import N_, Message, Renderable, _, bilingual, normalize_lang, translate
+from sohoa.common.natsort import natural_key
 from sohoa.common.reasons import foreign
 from sohoa.config.batch import BatchSettings
 from sohoa.config.settings import Settings
 from sohoa.records.codes import parse_code
 from sohoa.records.errors import InvalidDossierCode
-from sohoa.stages.ingest import natural_key
 
 SCAN_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".pdf"})
 COLUMNS = ("file", "dossier_code", "doc_number", "issue_date", "issuing_agency", "title", "kind", "sign_profile",

@@ -33,7 +33,7 @@ from datetime import date
 from pathlib import Path
 
 from sohoa.common.errors import InputError, InternalError, ProcessingError, SohoaError
-from sohoa.common.hashing import sha256_file
+from sohoa.common.hashing import content_identity
 from sohoa.common.messages import _, bilingual
 from sohoa.config.batch import BatchSettings
 from sohoa.config.settings import Settings
@@ -73,13 +73,13 @@ def _fingerprint(inputs: list[Path]) -> str:
 
 
 def _spec(doc: PlannedDoc, settings: Settings, known: dict[str, ItemInfo]) -> ItemSpec:
-    """Hash the document's files (reused from the journal when size and mtime did not change)."""
+    """The document's content identity (reused from the journal when size and mtime did not change)."""
     fingerprint = _fingerprint(doc.inputs)
     old = known.get(doc.key)
     if old is not None and old.fingerprint == fingerprint:
         content, pages = old.content_sha256, old.planned_pages
     else:
-        content = hashlib.sha256("\n".join(sha256_file(p)[0] for p in doc.inputs).encode()).hexdigest()
+        content = content_identity(doc.inputs)
         try:
             pages = len(scan_inputs(doc.inputs, settings.ingest))
         except InputError:

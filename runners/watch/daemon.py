@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import shutil
 import signal
 import sys
 import threading
@@ -26,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from sohoa.common.atomic import atomic_writer
+from sohoa.common.atomic import copy_atomic
 from sohoa.common.errors import ConfigError, SohoaError
 from sohoa.common.messages import _
 from sohoa.config.settings import Settings
@@ -355,8 +354,8 @@ class Daemon:
         target_dir = folder.sub(task.inbox.path, folder.output_dir)
         target_dir.mkdir(parents=True, exist_ok=True)
         target = target_dir / f"{outcome.dossier_code or 'ho-so'}-{Path(plan.name).stem}.pdf"
-        with output.open("rb") as src, atomic_writer(target) as (stream, _temp):
-            shutil.copyfileobj(src, stream)  # the output folder may be on another file system
+        with output.open("rb") as src:
+            copy_atomic(src, target)  # the output folder may be on another file system
 
     # --- bookkeeping ---------------------------------------------------------------------------
 

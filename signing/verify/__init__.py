@@ -34,6 +34,7 @@ from sohoa.common.reasons import foreign
 from sohoa.config.signing import SigningSettings
 from sohoa.signing.keys import load_certs
 from sohoa.signing.pdfinput import READ_ERRORS, read_pdf
+from sohoa.signing.pyhanko_compat import require_tested_pyhanko
 from sohoa.signing.verify.checks import Checker, Embedded, Trust
 from sohoa.signing.verify.model import (
     CertInfo,
@@ -138,6 +139,7 @@ def verify(path: Path, settings: SigningSettings, *, lookup: IssuedDocumentLooku
     ``settings`` is the ``[signing]`` section (a full ``Settings`` is accepted too). ``trust`` replaces
     the configured trust anchors (``--trust``). ``offline`` uses only what the file embeds.
     """
+    require_tested_pyhanko()
     signing = getattr(settings, "signing", settings)
     assert isinstance(signing, SigningSettings)
     try:

@@ -31,10 +31,10 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel, SignatureStatus
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
-from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 
 from sohoa.common.messages import _
 from sohoa.common.reasons import foreign
+from sohoa.signing.revocation import level_reached, revocation_policy
 from sohoa.signing.verify.model import CertInfo, Revocation, SignatureResult
 from sohoa.signing.verify.revisions import BENIGN, RevisionInfo
 from sohoa.signing.verify.verdicts import (
@@ -49,8 +49,6 @@ from sohoa.signing.verify.verdicts import (
     reason,
 )
 
-_RULES = {"either": RevocationCheckingRule.CRL_OR_OCSP_REQUIRED, "ocsp": RevocationCheckingRule.OCSP_REQUIRED,
-          "crl": RevocationCheckingRule.CRL_REQUIRED, "both": RevocationCheckingRule.CRL_AND_OCSP_REQUIRED}
 # Trust problems a proven (timestamped) time can cure by validating the chain at that time.
 _TIME_CURABLE = {AdESIndeterminate.OUT_OF_BOUNDS_NO_POE, AdESIndeterminate.REVOKED_NO_POE,
                  AdESIndeterminate.TRY_LATER, AdESIndeterminate.OUT_OF_BOUNDS_NOT_REVOKED}
@@ -103,7 +101,7 @@ class Checker:
     def __init__(self, trust: Trust, embedded: Embedded, *, offline: bool, rule: str, timeout_s: float,
                  backend: AIOHttpFetcherBackend | None, tz: dt.tzinfo) -> None:
         self.trust, self.embedded, self.offline, self.tz = trust, embedded, offline, tz
-        self.rule = _RULES[rule]
+        self.source = rule  # [signing.revocation] source, applied by signing.revocation.revocation_policy
         self.timeout_s = timeout_s
         self.backend = backend
 
@@ -114,8 +112,7 @@ class Checker:
         # at a proven past time, revocation data issued later still speaks for that time (retroactive)
         retroactive = moment is not None
         if hard:
-            kwargs["revinfo_policy"] = CertRevTrustPolicy(RevocationCheckingPolicy(
-                ee_certificate_rule=self.rule, intermediate_ca_cert_rule=self.rule), retroactive_revinfo=retroactive)
+            kwargs["revinfo_policy"] = revocation_policy(self.source, retroactive=retroactive)
         else:
             kwargs.update(revocation_mode="soft-fail", retroactive_revinfo=retroactive)
         if moment is not None:
@@ -187,9 +184,7 @@ class Checker:
             reasons.append(reason("certified", permission=permission_words(permission)))
         if ts is None and status.signer_reported_dt is not None:
             reasons.append(reason("claimed_time_only", claimed_time=self.local(status.signer_reported_dt)))
-        level = "B-B" if ts is None else ("B-LT" if embedded_any else "B-T")
-        if level == "B-LT" and doc_lta:
-            level = "B-LTA"
+        level = level_reached(timestamped=ts is not None, revocation_data=embedded_any, archived=doc_lta)
         path = final.validation_path
         chain = [cert_info(c) for c in path.iter_certs(include_root=True)][::-1] if path is not None else \
             [cert_info(signer)]

@@ -15,6 +15,7 @@ from PIL import Image
 
 from bench.corpus import Degradation, degrade, font_paths, render_page
 from sohoa.stages.conformance import check_pdfa
+from tests.scan_pdfs import add_scan_page, helvetica
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((ROOT / "samples" / "scans").iterdir())
@@ -140,25 +141,15 @@ def test_doctor_names_the_fix_for_a_missing_language(tmp_path: Path) -> None:
 def _mixed_pdf(path: Path, *, encoding: bool = True) -> Path:
     """Page 1: a scan with an old invisible OCR layer; page 2: a bare scan (as scanners write them)."""
     jpeg = SAMPLES[0].read_bytes()
+    with Image.open(SAMPLES[0]) as image:
+        width, height = image.size
+    font = helvetica()
+    if encoding:
+        font.Encoding = pikepdf.Name.WinAnsiEncoding
     with pikepdf.new() as pdf:
-        with Image.open(SAMPLES[0]) as image:
-            width, height = image.size
-        w_pt, h_pt = width / 200 * 72, height / 200 * 72
-        font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
-        if encoding:
-            font.Encoding = pikepdf.Name.WinAnsiEncoding
-        for old_text in (True, False):
-            image = pikepdf.Stream(pdf, jpeg, Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image, Width=width,
-                                   Height=height, ColorSpace=pikepdf.Name.DeviceRGB, BitsPerComponent=8,
-                                   Filter=pikepdf.Name.DCTDecode)
-            content = f"q {w_pt:.2f} 0 0 {h_pt:.2f} 0 0 cm /Im0 Do Q".encode()
-            resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
-            if old_text:
-                content += b" BT 3 Tr /F1 12 Tf 72 700 Td (Old OCR layer) Tj ET"
-                resources.Font = pikepdf.Dictionary(F1=font)
-            page = pikepdf.Dictionary(Type=pikepdf.Name.Page, MediaBox=[0, 0, w_pt, h_pt], Resources=resources,
-                                      Contents=pikepdf.Stream(pdf, content))
-            pdf.pages.append(pikepdf.Page(page))
+        add_scan_page(pdf, jpeg, width, height, text_ops=b"BT 3 Tr /F1 12 Tf 72 700 Td (Old OCR layer) Tj ET",
+                      font=font)
+        add_scan_page(pdf, jpeg, width, height)
         pdf.save(path)
     return path
 

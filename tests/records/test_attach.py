@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime
 
 import pytest
@@ -37,6 +38,7 @@ def test_attach_creates_dossier_and_stores_file_by_hash(records: Records, tmp_pa
     assert doc.path.name == f"{doc.sha256}.pdf" and doc.storage_key.startswith(f"{doc.sha256[:2]}/{doc.sha256[2:4]}/")
     assert (doc.seq, doc.version, doc.page_count, doc.mean_confidence) == (1, 1, 2, pytest.approx(65.75))
     assert doc.low_confidence_pages == [2] and doc.source_files[0]["name"] == "scan1.tif"
+    assert doc.source_identity == hashlib.sha256(bytes.fromhex("ab" * 32)).hexdigest(), "identity of the sources"
     assert doc.signatures[0]["level"] == "B-T" and doc.extra == {"approval_status": "approved"}
     assert doc.digitized_at == datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
     assert records.page_texts(doc) == ["Trang một", "Trang hai"]

@@ -28,19 +28,21 @@ def test_store_check_finds_and_removes_problems(records: Records, tmp_path: Path
     orphan_key = records.store.put(orphan_src, *sha256_file(orphan_src))  # a crash before the row commit
     lost.path.unlink()
     bad.path.write_bytes(b"%PDF-1.7 tampered")
-    stale = kept.path.parent / f".{kept.sha256}.1.2.tmp"
-    stale.write_bytes(b"half")
-    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    stale = kept.path.parent / f".{kept.sha256}.pdf.k3x9q2_w.part"  # a killed writer's temp (common.atomic)
+    legacy = kept.path.parent / f".{kept.sha256}.1.2.tmp"  # the temp name of older versions
+    for temp in (stale, legacy):
+        temp.write_bytes(b"half")
+        os.utime(temp, (time.time() - 7200, time.time() - 7200))
 
     report = records.check_store(rehash=True)
     assert not report.ok
     assert report.orphans == [orphan_key] and report.missing == [lost.storage_key], report
-    assert report.corrupt == [bad.storage_key] and len(report.stale_temps) == 1, report
+    assert report.corrupt == [bad.storage_key] and len(report.stale_temps) == 2, report
     assert records.store.path(orphan_key).exists(), "a check without --remove must not delete anything"
 
     report = records.check_store(remove_orphans=True)
-    assert sorted(report.removed) == sorted([orphan_key, report.stale_temps[0]])
-    assert not records.store.path(orphan_key).exists() and not stale.exists()
+    assert sorted(report.removed) == sorted([orphan_key, *report.stale_temps])
+    assert not records.store.path(orphan_key).exists() and not stale.exists() and not legacy.exists()
     assert kept.path.exists(), "files with rows are never removed"
     assert records.verify_audit().ok
 

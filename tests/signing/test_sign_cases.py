@@ -103,7 +103,7 @@ def test_audit_event_describes_the_signature(src_pdf: Path, tmp_path: Path, pki:
     assert first["tsa_url"] == pki.tsa_url
     text = (tmp_path / "audit" / "signing.jsonl").read_text(encoding="utf-8")
     assert pki.signer("digitizer").p12_password not in text, "a password leaked into the audit log"
-    assert not list(tmp_path.glob(".*.tmp")), "temporary files left behind"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary files left behind"
 
 
 def test_replaced_key_file_is_reopened(src_pdf: Path, tmp_path: Path, pki: TestPki,

@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 from bench.corpus import font_paths, render_page
 from sohoa.config.settings import OutputSettings
 from sohoa.stages import textlayer
-from sohoa.stages.assemble import PreparedPage, _g4, build_pdfa, prepare_page, sidecar_text
+from sohoa.stages.assemble import PreparedPage, _g4, build_pdfa, otsu_black, prepare_page, sidecar_text
 from sohoa.stages.conformance import check_pdfa
 from sohoa.stages.model import DocumentMeta, EncodedImage, OcrLine, OcrWord, Page, PageOcr
 
@@ -258,6 +258,19 @@ def test_gray_and_bitonal_modes() -> None:
     prepared = prepare_page(page, OutputSettings(image_mode="bitonal"))
     assert prepared.image.filter == "CCITTFaxDecode" and prepared.image.how == "g4-ocr-image"
     assert prepared.placement == (504.0, 0.0, 0.0, 216.0, 0.0, 0.0), prepared.placement
+
+
+def test_otsu_separates_ink_from_paper_in_grey_and_colour() -> None:
+    rng = np.random.default_rng(7)
+    paper = np.clip(rng.normal(215, 12, (120, 160)), 0, 255).astype(np.uint8)
+    ink = np.zeros_like(paper, dtype=bool)
+    ink[30:60, 20:140] = True
+    grey = np.where(ink, np.clip(rng.normal(45, 12, paper.shape), 0, 255).astype(np.uint8), paper)
+    assert np.array_equal(otsu_black(grey), ink), "ink and paper are far apart: Otsu must split them exactly"
+    colour = np.dstack([grey, grey, grey])
+    assert np.array_equal(otsu_black(colour), ink), "an RGB page binarises like its grey version"
+    assert not otsu_black(np.full((20, 20), 255, np.uint8)).any(), "a blank page has no ink"
+    assert otsu_black(ink) is ink, "a bitonal mask is returned as it is"
 
 
 def test_output_conforms_and_metadata_agrees(text_pdf: bytes) -> None:

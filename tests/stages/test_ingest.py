@@ -15,7 +15,8 @@ from PIL import Image
 
 from sohoa.common import errors
 from sohoa.config.settings import IngestSettings
-from sohoa.stages.ingest import load_page, natural_key, scan_inputs
+from sohoa.stages.ingest import load_page, scan_inputs
+from tests.scan_pdfs import add_scan_page
 
 SETTINGS = IngestSettings()
 
@@ -40,7 +41,6 @@ def test_natural_order_of_inputs(tmp_path: Path) -> None:
     paths = [_save(_rgb(), tmp_path / n, "PNG") for n in names]
     refs = scan_inputs(paths, SETTINGS)
     assert [r.path.name for r in refs] == ["Scan1.png", "scan2.png", "scan10.png"]
-    assert natural_key(Path("a9")) < natural_key(Path("a10"))
 
 
 def test_jpeg_keeps_original_bytes_and_dpi(tmp_path: Path) -> None:
@@ -110,21 +110,9 @@ def test_image_modes_normalised(tmp_path: Path, mode: str) -> None:
 
 
 def _image_pdf(path: Path, jpeg: bytes, width: int, height: int, *, text: bool = False) -> Path:
-    pdf = pikepdf.new()
-    image = pikepdf.Stream(pdf, jpeg, Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image, Width=width,
-                           Height=height, ColorSpace=pikepdf.Name.DeviceRGB, BitsPerComponent=8,
-                           Filter=pikepdf.Name.DCTDecode)
-    w_pt, h_pt = width / 200 * 72, height / 200 * 72
-    content = f"q {w_pt:.2f} 0 0 {h_pt:.2f} 0 0 cm /Im0 Do Q".encode()
-    resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
-    if text:
-        content += b" BT /F1 12 Tf 10 10 Td (old text) Tj ET"
-        resources.Font = pikepdf.Dictionary(F1=pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
-                                                                  BaseFont=pikepdf.Name.Helvetica))
-    page = pikepdf.Dictionary(Type=pikepdf.Name.Page, MediaBox=[0, 0, w_pt, h_pt], Resources=resources,
-                              Contents=pikepdf.Stream(pdf, content))
-    pdf.pages.append(pikepdf.Page(page))
-    pdf.save(path)
+    with pikepdf.new() as pdf:
+        add_scan_page(pdf, jpeg, width, height, text_ops=b"BT /F1 12 Tf 10 10 Td (old text) Tj ET" if text else None)
+        pdf.save(path)
     return path
 
 
