@@ -75,7 +75,13 @@ class JobResult:
         if self.attached is not None:
             doc = self.attached.document
             data["attached"] = {"dossier": self.attached.document.dossier_code, "document_id": doc.id,
-                                "created": self.attached.created, "dossier_created": self.attached.dossier_created}
+                                "document_seq": doc.seq, "created": self.attached.created,
+                                "dossier_created": self.attached.dossier_created}
+            data["already_filed"] = self.attached.already_filed
+            other = self.attached.same_source_elsewhere
+            if other is not None:
+                data["needs_review"] = {"reason": "same_source_in_other_dossier", "dossier": other.dossier_code,
+                                        "document_id": other.id}
         return data
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -148,10 +149,17 @@ class Records:
         sha, size = sha256_file(pdf_path)
         if size == 0:
             raise InvalidRecordInput(path=pdf_path, detail=_("empty file"))
+        identity = None if meta.supersedes else source_identity(meta.source_files)
         with self._session(write=False) as s:
             existing = self._query_docs(s, (Dossier.code == parsed.code) & (Document.sha256 == sha), limit=1)
+            if not existing and identity:  # a re-scan processed again: new PDF bytes, the same scans
+                existing = self._query_docs(s, (Dossier.code == parsed.code)
+                                            & (Document.source_identity == identity), limit=1)
             if existing:
                 return AttachResult(document=existing[0], created=False, dossier_created=False)
+            elsewhere = self._query_docs(s, Document.source_identity == identity, limit=1) if identity else []
+            if elsewhere:
+                meta = _flag_same_source(meta, elsewhere[0])
             if self.settings.unknown_dossier == "refuse" and dossiers.by_code(s, parsed.code) is None:
                 raise DossierRefused(path=pdf_path, dossier=parsed.code)
         key = self.store.put(pdf_path, sha, size)
@@ -159,7 +167,8 @@ class Records:
         for _attempt in range(ATTACH_ATTEMPTS):
             try:
                 with self._session(write=True) as s:
-                    return self._attach_tx(s, pdf_path, parsed, kind, meta, sha, size, key)
+                    result = self._attach_tx(s, pdf_path, parsed, kind, meta, sha, size, key)
+                return replace(result, same_source_elsewhere=elsewhere[0]) if elsewhere and result.created else result
             # Another process won a race (a unique key, or the new dossier committed between our read
             # and our insert: READ COMMITTED on PostgreSQL); re-read and decide again.
             except (IntegrityError, DossierExists) as exc:
@@ -185,7 +194,11 @@ class Records:
                                       today=dossiers.local_today(self.tz), actor=actor, parsed=parsed)
             created_dossier = True
         else:
-            found = self._query_docs(s, (Document.dossier_id == dossier.id) & (Document.sha256 == sha), limit=1)
+            same = Document.sha256 == sha
+            identity = None if meta.supersedes else source_identity(meta.source_files)
+            if identity:
+                same = same | (Document.source_identity == identity)
+            found = self._query_docs(s, (Document.dossier_id == dossier.id) & same, limit=1)
             if found:
                 return AttachResult(document=found[0], created=False, dossier_created=False)
         version, supersedes_id = 1, None
@@ -297,6 +310,13 @@ class Records:
                     audit.append(s, audit.AuditEvent(action="store_remove", actor=actor or _default_actor(),
                                                      details={"removed": report.removed}))
         return report
+
+
+def _flag_same_source(meta: AttachMeta, other: DocumentInfo) -> AttachMeta:
+    """The same scans were filed in another dossier: file them here too, but ask a person to look."""
+    review = {"reason": "same_source_in_other_dossier", "dossier": other.dossier_code, "document_id": other.id,
+              "document_seq": other.seq}
+    return replace(meta, extra={**meta.extra, "needs_review": review})
 
 
 def _check_meta(pdf_path: Path, kind: str, meta: AttachMeta) -> None:

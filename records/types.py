@@ -141,8 +141,14 @@ class DocumentInfo:
 @dataclass(frozen=True)
 class AttachResult:
     document: DocumentInfo
-    created: bool  # False: these bytes were already attached to this dossier (idempotent)
+    created: bool  # False: these bytes, or these source scans, were already filed in this dossier
     dossier_created: bool
+    #: the same source scans already filed in *another* dossier: filed here too, flagged for review
+    same_source_elsewhere: DocumentInfo | None = None
+
+    @property
+    def already_filed(self) -> bool:
+        return not self.created
 
 
 @dataclass(frozen=True)

@@ -136,7 +136,13 @@ def attach_document(svc: Svc, who: Clerk, code: Annotated[str, CODE_PATH],
                     kind: Annotated[Literal["component", "result", "copy"], Form()] = "component",
                     title: Annotated[str | None, Form(max_length=500)] = None) -> JSONResponse:
     result = svc.attach_upload(code, file, kind=kind, title=title, actor=f"web:{who.name}")
-    return JSONResponse({"created": result.created, "document": doc_dict(result.document)},
+    body: dict[str, object] = {"created": result.created, "already_filed": result.already_filed,
+                               "document": doc_dict(result.document)}
+    if result.same_source_elsewhere is not None:
+        body["needs_review"] = {"reason": "same_source_in_other_dossier",
+                                "dossier": result.same_source_elsewhere.dossier_code,
+                                "document_id": result.same_source_elsewhere.id}
+    return JSONResponse(body,
                         status_code=201 if result.created else 200)
 
 

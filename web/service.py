@@ -19,6 +19,7 @@ from pathlib import Path
 from starlette.datastructures import UploadFile
 
 from sohoa.common.errors import InputError, Lang
+from sohoa.common.hashing import sha256_file
 from sohoa.common.messages import _
 from sohoa.config import Settings
 from sohoa.config.web import WebSettings
@@ -26,6 +27,7 @@ from sohoa.pipeline.verification import RecordsLookup
 from sohoa.records import AttachMeta, AttachResult, DocumentInfo, DossierInfo, Records, SearchHit
 from sohoa.records.codes import parse_code
 from sohoa.records.errors import DossierNotFound, InvalidDossierCode
+from sohoa.records.types import SourceFile
 from sohoa.signing.verify import VerificationReport, verify
 from sohoa.web.errors import NotFound
 from sohoa.web.tokens import Tokens
@@ -81,8 +83,10 @@ class WebService:
         dossier = self.records.get_dossier(code)
         with received_pdf(upload, self.limit_bytes) as (path, label):
             pages = check_pdf_structure(path, label)
+            digest, size = sha256_file(path)  # the uploaded file is its own source (duplicates by source)
             meta = AttachMeta(title=(title or label).strip()[:500] or None, page_count=pages, actor=actor,
-                              digitized_by=actor, extra={"uploaded_as": label, "via": "web"})
+                              digitized_by=actor, extra={"uploaded_as": label, "via": "web"},
+                              source_files=[SourceFile(name=label, sha256=digest, size=size)])
             try:
                 return self.records.attach(path, dossier_code=dossier.code, kind=kind, meta=meta)
             except InputError as err:

@@ -72,9 +72,13 @@ def summary(job: JobResult, settings: Settings) -> str:
     ]
     lines.extend(f"  signed: {s.profile} by {s.signer} ({s.level}, {s.signing_time})" for s in job.signatures)
     if job.attached is not None:
-        state = "attached" if job.attached.created else "already attached"
+        state = "attached" if job.attached.created else "already filed (same file or same source scans)"
         lines.append(f"  {state} to dossier {job.attached.document.dossier_code} as document "
                      f"#{job.attached.document.seq} (version {job.attached.document.version})")
+        other = job.attached.same_source_elsewhere
+        if other is not None:
+            lines.append(f"  needs review: the same scans were already filed in dossier {other.dossier_code} "
+                         f"as document #{other.seq}")
     if low:
         lines.append(f"  pages to review (low OCR confidence or OCR failed): {', '.join(map(str, low))}")
     lines.extend(f"  warning: {w}" for w in result.warnings)
