@@ -28,10 +28,9 @@ import datetime as dt
 import functools
 import hashlib
 import importlib.metadata
-import os
 import re
 import sys
-import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +45,7 @@ from pyhanko.pdf_utils.metadata.xmp_xml import MetadataStream
 from pyhanko.sign.signers.pdf_cms import SimpleSigner
 
 from sohoa.common.atomic import atomic_writer
+from sohoa.common.cachedir import private_cache_dir
 from sohoa.common.errors import MissingDependency
 from sohoa.common.messages import _
 
@@ -131,22 +131,36 @@ def _parse_iso(value: object) -> dt.datetime | None:
 # --- stamp fonts at 1000 units per em ---------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=8)
+_font_lock = threading.Lock()
+
+
 def pdf_ready_font(path: Path) -> Path:
-    """A copy of the font with 1000 units per em, cached on disk; the font itself when it already is."""
+    """A copy of the font with 1000 units per em, cached on disk; the font itself when it already is.
+
+    Two documents signed at once with a cold cache once raced here (a pid-named temp file that the
+    threads of one daemon shared, and a remembered path deleted since). Now the cache folder is private
+    (``common.cachedir``), the copy is written by the atomic writer (``mkstemp`` names), a lock guards
+    the first fill, and a remembered path is checked before it is returned.
+    """
+    target = _font_target(path)
+    if target == path or target.is_file():
+        return target
+    with _font_lock:
+        if not target.is_file():
+            font = TTFont(str(path))
+            scale_upem(font, 1000)
+            with atomic_writer(target) as (stream, _):
+                font.save(stream)
+    return target
+
+
+@functools.lru_cache(maxsize=8)
+def _font_target(path: Path) -> Path:
     with TTFont(str(path), lazy=True) as font:
         if int(font["head"].unitsPerEm) == 1000:
             return path
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    cache = Path(tempfile.gettempdir()) / f"sohoa-fonts-{os.getuid()}"
-    target = cache / f"{path.stem}-{digest}-upem1000.ttf"
-    if not target.is_file():
-        cache.mkdir(mode=0o700, exist_ok=True)
-        font = TTFont(str(path))
-        scale_upem(font, 1000)
-        with atomic_writer(target) as (stream, _):
-            font.save(stream)
-    return target
+    return private_cache_dir("sohoa-fonts") / f"{path.stem}-{digest}-upem1000.ttf"
 
 
 # --- a signer that parses its key once ----------------------------------------------------------------
