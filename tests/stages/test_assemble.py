@@ -17,8 +17,9 @@ from PIL import Image, ImageDraw, ImageFont
 from bench.corpus import font_paths, render_page
 from sohoa.config.settings import OutputSettings
 from sohoa.stages import textlayer
-from sohoa.stages.assemble import PreparedPage, _g4, build_pdfa, otsu_black, prepare_page, sidecar_text
+from sohoa.stages.assemble import PreparedPage, build_pdfa, prepare_page, sidecar_text
 from sohoa.stages.conformance import check_pdfa
+from sohoa.stages.encode import _g4, otsu_black
 from sohoa.stages.model import DocumentMeta, EncodedImage, OcrLine, OcrWord, Page, PageOcr
 
 FONT = Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf")
