@@ -28,6 +28,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from typing import ClassVar, Literal
 
+import cv2
 import numpy as np
 
 from sohoa.common.errors import MissingDependency, ProcessingError
@@ -160,17 +161,20 @@ def ocr_page(page: Page, settings: OcrSettings, *, engine: OcrEngine | None = No
     is not installed, ``ProcessingError`` when the page has no usable OCR image (a pipeline bug).
     """
     started = time.perf_counter()
-    image = _ocr_input(page)
+    full = _ocr_input(page)
     engine = engine or get_engine(settings)
     upright_w, upright_h = page.upright_size()
-    scale = (upright_w / image.shape[1], upright_h / image.shape[0])
+    scale = (upright_w / full.shape[1], upright_h / full.shape[0])
+    area = text_area(full, dpi=max(page.upright_dpi()) / scale[0])
+    left, top = (area[0], area[1]) if area else (0, 0)
+    image = np.ascontiguousarray(full[area[1]:area[3], area[0]:area[2]]) if area else full
     dpi_x, dpi_y = page.upright_dpi()
     dpi = max(1, round((dpi_x / scale[0] + dpi_y / scale[1]) / 2))
     lines: list[OcrLine] = []
     failed: str | None = None
     try:
         text = engine.hocr(RawImage.from_array(image), dpi=dpi, timeout_s=settings.page_timeout_s)
-        lines = parse_hocr(text, scale=scale)
+        lines = parse_hocr(text, scale=scale, origin=(left, top))
     except TesseractTimeout:
         failed = f"timeout: OCR took longer than {settings.page_timeout_s:g} s"
     except TesseractFailed as exc:
@@ -181,6 +185,37 @@ def ocr_page(page: Page, settings: OcrSettings, *, engine: OcrEngine | None = No
         log.warning("OCR failed on %s: %s", page.label, failed)
     return PageOcr(lines=lines, languages=engine.languages, seconds=time.perf_counter() - started,
                    failed=failed)
+
+
+# OCR runs on the page's inked area only when that saves at least this share of the pixels: Tesseract's
+# layout analysis costs per pixel, and a page with one stamp and two lines should not pay a full page.
+CROP_MIN_SAVING = 0.3
+CROP_MARGIN_MM = 6.0
+
+
+def text_area(image: np.ndarray, *, dpi: float) -> tuple[int, int, int, int] | None:
+    """(left, top, right, bottom) around every mark bigger than dust, with a margin; None: use the page."""
+    h, w = image.shape[:2]
+    f = min(1.0, 100.0 / max(dpi, 1.0))
+    grey = image if image.dtype != bool else np.where(image, np.uint8(0), np.uint8(255))
+    if grey.ndim == 3:
+        grey = cv2.cvtColor(grey, cv2.COLOR_RGB2GRAY)
+    # INTER_AREA keeps thin strokes as grey, so the threshold is generous; only specks are dropped
+    small = cv2.resize(grey, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    n, labels, stats, _centres = cv2.connectedComponentsWithStats((small < 200).astype(np.uint8), connectivity=8)
+    keep = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= 3) + 1
+    if keep.size == 0:
+        return None
+    xs, ys = stats[keep, cv2.CC_STAT_LEFT], stats[keep, cv2.CC_STAT_TOP]
+    x, y = int(xs.min()), int(ys.min())
+    bw = int((xs + stats[keep, cv2.CC_STAT_WIDTH]).max()) - x
+    bh = int((ys + stats[keep, cv2.CC_STAT_HEIGHT]).max()) - y
+    margin = CROP_MARGIN_MM / 25.4 * dpi
+    left, top = max(0, int(x / f - margin)), max(0, int(y / f - margin))
+    right, bottom = min(w, int((x + bw) / f + margin)), min(h, int((y + bh) / f + margin))
+    if (right - left) * (bottom - top) > (1 - CROP_MIN_SAVING) * w * h:
+        return None
+    return (left, top, right, bottom)
 
 
 def _ocr_input(page: Page) -> np.ndarray:
@@ -215,19 +250,23 @@ def _title(element: ET.Element) -> dict[str, list[str]]:
     return props
 
 
-def _box(props: dict[str, list[str]], scale: tuple[float, float]) -> tuple[int, int, int, int] | None:
+def _box(props: dict[str, list[str]], scale: tuple[float, float],
+         offset: tuple[int, int] = (0, 0)) -> tuple[int, int, int, int] | None:
     values = props.get("bbox")
     if not values or len(values) != 4:
         return None
+    dx, dy = offset
     left, top, right, bottom = (int(v) for v in values)
     sx, sy = scale
-    return (round(left * sx), round(top * sy), round(right * sx), round(bottom * sy))
+    return (round((left + dx) * sx), round((top + dy) * sy), round((right + dx) * sx), round((bottom + dy) * sy))
 
 
-def parse_hocr(text: str, *, scale: tuple[float, float] = (1.0, 1.0)) -> list[OcrLine]:
+def parse_hocr(text: str, *, scale: tuple[float, float] = (1.0, 1.0),
+               origin: tuple[int, int] = (0, 0)) -> list[OcrLine]:
     """Lines of non-empty NFC words from Tesseract hOCR (a whole document or the page ``div`` alone).
 
-    ``scale`` multiplies every coordinate (OCR image pixels → upright-frame pixels).
+    ``origin`` is where the recognised crop sits in the OCR image; ``scale`` then multiplies every
+    coordinate (OCR image pixels → upright-frame pixels).
     """
     start = _PAGE_START.search(text)
     if start is None:
@@ -244,13 +283,13 @@ def parse_hocr(text: str, *, scale: tuple[float, float] = (1.0, 1.0)) -> list[Oc
                 continue
             word = unicodedata.normalize("NFC", "".join(span.itertext())).strip()
             props = _title(span)
-            box = _box(props, scale)
+            box = _box(props, scale, origin)
             if not word or box is None:
                 continue
             confidence = float(props.get("x_wconf", ["0"])[0])
             words.append(OcrWord(text=word, box=box, confidence=min(100.0, max(0.0, confidence))))
         line_props = _title(element)
-        line_box = _box(line_props, scale)
+        line_box = _box(line_props, scale, origin)
         if not words or line_box is None:
             continue
         slope, offset = 0.0, 0.0

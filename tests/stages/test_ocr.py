@@ -324,3 +324,36 @@ def test_parse_hocr_normalises_drops_empty_words_and_scales() -> None:
     assert lines[0].box == (20, 40, 800, 160)
     assert lines[0].baseline == pytest.approx((0.01, -24.0)), lines[0].baseline
 
+
+
+def test_a_sparse_page_is_read_on_its_inked_area_only_with_the_same_words_and_boxes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import ImageDraw, ImageFont
+
+    from bench.corpus import font_paths
+    from sohoa.stages import ocr as ocr_module
+
+    image = Image.new("L", (2480, 3508), 245)
+    draw = ImageDraw.Draw(image)
+    face = ImageFont.truetype(str(font_paths()[0]), 50)
+    draw.text((300, 500), "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", font=face, fill=20)
+    draw.text((300, 580), "Người nộp: Nguyễn Văn Hưởng", font=face, fill=20)
+    draw.ellipse((1500, 400, 1900, 800), outline=60, width=14)  # a seal
+    pixels = np.asarray(image)
+    area = ocr_module.text_area(pixels, dpi=300)
+    assert area is not None and area[0] <= 300 and area[2] >= 1900 and area[3] < 1200, area
+    page = Page(image=pixels, dpi=(300, 300), source=Path("sparse.png"))
+    settings = OcrSettings(languages="vie")
+    cropped = ocr_page(page, settings)
+    monkeypatch.setattr(ocr_module, "CROP_MIN_SAVING", 2.0)  # never crop: the whole page
+    whole = ocr_page(page, settings)
+    assert cropped.text() == whole.text() and "Hưởng" in cropped.text()
+    assert [w.box for line in cropped.lines for w in line.words] == [w.box for line in whole.lines for w in line.words]
+
+
+def test_a_full_page_is_not_cropped() -> None:
+    from sohoa.stages.ocr import text_area
+
+    pixels = np.full((3508, 2480), 245, np.uint8)
+    pixels[200:3300:60, 200:2280] = 20  # lines of "text" over the whole page
+    assert text_area(pixels, dpi=300) is None
