@@ -14,7 +14,7 @@ scanner JPEG (grey/RGB)       the ORIGINAL bytes, DCTDecode, never re-encoded; r
 CMYK JPEG                     re-encoded from the decoded RGB image as JPEG (``jpeg_quality``):
                               PDF/A with an sRGB output intent must not use DeviceCMYK
 bitonal (1-bit)               CCITT G4 (K=-1, one strip from Pillow's group4 TIFF encoder); the
-                              scanner's own G4 bytes pass through unchanged when available
+                              scanner's own G4 or JBIG2 bytes pass through unchanged when available
 lossless sources              by their pixels (``content_kind``): two levels → G4; grey or grey-as-RGB
 (PNG, LZW/Deflate TIFF, BMP,  text/forms → 8-bit grey Flate; few colours → Flate; photographic grey or
 decoded PDF images)           real colour → JPEG at ``jpeg_quality`` when ``recompress_lossless`` (the
@@ -24,7 +24,8 @@ decoded PDF images)           real colour → JPEG at ``jpeg_quality`` when ``re
                               placed with an identity matrix
 ============================  =====================================================================
 
-Never LZW (forbidden by PDF/A), never JBIG2 (no encoder here), never JPX.
+Never LZW (forbidden by PDF/A), JBIG2 only as the scanner wrote it (passed through with its global
+segments; there is no encoder here), never JPX.
 The page size is the upright frame at its DPI (100% scale, as Circular 02/2019 asks).
 """
 
@@ -180,6 +181,9 @@ def _image_xobject(pdf: pikepdf.Pdf, img: PreparedImage, spools: list[pikepdf.Pd
     stream.Filter = pikepdf.Name("/" + img.filter)
     if img.decode_parms:
         stream.DecodeParms = pikepdf.Dictionary({"/" + k: v for k, v in img.decode_parms})
+    if img.jbig2_globals:
+        shared = pdf.make_indirect(pikepdf.Stream(pdf, img.jbig2_globals))
+        stream.DecodeParms = pikepdf.Dictionary(JBIG2Globals=shared)
     return pdf.make_indirect(stream)
 
 

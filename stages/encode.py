@@ -21,7 +21,7 @@ from sohoa.config.settings import OutputSettings
 from sohoa.stages.content_kind import as_grey, content_kind, indexed_png_stream, palette_of
 from sohoa.stages.model import EncodedImage, Page
 
-ImageFilter = Literal["DCTDecode", "CCITTFaxDecode", "FlateDecode"]
+ImageFilter = Literal["DCTDecode", "CCITTFaxDecode", "FlateDecode", "JBIG2Decode"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class PreparedImage:
     decode_parms: tuple[tuple[str, int | bool], ...] = ()
     how: str = ""  # e.g. "jpeg-passthrough", for reports and tests
     palette: bytes = b""  # set: an /Indexed image over ``color_space`` with these entries
+    jbig2_globals: bytes = b""  # set: a /JBIG2Globals stream for a passed-through JBIG2 image
     spool: Path | None = None  # set by ``spool_page``: the bytes live in this one-image PDF, ``data`` is empty
 
 
@@ -107,12 +108,12 @@ def encode_page(page: Page, settings: OutputSettings) -> tuple[PreparedImage, bo
     if settings.image_mode == "bitonal":
         if page.ocr_image is not None:
             return _g4(otsu_black(page.ocr_image), "g4-ocr-image"), True
-        if page.mode == "bitonal" and enc and enc.codec == "ccitt_g4":
-            return _g4_passthrough(enc), False
+        if page.mode == "bitonal" and enc and enc.codec in ("ccitt_g4", "jbig2"):
+            return _bitonal_passthrough(enc), False
         return _g4(otsu_black(page.image), "g4-binarised"), False
     if page.mode == "bitonal":
-        if enc and enc.codec == "ccitt_g4":
-            return _g4_passthrough(enc), False
+        if enc and enc.codec in ("ccitt_g4", "jbig2"):
+            return _bitonal_passthrough(enc), False
         return _g4(page.image), False
     want_grey = settings.image_mode == "gray"
     if enc and enc.codec == "jpeg":
@@ -168,6 +169,14 @@ def _report_growth(page: Page, image: PreparedImage, kind: str) -> PreparedImage
     page.warnings.append(f"{page.label}: page image {len(image.data) // 1024} KB ({image.how}, {kind}) is "
                          f"larger than the source file ({source // 1024} KB): kept for PDF/A compatibility")
     return image
+
+
+def _bitonal_passthrough(enc: EncodedImage) -> PreparedImage:
+    """The scanner's own bitonal bytes, unchanged: CCITT G4 or JBIG2 (lossless as the MFP wrote it)."""
+    if enc.codec == "jbig2":
+        return PreparedImage(enc.data, enc.width, enc.height, "JBIG2Decode", "DeviceGray", bits=1,
+                             how="jbig2-passthrough", jbig2_globals=enc.jbig2_globals)
+    return _g4_passthrough(enc)
 
 
 def _g4_passthrough(enc: EncodedImage) -> PreparedImage:

@@ -193,9 +193,15 @@ def _pdf_image_page(ref: PageRef, page: pikepdf.Page, xobj: pikepdf.Object) -> P
             array = to_array(decoded)
     else:
         params = xobj.get("/DecodeParms")
-        if filters == ["/CCITTFaxDecode"] and params is not None and int(params.get("/K", 0)) < 0:
+        plain = "/Decode" not in xobj  # an inverting /Decode array would not survive passthrough
+        if filters == ["/CCITTFaxDecode"] and params is not None and int(params.get("/K", 0)) < 0 and plain:
             encoded = EncodedImage("ccitt_g4", xobj.read_raw_bytes(), pdf_image.width, pdf_image.height, 1,
                                    black_is_1=bool(params.get("/BlackIs1", False)))
+        elif filters == ["/JBIG2Decode"] and plain:
+            globals_stream = params.get("/JBIG2Globals") if isinstance(params, pikepdf.Dictionary) else None
+            shared = globals_stream.read_bytes() if isinstance(globals_stream, pikepdf.Stream) else b""
+            encoded = EncodedImage("jbig2", xobj.read_raw_bytes(), pdf_image.width, pdf_image.height, 1,
+                                   jbig2_globals=shared)
         array = to_array(pdf_image.as_pil_image())
     return Page(image=array, dpi=dpi, source=ref.path, source_index=ref.index, encoded=encoded)
 

@@ -27,15 +27,17 @@ class EncodedImage:
     """The scanner's own compressed bytes for a page, kept so assemble can embed them unchanged.
 
     ``codec`` names the PDF filter the bytes fit: ``jpeg`` → DCTDecode, ``ccitt_g4`` → CCITTFaxDecode
-    (K=-1, ``black_is_1`` tells the polarity).
+    (K=-1, ``black_is_1`` tells the polarity), ``jbig2`` → JBIG2Decode (an MFP's embedded JBIG2 stream and
+its global segments).
     """
 
-    codec: Literal["jpeg", "ccitt_g4"]
+    codec: Literal["jpeg", "ccitt_g4", "jbig2"]
     data: bytes
     width: int
     height: int
     components: int = 3
     black_is_1: bool = False
+    jbig2_globals: bytes = b""  # the shared symbol dictionary an MFP's JBIG2 page refers to, if any
 
 
 @dataclass

@@ -14,6 +14,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
+import pikepdf
 import pytest
 from PIL import Image
 
@@ -43,10 +44,16 @@ def _processed(source: Path, tmp_path: Path, env: dict[str, str] | None = None) 
     return report, text_of(out)
 
 
-def test_jbig2_scan_is_read(tmp_path: Path) -> None:
-    report, text = _processed(mfp_pdfs.jbig2_pdf(tmp_path / "mfp-jbig2.pdf"), tmp_path)
+def test_jbig2_scan_is_read_and_its_bytes_pass_through(tmp_path: Path) -> None:
+    source = mfp_pdfs.jbig2_pdf(tmp_path / "mfp-jbig2.pdf")
+    report, text = _processed(source, tmp_path)
     assert "Hưởng" in text and "000.00.31.H50" in text, text
     assert not any("pdftoppm" in w for w in report["warnings"]), report["warnings"]
+    with pikepdf.open(source) as before, pikepdf.open(tmp_path / "out.pdf") as after:
+        scanned = before.pages[0].Resources.XObject.Im0.read_raw_bytes()
+        images = [x for x in after.pages[0].Resources.XObject.values() if x.get("/Subtype") == "/Image"]
+        assert [str(x.Filter) for x in images] == ["/JBIG2Decode"]
+        assert images[0].read_raw_bytes() == scanned, "the scanner's JBIG2 bytes were re-encoded"
 
 
 def test_jbig2_without_jbig2dec_falls_back_to_rendering(tmp_path: Path) -> None:
