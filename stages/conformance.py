@@ -12,6 +12,7 @@ ISO 19005-2        What is checked
 6.1.3              trailer ``/ID`` (two strings); no ``/Encrypt``; nothing but an EOL after the
                    last ``%%EOF`` (incremental updates included)
 6.1.4              cross-reference data readable without repair (qpdf warnings)
+6.1.13             page MediaBox: four numbers, 3 to 14,400 units a side (implementation limits)
 6.1.7.1            no stream with ``/F``, ``/FFilter`` or ``/FDecodeParms`` (external streams)
 6.1.7.2            no ``LZWDecode`` (streams and inline images), no ``Crypt`` filter
 6.2.3              one GTS_PDFA1 output intent profile; valid ICC header (v2/v4, allowed
@@ -49,8 +50,8 @@ ISO 19005-2        What is checked
 6.8                no embedded files (sohoa policy; PDF/A-2 would allow PDF/A attachments)
 =================  ==========================================================================
 
-Not checked: implementation limits (6.1.13), optional content, halftone types, Separation/DeviceN
-details, CMap embedding, non-TrueType width checks, predefined-schema property names.
+Not checked: implementation limits (6.1.13) other than the page size, optional content, halftone types,
+Separation/DeviceN details, CMap embedding, non-TrueType width checks, predefined-schema property names.
 """
 
 from __future__ import annotations
@@ -194,6 +195,7 @@ class _Checker:
         for obj in pdf.objects:
             self.walk(obj)
         for number, page in enumerate(pdf.pages, 1):
+            self.check_page_box(page.obj, number)
             self.pages.check_page(page.obj, number)
         self.pages.check_fonts()
         for space, page_no in self._device_seen.items():
@@ -203,6 +205,23 @@ class _Checker:
                 self.add("6.2.4.3", f"{space[1:]} used but the PDF/A output intent is {intent}", page_no)
         for clause, message in pdfa.metadata_problems(pdf):
             self.add(clause, message)
+
+    def check_page_box(self, page: pikepdf.Object, number: int) -> None:
+        """6.1.13 / ISO 32000-1 Annex C: a page box is 4 numbers, 3 to 14,400 units a side.
+
+        Why: a 1x1-pixel image once became a 0x0 MediaBox that this check let through.
+        """
+        box = page.get("/MediaBox")
+        try:
+            values = [float(v) for v in box] if isinstance(box, pikepdf.Array) else []
+        except (TypeError, ValueError):
+            values = []
+        if len(values) != 4:
+            self.add("6.1.13", "page has no valid /MediaBox (four numbers)", number)
+            return
+        width, height = abs(values[2] - values[0]), abs(values[3] - values[1])
+        if not (3 <= width <= 14400 and 3 <= height <= 14400):
+            self.add("6.1.13", f"page size {width:g} x {height:g} is outside 3..14400 units", number)
 
     def check_catalog(self) -> None:
         root = self.pdf.Root

@@ -77,6 +77,8 @@ MUTATIONS: dict[str, tuple[str, Mutation]] = {
     "LZW stream": ("6.1.7.2", lambda pdf: setattr(_page(pdf), "Thumb", pdf.make_stream(
         b"\x80\x0b\x60\x50\x22\x0c\x0c\x85\x01", Filter=pikepdf.Name.LZWDecode, Width=1, Height=1))),
     "no output intent": ("6.2.3", lambda pdf: delattr(pdf.Root, "OutputIntents")),
+    "0x0 MediaBox": ("6.1.13", lambda pdf: setattr(_page(pdf), "MediaBox", pikepdf.Array([0, 0, 0, 0]))),
+    "giant MediaBox": ("6.1.13", lambda pdf: setattr(_page(pdf), "MediaBox", pikepdf.Array([0, 0, 20000, 842]))),
     "intent /N mismatch": ("6.2.3", lambda pdf: setattr(pdf.Root.OutputIntents[0].DestOutputProfile, "N", 4)),
     "CMYK image under sRGB intent": ("6.2.4.3", lambda pdf: _image(pdf, ColorSpace=pikepdf.Name.DeviceCMYK)),
     "CMYK operator": ("6.2.4.3", lambda pdf: _add_content(pdf, b"0 0 0 1 k 0 0 5 5 re f")),
