@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pki.builder import TestPki, build_pki
+from tests.pki.builder import TestPki, build_pkis
 from tests.pki.servers import PkiServer
 from tests.pki.tokens import SoftToken, init_softhsm, make_nss_db, tools_missing
 
@@ -20,10 +20,22 @@ def pki_server() -> Iterator[PkiServer]:
 
 
 @pytest.fixture(scope="session")
-def pki(pki_server: PkiServer, tmp_path_factory: pytest.TempPathFactory) -> TestPki:
-    built = build_pki(tmp_path_factory.mktemp("pki"), pki_server.base_url)
-    pki_server.attach(built)
-    return built
+def test_pkis(pki_server: PkiServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestPki]:
+    """Every architecture of ``pki.yml`` by label, served by ``pki_server``."""
+    config, pkis = build_pkis(tmp_path_factory.mktemp("pki"), pki_server.base_url)
+    pki_server.serve(config)
+    return pkis
+
+
+@pytest.fixture(scope="session")
+def pki(test_pkis: dict[str, TestPki]) -> TestPki:
+    return test_pkis["sohoa"]
+
+
+@pytest.fixture(scope="session")
+def unknown_pki(test_pkis: dict[str, TestPki]) -> TestPki:
+    """A CA nobody trusts (its own root, same kind of signers)."""
+    return test_pkis["unknown"]
 
 
 @pytest.fixture(scope="session")

@@ -23,16 +23,11 @@ import pytest
 
 from sohoa.config.settings import Settings
 from sohoa.records.service import Records
-from tests.pki.builder import TestPki, build_pki
+from tests.pki.builder import TestPki
 
 ROOT = Path(__file__).resolve().parents[2]
 P12_ENV = "SOHOA_TEST_WATCH_P12"
 CODE = "000.00.31.H50-240115-{:04d}"
-
-
-@pytest.fixture(scope="session")
-def watch_pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
-    return build_pki(tmp_path_factory.mktemp("watch-pki"), "http://127.0.0.1:9")
 
 
 def free_port() -> int:
@@ -155,11 +150,11 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str, run: Da
 
 
 @pytest.fixture
-def daemon_factory(tmp_path: Path, watch_pki: TestPki) -> Iterator[Callable[..., DaemonRun]]:
+def daemon_factory(tmp_path: Path, pki: TestPki) -> Iterator[Callable[..., DaemonRun]]:
     made: list[DaemonRun] = []
 
     def make(folders: list[dict[str, object]], **watch: object) -> DaemonRun:
-        run = DaemonRun(tmp_path / f"center{len(made)}", watch_pki, folders, dict(watch))
+        run = DaemonRun(tmp_path / f"center{len(made)}", pki, folders, dict(watch))
         run.root.mkdir()
         made.append(run)
         return run
