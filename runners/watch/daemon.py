@@ -9,7 +9,9 @@ Shape (threads in one process, page work in the shared ``PageExecutor`` worker p
   ``run_document_job``), then release sources to done/failed/needs-review and journal the outcome;
   transient failures (database, TSA, disk) are retried with exponential backoff;
 - start-up recovery requeues every job left in a work area; SIGTERM/SIGINT stops claiming, lets
-  running jobs finish within ``stop_timeout_s``, leaves the rest claimed (``released``) and exits 0.
+  running jobs finish within ``stop_timeout_s``, leaves the rest claimed (``released``) and exits 0;
+- ``health_port = "any"`` lets the kernel pick the health port (bind port 0, so nothing can take it
+  between choosing and listening); the bound port goes to ``health_port_file`` and the start-up log.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from sohoa.common.atomic import atomic_writer
+from sohoa.common.atomic import atomic_writer, write_bytes_atomic
 from sohoa.common.errors import ConfigError, SohoaError
 from sohoa.config.settings import Settings
 from sohoa.config.watch import WatchSettings
@@ -82,6 +84,7 @@ class Daemon:
         self.journal: Journal | None = None
         self.executor: PageExecutor | None = None
         self.threads: list[threading.Thread] = []
+        self.port_file = settings.resolve(Path(watch.health_port_file)) if watch.health_port_file else None
 
     def _settings_for(self, inbox: Inbox) -> Settings:
         copy = self.settings.model_copy(deep=True)
@@ -105,9 +108,12 @@ class Daemon:
         for inbox in self.inboxes:
             self.observers.watch(inbox.path, polling=inbox.folder.polling)
         if self.watch.health_port:
-            self.health = HealthServer(self.watch.health_host, self.watch.health_port, self.metrics, self._status,
+            port = 0 if self.watch.health_port == "any" else self.watch.health_port  # 0: the kernel picks
+            self.health = HealthServer(self.watch.health_host, port, self.metrics, self._status,
                                        heartbeat_timeout_s=max(30.0, 10 * self.watch.poll_interval_s))
             self.health.start()
+            if self.port_file:
+                write_bytes_atomic(self.port_file, f"{self.health.port}\n".encode())
         for number in range(self.watch.documents_in_parallel):
             thread = threading.Thread(target=self._worker, name=f"doc-worker-{number}", daemon=True)
             thread.start()
@@ -123,6 +129,10 @@ class Daemon:
         finally:
             self._shutdown()
         return 0
+
+    def _forget_port_file(self) -> None:
+        if self.port_file and self.health:
+            self.port_file.unlink(missing_ok=True)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.warning("signal %s: no new files; finishing running documents", signal.Signals(signum).name)
@@ -168,11 +178,13 @@ class Daemon:
                 self._journal(job_id, state="released")
             log.warning("stopped with %d document(s) unfinished; they stay claimed and are redone at the next "
                         "start", len(running))
+            self._forget_port_file()
             logging.shutdown()
             sys.stdout.flush()
             os._exit(0)  # worker threads cannot be interrupted mid-OCR; the work area keeps their jobs
         if self.health:
             self.health.stop()
+            self._forget_port_file()
         if self.executor:
             self.executor.close()
         if self.records:

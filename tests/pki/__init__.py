@@ -12,12 +12,13 @@ belong to its certificate — digitizer's —, as on a mislabelled token) and th
 
 ``pki`` (session) is the trusted ``TestPki``; ``unknown_pki`` a CA nobody trusts; ``nss_db`` a folder for
 ``pdfsig -nssdir``; ``softhsm_token`` a ``SoftToken`` holding the ``organization``, ``ecdsa`` and
-``expired`` keys. ``run_pdfsig`` helps the tests read pdfsig's verdicts.
+``expired`` keys. ``run_pdfsig`` helps the tests read pdfsig's verdicts. Outside pytest (benchmarks),
+``serve_pki(folder)`` starts the same thing: ``server.pki``, ``server.stop()``.
 """
 
 from tests.pki.builder import FAKE_TIME_HEADER, Identity, TestPki, build_pkis
-from tests.pki.servers import PkiServer
+from tests.pki.servers import PkiServer, serve_pki
 from tests.pki.tokens import PdfsigResult, SoftToken, init_softhsm, make_nss_db, run_pdfsig, tools_missing
 
 __all__ = ["FAKE_TIME_HEADER", "Identity", "PdfsigResult", "PkiServer", "SoftToken", "TestPki", "build_pkis",
-           "init_softhsm", "make_nss_db", "run_pdfsig", "tools_missing"]
+           "init_softhsm", "make_nss_db", "run_pdfsig", "serve_pki", "tools_missing"]

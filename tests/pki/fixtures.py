@@ -7,24 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.pki.builder import TestPki, build_pkis
-from tests.pki.servers import PkiServer
+from tests.pki.builder import TestPki
+from tests.pki.servers import PkiServer, serve_pki
 from tests.pki.tokens import SoftToken, init_softhsm, make_nss_db, tools_missing
 
 
 @pytest.fixture(scope="session")
-def pki_server() -> Iterator[PkiServer]:
-    server = PkiServer().start()
+def pki_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PkiServer]:
+    server = serve_pki(tmp_path_factory.mktemp("pki"))
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def test_pkis(pki_server: PkiServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestPki]:
+def test_pkis(pki_server: PkiServer) -> dict[str, TestPki]:
     """Every architecture of ``pki.yml`` by label, served by ``pki_server``."""
-    config, pkis = build_pkis(tmp_path_factory.mktemp("pki"), pki_server.base_url)
-    pki_server.serve(config)
-    return pkis
+    return pki_server.pkis
 
 
 @pytest.fixture(scope="session")

@@ -26,13 +26,14 @@ import datetime as dt
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from certomancer.integrations.animator import Animator, AnimatorArchStore
 from certomancer.registry import CertomancerConfig
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from tests.pki.builder import FAKE_TIME_HEADER
+from tests.pki.builder import FAKE_TIME_HEADER, TestPki, build_pkis
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -47,6 +48,7 @@ class PkiServer:
 
     def __init__(self) -> None:
         self.requests: Counter[str] = Counter()
+        self.pkis: dict[str, TestPki] = {}
         self._app: WsgiApp | None = None
         self._httpd: BaseWSGIServer = make_server("127.0.0.1", 0, self._dispatch, threaded=True,
                                                   request_handler=_QuietHandler)
@@ -60,8 +62,14 @@ class PkiServer:
         self._thread.start()
         return self
 
-    def serve(self, config: CertomancerConfig) -> None:
+    def serve(self, config: CertomancerConfig, pkis: dict[str, TestPki]) -> None:
+        self.pkis = pkis
         self._app = Animator(AnimatorArchStore(config.pki_archs), with_web_ui=False)
+
+    @property
+    def pki(self) -> TestPki:
+        """The trusted architecture (``sohoa`` in pki.yml)."""
+        return self.pkis["sohoa"]
 
     def stop(self) -> None:
         self._httpd.shutdown()
@@ -75,3 +83,11 @@ class PkiServer:
             start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
             return [b"test PKI not attached yet\n"]
         return self._app(environ, start_response)
+
+
+def serve_pki(directory: Path) -> PkiServer:
+    """Bind, build ``pki.yml`` under ``directory`` with the bound URL, serve it; ``stop()`` when done."""
+    server = PkiServer().start()
+    config, pkis = build_pkis(directory, server.base_url)
+    server.serve(config, pkis)
+    return server

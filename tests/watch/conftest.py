@@ -3,6 +3,8 @@
 Why a subprocess: signals, ``kill -9``, restarts and the HTTP port are only real in a separate process.
 The daemon runs in its own session so a simulated crash kills its whole process group (as systemd does
 with the unit's cgroup). Signing uses a PKCS#12 key from the test PKI at level B-B (no TSA needed).
+The health server binds a port the kernel picks (``health_port = "any"``); the daemon writes it to
+``health_port_file``, which each start waits for — no port is guessed beforehand.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,12 +29,6 @@ from tests.pki.builder import TestPki
 ROOT = Path(__file__).resolve().parents[2]
 P12_ENV = "SOHOA_TEST_WATCH_P12"
 CODE = "000.00.31.H50-240115-{:04d}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _toml_value(value: object) -> str:
@@ -57,11 +52,14 @@ class DaemonRun:
     def config(self) -> Path:
         return self.root / "center.toml"
 
+    @property
+    def port_file(self) -> Path:
+        return self.root / "health.port"
+
     def inbox(self, name: str = "inbox") -> Path:
         return self.root / "var" / name
 
     def write_config(self) -> None:
-        self.port = free_port()
         signer = self.pki.signer("digitizer")
         lines = ['data_dir = "var"', "[ocr]", 'languages = "vie"', "workers = 1",
                  "[signing.keys.digitizer]", 'kind = "pkcs12"', f"path = {_toml_value(str(signer.p12))}",
@@ -70,7 +68,8 @@ class DaemonRun:
                  "[signing.profiles.digitizer.appearance]", 'kind = "digitizer"', "[watch]"]
         settings = {"stable_seconds": 1.0, "unreadable_grace_s": 2.0, "poll_interval_s": 0.25,
                     "rescan_interval_s": 5.0, "documents_in_parallel": 2, "workers": 1, "queue_size": 6,
-                    "retry_base_s": 0.5, "stop_timeout_s": 30.0, "health_port": self.port, **self.watch}
+                    "retry_base_s": 0.5, "stop_timeout_s": 30.0, "health_port": "any",
+                    "health_port_file": str(self.port_file), **self.watch}
         lines += [f"{k} = {_toml_value(v)}" for k, v in settings.items()]
         for folder in self.folders:
             lines.append("[[watch.folders]]")
@@ -83,11 +82,14 @@ class DaemonRun:
         env = {**os.environ, P12_ENV: self.pki.signer("digitizer").p12_password,
                **self.env_extra}
         self.runs += 1
+        self.port_file.unlink(missing_ok=True)  # left by a killed run: wait for this run's port
         log = (self.root / f"daemon-{self.runs}.log").open("wb")
         command = [sys.executable, "-m", "sohoa.cli", "watch", "--config", str(self.config)]
         self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         log.close()
+        wait_for(self.port_file.exists, 60, "the daemon to write its health port", self)
+        self.port = int(self.port_file.read_text())
         wait_for(lambda: self.health() is not None, 60, "the daemon's health endpoint to answer", self)
 
     def health(self) -> dict[str, object] | None:

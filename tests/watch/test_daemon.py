@@ -174,6 +174,7 @@ def test_polling_folder_and_systemd_notifications(daemon_factory, tmp_path: Path
     wait_for(lambda: run.files("share", "done"), 90, "the polled file to be filed", run)
     assert "PollingObserver" in (run.health() or {}).get("observers", []), run.health()
     assert run.stop() == 0
+    assert not run.port_file.exists(), "a clean stop removes the health port file"
     listener.close()
     assert any("READY=1" in m for m in received), f"no READY=1 among {received}"
     assert any("WATCHDOG=1" in m for m in received), f"no WATCHDOG=1 among {received}"
