@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -87,8 +87,13 @@ class RecordsAuditSink:
 
 
 def run_document_job(job: DocumentJob, settings: Settings, *, records: Records | None = None,
-                     executor: PageExecutor | None = None, workdir: Path | None = None) -> JobResult:
-    """Run one job; raises a typed ``SohoaError`` and leaves no final output when a step fails."""
+                     executor: PageExecutor | None = None, workdir: Path | None = None,
+                     on_step: Callable[[str], None] | None = None) -> JobResult:
+    """Run one job; raises a typed ``SohoaError`` and leaves no final output when a step fails.
+
+    ``on_step`` is told "processed" (PDF/A written) and "signed" (final signed output written) as each
+    is durable — the watch daemon's crash test hook (``runners/watch/crash.py``) listens there.
+    """
     workdir = workdir or job.output.parent
     meta = DocumentMeta(title=job.title, dossier_code=job.dossier_code, kind=job.kind,  # type: ignore[arg-type]
                         author=job.digitized_by)
@@ -98,6 +103,8 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
     try:
         processed = process_document(job.inputs, current, settings, meta=meta, redo_ocr=job.redo_ocr,
                                      sidecar=job.sidecar, executor=executor)
+        if on_step is not None:
+            on_step("processed")
         signatures: list[SignResult] = []
         audit: AuditSink = (RecordsAuditSink(records, job.dossier_code) if records is not None
                             else JsonLinesAuditSink(settings.resolve(settings.signing.audit_file)))
@@ -107,6 +114,8 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
             target = job.output if last else workdir / f"{stem}.sig{number}.pdf"
             signatures.append(sign_pdf(current, target, profile=profile, settings=settings.signing, audit=audit))
             current = target
+        if on_step is not None and job.sign_profiles:
+            on_step("signed")
     finally:
         for temp in steps:
             temp.unlink(missing_ok=True)

@@ -34,6 +34,8 @@ from sohoa.config.settings import Settings
 from sohoa.config.watch import WatchSettings
 from sohoa.pipeline.executor import PageExecutor, default_workers
 from sohoa.records.service import Records
+from sohoa.runners.watch.crash import ENV as CRASH_ENV
+from sohoa.runners.watch.crash import armed, crash_point
 from sohoa.runners.watch.jobs import (
     DocOutcome,
     DocPlan,
@@ -123,6 +125,8 @@ class Daemon:
         log.info("watching %d folder(s) (%s); health on %s:%s", len(self.inboxes),
                  ", ".join(f"{i.path} [{o}]" for i, o in zip(self.inboxes, self.observers.kinds(), strict=True)),
                  self.watch.health_host, port)
+        if armed():
+            log.warning("test hook %s=%s: this daemon will SIGKILL itself at that step", CRASH_ENV, armed())
         self.notifier.ready(f"watching {len(self.inboxes)} folder(s)")
         try:
             self._loop()
@@ -238,6 +242,7 @@ class Daemon:
         except SohoaError as err:
             log.warning("%s: not claimed yet (%s); will retry", unit.name, err.message("en"))
             return
+        crash_point("claimed")
         for path in unit.sources:
             inbox.tracker.forget(path)
         label = inbox.folder.label()
@@ -356,6 +361,7 @@ class Daemon:
                                        "pages": outcome.pages, "seconds": outcome.seconds,
                                        "result": outcome.outcome, "error": outcome.code or None,
                                        "timings": outcome.timings, "job": claim.job_id}})
+        crash_point("released")
         spool.finish(claim)
 
     def _copy_output(self, task: Task, plan: DocPlan, outcome: DocOutcome) -> None:

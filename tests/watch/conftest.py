@@ -76,7 +76,8 @@ class DaemonRun:
             lines += [f"{k} = {_toml_value(v)}" for k, v in folder.items()]
         self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    def start(self) -> None:
+    def start(self, *, wait: bool = True) -> None:
+        """Start the daemon; with ``wait``, return once its health endpoint answers."""
         if not self.config.exists():
             self.write_config()
         env = {**os.environ, P12_ENV: self.pki.signer("digitizer").p12_password,
@@ -88,6 +89,8 @@ class DaemonRun:
         self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         log.close()
+        if not wait:
+            return
         wait_for(self.port_file.exists, 60, "the daemon to write its health port", self)
         self.port = int(self.port_file.read_text())
         wait_for(lambda: self.health() is not None, 60, "the daemon's health endpoint to answer", self)
