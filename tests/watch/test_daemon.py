@@ -1,8 +1,10 @@
-"""The daemon end to end: real process, real folders, real OCR, signing and records."""
+"""The daemon end to end: real process, real folders, real OCR, signing and records.
+
+kill -9 at chosen steps and at random times: test_crashes.py.
+"""
 
 from __future__ import annotations
 
-import random
 import socket
 import threading
 import time
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.watch.conftest import CODE, wait_for
-from tests.watch.outcomes import assert_filed, assert_sources_done_once, drop_valid
+from tests.watch.outcomes import assert_filed, drop_valid
 from tests.watch.pages import page_bytes, page_image, save
 
 FORMATS = (".jpg", ".png", ".tif", ".pdf")
@@ -94,38 +96,6 @@ def test_slow_writer_is_not_taken_early(daemon_factory) -> None:
     assert not run.files("inbox", "failed"), "a slow writer is not a bad file"
     assert run.stop() == 0
     assert_filed(run, {CODE.format(7): 1})
-
-
-@pytest.mark.slow
-def test_chaos_kill_nine_five_times_nothing_lost_nothing_twice(daemon_factory) -> None:
-    """kill -9 of the whole process group (as systemd kills a unit) at five random times, restart each time.
-
-    What must hold is the outcome, wherever the kills landed: every document attached exactly once, every
-    source in done/ exactly once, nothing left behind. (Each step's window is hit on purpose by
-    test_crash_points.py; this test adds kills between and across steps, two documents in flight.)
-    """
-    run = daemon_factory([{"path": "inbox", "sign_profiles": ["digitizer"]}], stable_seconds=0.5,
-                         documents_in_parallel=2)
-    inbox = run.inbox()
-    inbox.mkdir(parents=True)
-    sources = set()
-    for number in range(1, 41):
-        sidecar = number % 8 == 0
-        sources.add(drop_valid(inbox, number, FORMATS[number % 4], sidecar=sidecar).name)
-        if sidecar:
-            sources.add(f"scan-{number:03d}.json")
-    rng = random.Random(6)
-    run.start()
-    for _kill in range(5):
-        time.sleep(rng.uniform(0.5, 4.0))
-        run.kill9()
-        run.start()
-    work = inbox / ".sohoa-work"
-    wait_for(lambda: len(run.files("inbox", "done")) >= len(sources) and not any(work.iterdir()), 300,
-             "all 40 files filed after the crashes", run)
-    assert run.stop() == 0
-    assert_filed(run, {CODE.format(n): 1 for n in range(1, 41)})
-    assert_sources_done_once(run, sources)
 
 
 def test_polling_folder_and_systemd_notifications(daemon_factory, tmp_path: Path) -> None:
