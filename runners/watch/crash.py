@@ -2,7 +2,7 @@
 
 Why: the daemon promises that a crash at any instant loses nothing and files nothing twice. A kill at
 a random time rarely lands in the narrow windows between two durable steps, so the tests
-(``tests/watch/test_crashes.py``) start the daemon once with this variable set, let it die at the
+(``tests/watch/test_kill9.py``) start the daemon once with this variable set, let it die at the
 step, restart it without the variable and check the outcome. It is a test hook, not a setting: a center
 never sets it. Unset, ``crash_point`` is one comparison with ``None`` (the variable is read once, at
 import); a value that is not a step stops the daemon at start-up instead of silently never firing.

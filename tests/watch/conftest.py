@@ -17,14 +17,19 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from sohoa.config.settings import Settings
 from sohoa.records.service import Records
 from tests.pki.builder import TestPki
+
+if TYPE_CHECKING:
+    from tests.watch.kill9 import Outcome
 
 ROOT = Path(__file__).resolve().parents[2]
 P12_ENV = "SOHOA_TEST_WATCH_P12"
@@ -168,3 +173,26 @@ def daemon_factory(tmp_path: Path, pki: TestPki) -> Iterator[Callable[..., Daemo
     for run in made:
         if run.alive():
             run.kill9()
+
+
+@pytest.fixture(scope="package", autouse=True)
+def kill9_scenarios(request: pytest.FixtureRequest,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[Outcome]] | None]:
+    """test_kill9.py's daemons, started in the background as the first watch test begins (None when that
+    module is not selected). They mostly wait, so they overlap the end-to-end tests rather than add to the
+    suite's wall time; test_kill9.py (which sorts after test_daemon.py) collects their outcomes."""
+    if not any(item.path.name == "test_kill9.py" for item in request.session.items):
+        yield None
+        return
+    from tests.watch.kill9 import start_scenarios
+
+    pool, futures = start_scenarios(request.getfixturevalue("pki"), tmp_path_factory.mktemp("kill9"))
+    try:
+        yield futures
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in futures.values():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                run = future.result().run
+                if run.alive():
+                    run.kill9()

@@ -1,6 +1,6 @@
 """The daemon end to end: real process, real folders, real OCR, signing and records.
 
-kill -9 at chosen steps and at random times: test_crashes.py.
+kill -9 at chosen steps and at random times: test_kill9.py.
 """
 
 from __future__ import annotations
