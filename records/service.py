@@ -28,6 +28,7 @@ from sohoa.records.codes import parse_code
 from sohoa.records.errors import (
     AlreadySuperseded,
     DocumentNotFound,
+    DossierExists,
     DossierNotFound,
     DossierRefused,
     InputReadError,
@@ -152,12 +153,14 @@ class Records:
             if self.settings.unknown_dossier == "refuse" and dossiers.by_code(s, parsed.code) is None:
                 raise DossierRefused(path=pdf_path, dossier=parsed.code)
         key = self.store.put(pdf_path, sha, size)
-        last_error: IntegrityError | None = None
+        last_error: IntegrityError | DossierExists | None = None
         for _attempt in range(ATTACH_ATTEMPTS):
             try:
                 with self._session(write=True) as s:
                     return self._attach_tx(s, pdf_path, parsed, kind, meta, sha, size, key)
-            except IntegrityError as exc:  # another process won a race; re-read and decide again
+            # another process won a race: a unique row, or (PostgreSQL, read committed) the new dossier
+            # committed between our two reads of it; re-read and decide again
+            except (IntegrityError, DossierExists) as exc:
                 last_error = exc
                 with self._session(write=False) as s:
                     existing = self._query_docs(s, (Dossier.code == parsed.code) & (Document.sha256 == sha), limit=1)
