@@ -69,7 +69,7 @@ def crash_and_recover(step: str, root: Path, pki: TestPki) -> Outcome:
         wait_for(lambda: len(run.files("inbox", "done")) >= len(SCANS) and not any(work.iterdir()), 240,
                  "both scans filed after the restart", run)
         outcome.stop_code = run.stop()
-    except Exception as exc:  # noqa: BLE001 - reported by the tests below, with the daemon's log
+    except Exception as exc:  # noqa: BLE001 - test_kill9.py reports it, with the daemon's log
         outcome.error = f"{type(exc).__name__}: {exc}"
     return outcome
 
@@ -99,7 +99,7 @@ def random_kills(root: Path, pki: TestPki) -> Outcome:
         wait_for(lambda: len(run.files("inbox", "done")) >= len(outcome.sources) and not any(work.iterdir()), 300,
                  "all 40 files filed after the crashes", run)
         outcome.stop_code = run.stop()
-    except Exception as exc:  # noqa: BLE001 - reported by the test, with the daemon's log
+    except Exception as exc:  # noqa: BLE001 - test_kill9.py reports it, with the daemon's log
         outcome.error = f"{type(exc).__name__}: {exc}"
     return outcome
 
