@@ -37,7 +37,7 @@ from sohoa.config.signing import SigningSettings
 from sohoa.signing import sign_pdf
 from sohoa.stages.assemble import build_pdfa, prepare_page
 from sohoa.stages.model import DocumentMeta, Page
-from tests.pki import PkiServer, TestPki, build_pki
+from tests.pki import TestPki, serve_pki
 
 ROOT = Path(__file__).resolve().parents[1]
 SEAL = ROOT / "config" / "seal-test.png"
@@ -119,12 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("pyhanko", path=str(Path(sys.executable).parent)) is None:
         print("bench_sign: needs the pyhanko CLI in the venv (pip install pyhanko-cli)", file=sys.stderr)
         return 4
-    server = PkiServer().start()
-    try:
-        with tempfile.TemporaryDirectory(prefix="sohoa-bench-sign-") as tmp:
-            work = Path(tmp)
-            pki = build_pki(work / "pki", server.base_url)
-            server.attach(pki)
+    with tempfile.TemporaryDirectory(prefix="sohoa-bench-sign-") as tmp:
+        work = Path(tmp)
+        server = serve_pki(work / "pki")
+        try:
+            pki = server.pki
             settings = _settings(pki)
             src = work / "in.pdf"
             _input_pdf(src)
@@ -140,8 +139,8 @@ def main(argv: list[str] | None = None) -> int:
                     results[f"inproc_invisible_{level}_docs_per_s"] / results[f"cli_{level}_docs_per_s"], 2)
             if args.pipeline:
                 results["pipeline"] = _pipeline_share(pki, settings, work)
-    finally:
-        server.stop()
+        finally:
+            server.stop()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2, ensure_ascii=False))

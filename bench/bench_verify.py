@@ -30,7 +30,7 @@ from sohoa.config.signing import SigningSettings
 from sohoa.signing import sign_pdf
 from sohoa.signing.keys import load_certs
 from sohoa.signing.verify import verify
-from tests.pki import PkiServer, build_pki, make_nss_db
+from tests.pki import make_nss_db, serve_pki
 
 
 def _source(folder: Path, pages: int) -> Path:
@@ -88,9 +88,8 @@ def main() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        server = PkiServer().start()
-        pki = build_pki(folder / "pki", server.base_url)
-        server.attach(pki)
+        server = serve_pki(folder / "pki")
+        pki = server.pki
         os.environ["SOHOA_BENCH_P12"] = pki.signer("organization").p12_password
         settings = SigningSettings.model_validate({
             "keys": {"organization": {"kind": "pkcs12", "path": str(pki.signer("organization").p12),

@@ -22,7 +22,8 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.corpus import corpus
-from tests.pki.builder import build_pki
+from tests.pki.builder import build_pkis
+from tests.services import refused_url
 from tests.watch.conftest import CODE, P12_ENV, DaemonRun, wait_for
 from tests.watch.pages import page_image, save
 
@@ -43,7 +44,7 @@ def main() -> int:
                         help="A4 scans from bench.corpus (300/200 dpi, degraded) instead of small A5 pages")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-watch-"))
-    pki = build_pki(root / "pki", "http://127.0.0.1:9")
+    pki = build_pkis(root / "pki", refused_url(""))[1]["sohoa"]  # B-B signing fetches nothing
     run = DaemonRun(root / "center", pki, [{"path": "inbox", "sign_profiles": ["digitizer"]}],
                     {"workers": args.workers, "documents_in_parallel": args.parallel, "queue_size": 4,
                      "stable_seconds": 0.5})

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -44,11 +45,10 @@ def _setup(folder: Path, dossiers: int) -> tuple[Path, Path, dict]:
     from sohoa.config.signing import SigningSettings
     from sohoa.records import AttachMeta, Records
     from sohoa.signing import sign_pdf
-    from tests.pki import PkiServer, build_pki
+    from tests.pki import serve_pki
 
-    server = PkiServer().start()
-    pki = build_pki(folder / "pki", server.base_url)
-    server.attach(pki)
+    server = serve_pki(folder / "pki")
+    pki = server.pki
     os.environ["SOHOA_BENCH_P12"] = pki.signer("organization").p12_password
     signing = {"keys": {"organization": {"kind": "pkcs12", "path": str(pki.signer("organization").p12),
                                          "password_env": "SOHOA_BENCH_P12"}},
@@ -73,8 +73,8 @@ def _setup(folder: Path, dossiers: int) -> tuple[Path, Path, dict]:
     return signed, data, signing
 
 
-def serve(data: str, port: int, signing_json: str) -> None:
-    """Child process: the app as ``sohoa serve`` builds it, verify offline, on 127.0.0.1:port."""
+def serve(data: str, fd: int, signing_json: str) -> None:
+    """Child process: the app as ``sohoa serve`` builds it, verify offline, on the listening socket ``fd``."""
     import logging
 
     import uvicorn
@@ -87,8 +87,8 @@ def serve(data: str, port: int, signing_json: str) -> None:
     for name in ("pyhanko", "pyhanko_certvalidator"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     settings = Settings(data_dir=Path(data), signing=SigningSettings.model_validate(json.loads(signing_json)))
-    app = create_app(settings, WebSettings(port=port, verify_offline=True, max_upload_mb=50))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    app = create_app(settings, WebSettings(verify_offline=True, max_upload_mb=50))
+    uvicorn.run(app, fd=fd, log_level="warning", access_log=False)
 
 
 def _load(url: str, n: int, concurrency: int,
@@ -146,12 +146,13 @@ def main() -> int:
 
         with Records.open(RecordsSettings(), data) as records:
             _info, token = Tokens(records).create("clerk", "bench")
-        from tests.services import free_port
-
-        port = free_port()
+        listener = socket.create_server(("127.0.0.1", 0))  # bound here on port 0, inherited by the server
+        port = listener.getsockname()[1]
         child = subprocess.Popen([sys.executable, "-c", "import sys; from bench.bench_web import serve; "
-                                  "serve(sys.argv[1], int(sys.argv[2]), sys.argv[3])", str(data), str(port),
-                                  json.dumps(signing)], env=os.environ | {"OMP_THREAD_LIMIT": "1"})
+                                  "serve(sys.argv[1], int(sys.argv[2]), sys.argv[3])", str(data),
+                                  str(listener.fileno()), json.dumps(signing)],
+                                 env=os.environ | {"OMP_THREAD_LIMIT": "1"}, pass_fds=[listener.fileno()])
+        listener.close()
         url = f"http://127.0.0.1:{port}"
         try:
             for _ in range(200):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -108,7 +108,11 @@ class WatchSettings(_Model):
     stop_timeout_s: float = Field(60.0, ge=0, description="On SIGTERM/SIGINT, wait this long for running "
                                   "documents; unfinished ones are released and redone at the next start")
     health_host: str = Field("127.0.0.1", description="Health/metrics HTTP address (keep it local)")
-    health_port: int = Field(9477, ge=0, le=65535, description="0 = no HTTP server")
+    health_port: Annotated[int, Field(ge=0, le=65535)] | Literal["any"] = Field(
+        9477, description='Health/metrics port; 0 = no HTTP server; "any" = a free port the system picks at start '
+        "(find it in health_port_file or the start-up log line)")
+    health_port_file: str = Field("", description="Once the health server listens, its port is written to this "
+                                  "file (relative: under data_dir); empty = no file")
     cover_sheet: CoverSheetSettings = CoverSheetSettings()
 
     @model_validator(mode="after")

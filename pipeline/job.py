@@ -14,7 +14,7 @@ import os
 import shutil
 import socket
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -100,8 +100,13 @@ class RecordsAuditSink:
 
 
 def run_document_job(job: DocumentJob, settings: Settings, *, records: Records | None = None,
-                     executor: PageExecutor | None = None, workdir: Path | None = None) -> JobResult:
-    """Run one job; raises a typed ``SohoaError`` and leaves no final output when a step fails."""
+                     executor: PageExecutor | None = None, workdir: Path | None = None,
+                     on_step: Callable[[str], None] | None = None) -> JobResult:
+    """Run one job; raises a typed ``SohoaError`` and leaves no final output when a step fails.
+
+    ``on_step`` is told "processed" (PDF/A written) and "signed" (final signed output written) as each
+    is durable — the watch daemon's crash test hook (``runners/watch/crash.py``) listens there.
+    """
     workdir = workdir or job.output.parent
     meta = DocumentMeta(title=job.title, dossier_code=job.dossier_code, kind=job.kind,  # type: ignore[arg-type]
                         author=job.digitized_by)
@@ -118,6 +123,8 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
         current = scratch / "pdfa.pdf" if job.sign_profiles else job.output
         processed = process_document(job.inputs, current, settings, meta=meta, redo_ocr=job.redo_ocr,
                                      sidecar=job.sidecar, executor=executor)
+        if on_step is not None:
+            on_step("processed")
         audit: AuditSink = (RecordsAuditSink(records, job.dossier_code) if records is not None
                             else JsonLinesAuditSink(settings.resolve(settings.signing.audit_file)))
         for number, profile in enumerate(job.sign_profiles, start=1):
@@ -126,6 +133,8 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
             current = target
         if signatures:
             _gate_signed(current, unsigned=scratch / "pdfa.pdf", output=job.output)
+        if on_step is not None and job.sign_profiles:
+            on_step("signed")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         if final_dir != scratch:

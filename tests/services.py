@@ -1,10 +1,19 @@
-"""Real services for tests, started on 127.0.0.1 in temporary folders: PostgreSQL 15 and Redis.
+"""Real services for tests, started in private temporary folders: PostgreSQL 15 and Redis.
 
 Why real servers: the records suite must prove the same behaviour (locking, unique constraints,
 full-text search, unaccent) on the database a center runs, not on a fake. Nothing is skipped quietly:
 when a binary is missing the fixture fails with the apt command that installs it.
+
+Why unix-domain sockets and no TCP port: a port picked by "bind port 0, read it, close, hand it to the
+server" can be taken by another process in between (other test runs share this machine). Neither server
+can bind port 0 itself and report it, so both listen only on a socket file inside their own 0700 temp
+folder: nothing to collide with, nothing reachable from outside. PostgreSQL URLs carry the folder as
+``?host=/path`` (psycopg/libpq), Redis URLs are ``redis+socket:///path`` (kombu) — the same drivers and
+protocol a center uses over TCP.
+
 PostgreSQL refuses to run as root, so as root the cluster is owned and run by the ``postgres`` user.
 Durability settings are relaxed (fsync off) because test clusters are thrown away.
+``refused_port`` is the other half: a loopback port where nothing will ever answer (a service that is down).
 """
 
 from __future__ import annotations
@@ -22,16 +31,32 @@ from pathlib import Path
 PG_BIN = Path(os.environ.get("SOHOA_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_APT = "apt-get install -y postgresql-15 postgresql-contrib"
 REDIS_APT = "apt-get install -y redis-server"
+PG_SOCKET_PORT = 5432  # only names the socket file (.s.PGSQL.5432); no TCP port is opened
 
 
 class ServiceStartError(RuntimeError):
     """A test service could not be started; the message says how to fix the machine."""
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+_refusing: socket.socket | None = None
+
+
+def refused_port() -> int:
+    """A 127.0.0.1 port that refuses every connection for the rest of this test process.
+
+    The socket is bound but never listens: the kernel answers each connection attempt with a reset
+    (ECONNREFUSED at once), and as long as we hold it no other process can bind that port and answer
+    by accident — unlike a port that was free a moment ago.
+    """
+    global _refusing
+    if _refusing is None:
+        _refusing = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        _refusing.bind(("127.0.0.1", 0))
+    return int(_refusing.getsockname()[1])
+
+
+def refused_url(path: str = "/") -> str:
+    return f"http://127.0.0.1:{refused_port()}{path}"
 
 
 def _as_owner(cmd: list[str], owner: str | None) -> list[str]:
@@ -40,13 +65,12 @@ def _as_owner(cmd: list[str], owner: str | None) -> list[str]:
 
 @dataclass
 class PostgresServer:
-    root: Path
-    port: int
+    root: Path  # also the socket folder
     owner: str | None  # the OS user running the server (None: the current user)
     superuser: str = "postgres"
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg://{self.superuser}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql+psycopg://{self.superuser}@/{database}?host={self.root}"
 
     @classmethod
     def start(cls) -> PostgresServer:
@@ -63,15 +87,15 @@ class PostgresServer:
         root = Path(tempfile.mkdtemp(prefix="sohoa-pg-"))
         if owner:
             shutil.chown(root, user=owner, group=owner)
-        server = cls(root=root, port=free_port(), owner=owner)
+        server = cls(root=root, owner=owner)
         data, log = root / "data", root / "server.log"
         run = _as_owner([str(PG_BIN / "initdb"), "-D", str(data), "--auth=trust", f"--username={server.superuser}",
                          "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"], owner)
         done = subprocess.run(run, capture_output=True, text=True, check=False)
         if done.returncode:
             raise ServiceStartError(f"initdb failed: {done.stderr.strip()}")
-        options = (f"-c listen_addresses=127.0.0.1 -p {server.port} -k {root} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+        options = (f"-c listen_addresses='' -p {PG_SOCKET_PORT} -k {root} -c unix_socket_permissions=0700 "
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
         start = _as_owner([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",
                            "-o", options, "start"], owner)
         done = subprocess.run(start, capture_output=True, text=True, check=False)
@@ -83,7 +107,7 @@ class PostgresServer:
     def execute(self, sql: str, database: str = "postgres") -> None:
         import psycopg
 
-        with psycopg.connect(host="127.0.0.1", port=self.port, user=self.superuser, dbname=database,
+        with psycopg.connect(host=str(self.root), port=PG_SOCKET_PORT, user=self.superuser, dbname=database,
                              autocommit=True) as conn:
             conn.execute(sql)  # type: ignore[arg-type]
 
@@ -105,12 +129,15 @@ class PostgresServer:
 @dataclass
 class RedisServer:
     root: Path
-    port: int
     process: subprocess.Popen[bytes]
 
     @property
+    def socket_path(self) -> Path:
+        return self.root / "redis.sock"
+
+    @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis+socket://{self.socket_path}?virtual_host=0"
 
     @classmethod
     def start(cls) -> RedisServer:
@@ -118,17 +145,18 @@ class RedisServer:
         if binary is None:
             raise ServiceStartError(f"redis-server missing; install it with: {REDIS_APT}")
         root = Path(tempfile.mkdtemp(prefix="sohoa-redis-"))
-        port = free_port()
+        log = root / "server.log"
         proc = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(root), "--daemonize", "no"],
+            [binary, "--port", "0", "--unixsocket", str(root / "redis.sock"), "--unixsocketperm", "700",
+             "--save", "", "--appendonly", "no", "--dir", str(root), "--daemonize", "no", "--logfile", str(log)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        server = cls(root=root, port=port, process=proc)
+        server = cls(root=root, process=proc)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise ServiceStartError(f"redis-server exited with code {proc.returncode}")
+                detail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+                raise ServiceStartError(f"redis-server exited with code {proc.returncode}: {detail}")
             if server.ping():
                 return server
             time.sleep(0.05)
@@ -137,7 +165,9 @@ class RedisServer:
 
     def ping(self) -> bool:
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(1)
+                s.connect(str(self.socket_path))
                 s.sendall(b"PING\r\n")
                 return s.recv(16).startswith(b"+PONG")
         except OSError:

@@ -23,9 +23,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--sign", action="append", default=[], metavar="PROFILE",
                         help="signing profile for the --folder inboxes; repeatable")
     parser.add_argument("--polling", action="store_true", help="poll the --folder inboxes (network shares)")
-    parser.add_argument("--health-port", type=int, default=None, metavar="PORT",
-                        help="health/metrics port (0 = off; default from config)")
+    parser.add_argument("--health-port", type=_port, default=None, metavar="PORT",
+                        help='health/metrics port (0 = off, "any" = a free port the system picks; default from '
+                        "config)")
     parser.set_defaults(func=run)
+
+
+def _port(text: str) -> int | str:
+    if text == "any":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'not a port number or "any": {text!r}') from None
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -9,7 +9,9 @@ Shape (threads in one process, page work in the shared ``PageExecutor`` worker p
   ``run_document_job``), then release sources to done/failed/needs-review and journal the outcome;
   transient failures (database, TSA, disk) are retried with exponential backoff;
 - start-up recovery requeues every job left in a work area; SIGTERM/SIGINT stops claiming, lets
-  running jobs finish within ``stop_timeout_s``, leaves the rest claimed (``released``) and exits 0.
+  running jobs finish within ``stop_timeout_s``, leaves the rest claimed (``released``) and exits 0;
+- ``health_port = "any"`` lets the kernel pick the health port (bind port 0, so nothing can take it
+  between choosing and listening); the bound port goes to ``health_port_file`` and the start-up log.
 """
 
 from __future__ import annotations
@@ -25,13 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from sohoa.common.atomic import copy_atomic
+from sohoa.common.atomic import copy_atomic, write_bytes_atomic
 from sohoa.common.errors import ConfigError, SohoaError
 from sohoa.common.messages import _
 from sohoa.config.settings import Settings
 from sohoa.config.watch import WatchSettings
 from sohoa.pipeline.executor import PageExecutor, default_workers
 from sohoa.records.service import Records
+from sohoa.runners.watch.crash import ENV as CRASH_ENV
+from sohoa.runners.watch.crash import armed, crash_point
 from sohoa.runners.watch.jobs import (
     DocOutcome,
     DocPlan,
@@ -82,6 +86,7 @@ class Daemon:
         self.journal: Journal | None = None
         self.executor: PageExecutor | None = None
         self.threads: list[threading.Thread] = []
+        self.port_file = settings.resolve(Path(watch.health_port_file)) if watch.health_port_file else None
 
     def _settings_for(self, inbox: Inbox) -> Settings:
         copy = self.settings.model_copy(deep=True)
@@ -105,9 +110,12 @@ class Daemon:
         for inbox in self.inboxes:
             self.observers.watch(inbox.path, polling=inbox.folder.polling)
         if self.watch.health_port:
-            self.health = HealthServer(self.watch.health_host, self.watch.health_port, self.metrics, self._status,
+            port = 0 if self.watch.health_port == "any" else self.watch.health_port  # 0: the kernel picks
+            self.health = HealthServer(self.watch.health_host, port, self.metrics, self._status,
                                        heartbeat_timeout_s=max(30.0, 10 * self.watch.poll_interval_s))
             self.health.start()
+            if self.port_file:
+                write_bytes_atomic(self.port_file, f"{self.health.port}\n".encode())
         for number in range(self.watch.documents_in_parallel):
             thread = threading.Thread(target=self._worker, name=f"doc-worker-{number}", daemon=True)
             thread.start()
@@ -117,12 +125,18 @@ class Daemon:
         log.info("watching %d folder(s) (%s); health on %s:%s", len(self.inboxes),
                  ", ".join(f"{i.path} [{o}]" for i, o in zip(self.inboxes, self.observers.kinds(), strict=True)),
                  self.watch.health_host, port)
+        if armed():
+            log.warning("test hook %s=%s: this daemon will SIGKILL itself at that step", CRASH_ENV, armed())
         self.notifier.ready(f"watching {len(self.inboxes)} folder(s)")
         try:
             self._loop()
         finally:
             self._shutdown()
         return 0
+
+    def _forget_port_file(self) -> None:
+        if self.port_file and self.health:
+            self.port_file.unlink(missing_ok=True)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.warning("signal %s: no new files; finishing running documents", signal.Signals(signum).name)
@@ -168,11 +182,13 @@ class Daemon:
                 self._journal(job_id, state="released")
             log.warning("stopped with %d document(s) unfinished; they stay claimed and are redone at the next "
                         "start", len(running))
+            self._forget_port_file()
             logging.shutdown()
             sys.stdout.flush()
             os._exit(0)  # worker threads cannot be interrupted mid-OCR; the work area keeps their jobs
         if self.health:
             self.health.stop()
+            self._forget_port_file()
         if self.executor:
             self.executor.close()
         if self.records:
@@ -226,6 +242,7 @@ class Daemon:
         except SohoaError as err:
             log.warning("%s: not claimed yet (%s); will retry", unit.name, err.message("en"))
             return
+        crash_point("claimed")
         for path in unit.sources:
             inbox.tracker.forget(path)
         label = inbox.folder.label()
@@ -344,6 +361,7 @@ class Daemon:
                                        "pages": outcome.pages, "seconds": outcome.seconds,
                                        "result": outcome.outcome, "error": outcome.code or None,
                                        "timings": outcome.timings, "job": claim.job_id}})
+        crash_point("released")
         spool.finish(claim)
 
     def _copy_output(self, task: Task, plan: DocPlan, outcome: DocOutcome) -> None:

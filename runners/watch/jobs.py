@@ -32,6 +32,7 @@ from sohoa.pipeline.executor import PageExecutor
 from sohoa.pipeline.job import DocumentJob, run_document_job
 from sohoa.records.errors import DossierRefused, InvalidDossierCode
 from sohoa.records.service import Records
+from sohoa.runners.watch.crash import crash_point
 from sohoa.stages.ingest import load_page, scan_inputs
 from sohoa.stages.separate import find_cover_sheets
 from sohoa.watch_folders.spool import Claim
@@ -100,6 +101,7 @@ def plan_documents(job: Claim, folder: WatchFolder, settings: Settings, cover: C
             plan.review_vi, plan.review_en = bilingual(
                 _("no dossier code found (file name, sidecar JSON or QR cover sheet)"))
     write_bytes_atomic(path, json.dumps([asdict(p) for p in plans], ensure_ascii=False).encode("utf-8"))
+    crash_point("planned")
     return plans
 
 
@@ -168,6 +170,7 @@ def run_job(job: Claim, folder: WatchFolder, settings: Settings, cover: CoverShe
         if outcome is None:
             outcome = _run_document(job, plan, folder, settings, records=records, executor=executor)
             _save_marker(job, plan.number, outcome)
+            crash_point("marked")
         results.append((plan, outcome))
     return results
 
@@ -210,7 +213,9 @@ def _run_document(job: Claim, plan: DocPlan, folder: WatchFolder, settings: Sett
         extra={"watch_job": job.job_id, "watch_folder": job.folder, "sources": plan.sources},
     )
     try:
-        result = run_document_job(document, settings, records=records, executor=executor, workdir=job.workdir)
+        result = run_document_job(document, settings, records=records, executor=executor, workdir=job.workdir,
+                                  on_step=crash_point)
+        crash_point("attached")
     except REVIEW_ERRORS as err:
         return DocOutcome("review", dossier_code=plan.dossier_code, code=err.code, vi=err.message("vi"),
                           en=err.message("en"))

@@ -63,6 +63,8 @@ def test_sohoa_toml_in_current_folder_is_used(tmp_path: Path) -> None:
     ("[ocr]\nworkers = -1\n", "ocr.workers"),
     ("[ocr]\nlanguage = 'vie'\n", "ocr.language"),
     ("[ocr\n", "Expected"),
+    ("[watch]\nhealth_port = 'sometimes'\n", "watch.health_port"),
+    ("[watch]\nhealth_port = 70000\n", "watch.health_port"),
 ])
 def test_bad_config_names_the_key(tmp_path: Path, text: str, fragment: str) -> None:
     path = tmp_path / "center.toml"

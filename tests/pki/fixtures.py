@@ -7,23 +7,33 @@ from pathlib import Path
 
 import pytest
 
-from tests.pki.builder import TestPki, build_pki
-from tests.pki.servers import PkiServer
+from tests.pki.builder import TestPki
+from tests.pki.servers import PkiServer, serve_pki
 from tests.pki.tokens import SoftToken, init_softhsm, make_nss_db, tools_missing
 
 
 @pytest.fixture(scope="session")
-def pki_server() -> Iterator[PkiServer]:
-    server = PkiServer().start()
+def pki_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PkiServer]:
+    server = serve_pki(tmp_path_factory.mktemp("pki"))
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def pki(pki_server: PkiServer, tmp_path_factory: pytest.TempPathFactory) -> TestPki:
-    built = build_pki(tmp_path_factory.mktemp("pki"), pki_server.base_url)
-    pki_server.attach(built)
-    return built
+def test_pkis(pki_server: PkiServer) -> dict[str, TestPki]:
+    """Every architecture of ``pki.yml`` by label, served by ``pki_server``."""
+    return pki_server.pkis
+
+
+@pytest.fixture(scope="session")
+def pki(test_pkis: dict[str, TestPki]) -> TestPki:
+    return test_pkis["sohoa"]
+
+
+@pytest.fixture(scope="session")
+def unknown_pki(test_pkis: dict[str, TestPki]) -> TestPki:
+    """A CA nobody trusts (its own root, same kind of signers)."""
+    return test_pkis["unknown"]
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,11 @@
 """SoftHSM2 token and NSS database set-up for the test PKI (real tools, in a temporary folder).
 
+Why hand-written and not certomancer: certomancer describes a PKI's architecture and serves its
+services; where keys live afterwards is outside it. A PKCS#11 token (including the ``mismatch`` label
+whose key belongs to another certificate — a mislabelled token, which no PKI would issue and
+``cryptography`` refuses to write as PKCS#12) and the NSS database pdfsig trusts are made here with the
+tools a center uses (``softhsm2-util``, ``pkcs11-tool``, ``certutil``) from the files the builder wrote.
+
 SoftHSM2 reads its configuration from the file named by ``SOFTHSM2_CONF`` when the module is
 initialised, so ``init_softhsm`` sets that variable in ``os.environ`` before anything loads the module;
 the token directory lives under the test's temporary folder and disappears with it.

@@ -17,7 +17,7 @@ from sohoa.records import Records
 from sohoa.records.errors import StoreWriteError
 from sohoa.records.store import sha256_file
 from tests.records.conftest import CODE, make_pdf
-from tests.services import free_port
+from tests.services import refused_port
 
 
 def test_store_check_finds_and_removes_problems(records: Records, tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_disk_full_while_storing_leaves_no_row(records_settings: RecordsSettings
 
 
 def test_unreachable_database_is_a_clear_transient_error(tmp_path: Path) -> None:
-    url = f"postgresql://clerk:s3cret-pw@127.0.0.1:{free_port()}/sohoa"
+    url = f"postgresql://clerk:s3cret-pw@127.0.0.1:{refused_port()}/sohoa"
     settings = RecordsSettings(database_url=url, store_path=tmp_path / "store", connect_timeout_s=2)
     with pytest.raises(DatabaseUnavailable) as info:
         Records.open(settings, tmp_path)

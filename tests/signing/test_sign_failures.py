@@ -1,7 +1,7 @@
 """Bad cases: each is a typed error with a clear vi/en sentence, no output file, no audit line, no secret.
 
 Faults are produced for real: a wrong PIN on the SoftHSM2 token, a token label that is not there,
-a TSA URL on a closed port, certificates that are expired / revoked / not for signing, a PKCS#12
+a TSA URL on a port that refuses connections, certificates that are expired / revoked / not for signing, a PKCS#12
 whose key belongs to another certificate, an encrypted PDF written by pikepdf.
 """
 
@@ -26,7 +26,8 @@ from sohoa.signing.errors import (
     TimestampUnavailable,
     WrongSecret,
 )
-from tests.pki import TestPki, closed_port_url
+from tests.pki import TestPki
+from tests.services import refused_url
 
 
 def _with(settings: SigningSettings, **changes: object) -> SigningSettings:
@@ -145,7 +146,7 @@ def test_revoked_certificate_refused_at_b_lt(src_pdf: Path, tmp_path: Path,
 
 def test_tsa_down_is_an_error_after_retries_never_a_downgrade(src_pdf: Path, tmp_path: Path,
                                                               signing_settings: SigningSettings) -> None:
-    url = closed_port_url()
+    url = refused_url("/tsa")
     settings = _with(signing_settings, tsa__url=url, tsa__retries=2)
     err = _expect_failure(TimestampUnavailable, src_pdf, tmp_path, settings, profile="digitizer", level="B-T")
     assert url in err.message("en") and err.fields["attempts"] == 3, err.message("en")

@@ -1,9 +1,9 @@
 """Fixtures of the verification tests: one test PKI per session, every case signed once, lazily.
 
-The PKI, its OCSP/CRL/TSA services and the NSS db come from ``tests.pki``. This folder adds what
-verification needs and signing refuses to make: a signer revoked with only a CRL distribution point,
-a signer from an untrusted PKI, a signature whose chain lacks the intermediate, signatures with
-timestamps at a chosen past time (``DummyTimeStamper(fixed_dt=...)``), certifying signatures, and
+The PKI (including a signer revoked with only a CRL distribution point and an untrusted CA), its
+OCSP/CRL/TSA services and the NSS db come from ``tests.pki``. This folder adds what verification needs
+and signing refuses to make: a signature whose chain lacks the intermediate, signatures with
+timestamps at a chosen past time (the TSA's fake-time header), certifying signatures, and
 incremental updates made after signing (page content, an added page, an annotation). Signatures
 that production code can make are made with ``signing.sign_pdf``; the rest with pyHanko directly
 (``tests/verify/makers.py``).
@@ -35,8 +35,8 @@ def _quiet_pyhanko() -> None:
 
 
 @pytest.fixture(scope="session")
-def vpki(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> makers.VerifyPki:  # noqa: F811
-    return makers.extend_pki(pki, tmp_path_factory.mktemp("vpki"))
+def vpki(pki: TestPki, unknown_pki: TestPki) -> makers.VerifyPki:  # noqa: F811
+    return makers.verify_pki(pki, unknown_pki)
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,8 @@
 
 Why pyHanko directly for some cases: production signing (``signing.sign_pdf``) rightly refuses expired
 or revoked certificates and always embeds the chain, so those cases are made here with pyHanko's
-signer, the same test PKI and the same TSA key (a ``DummyTimeStamper`` with a fixed past time when a
-case needs a proven time before a revocation or an expiry).
+signer and the same test PKI; a case that needs a proven time before a revocation or an expiry asks the
+test TSA over HTTP for a token dated at that time (certomancer's ``X-Certomancer-Fake-Time`` header).
 """
 
 from __future__ import annotations
@@ -25,14 +25,12 @@ from pyhanko.sign import signers
 from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner, PdfTimeStamper
 from pyhanko.sign.timestamps import HTTPTimeStamper
-from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from sohoa.config.signing import SigningSettings
 from sohoa.signing import sign_pdf
-from tests.pki import Identity, TestPki, build_pki
-from tests.pki import builder as pki_builder
+from tests.pki import FAKE_TIME_HEADER, Identity, TestPki
 
 
 @dataclass
@@ -47,21 +45,9 @@ class VerifyPki:
         return asn1_x509.Certificate.load(ident.cert_der)
 
 
-def extend_pki(pki: TestPki, folder: Path) -> VerifyPki:
-    """Add a CRL-only revoked signer (re-issuing the intermediate CRL) and build an untrusted second PKI."""
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    inter = pki.intermediate
-    issuer = pki_builder._Issuer(inter.cert.subject, inter.key, pki.base_url, "intermediate")
-    key = pki_builder._new_key("rsa")
-    cert = issuer.issue(pki_builder._name("Bùi Thị Thu (thu hồi, CRL)", "Test"), key.public_key(),
-                        not_before=now - dt.timedelta(days=30), not_after=now + dt.timedelta(days=700),
-                        key_usage=pki_builder._usage(sign=True), ocsp=False)
-    ident = pki_builder._write(folder, "revoked-crl", cert, key, [inter.cert])
-    pki.revoked_serials.add(cert.serial_number)
-    pki.crls["intermediate"] = pki_builder._crl(inter.cert.subject, inter.key, pki.revoked_serials, now)
-    (pki.directory / "intermediate.crl").write_bytes(pki.crls["intermediate"])
-    other = build_pki(folder / "other", pki.base_url)
-    return VerifyPki(pki, ident, other)
+def verify_pki(pki: TestPki, unknown: TestPki) -> VerifyPki:
+    """The cases' identities: both revoked signers and the untrusted CA are part of ``tests/pki/pki.yml``."""
+    return VerifyPki(pki, pki.signer("revoked-crl"), unknown)
 
 
 def _signer(ident: Identity, *, chain: bool = True) -> signers.SimpleSigner:
@@ -74,13 +60,9 @@ def _signer(ident: Identity, *, chain: bool = True) -> signers.SimpleSigner:
                                 cert_registry=SimpleCertificateStore.from_certs(certs))
 
 
-def fixed_tsa(pki: TestPki, moment: dt.datetime) -> DummyTimeStamper:
-    """Timestamps signed by the test TSA at a chosen time (the proof of time a case needs)."""
-    return DummyTimeStamper(
-        tsa_cert=asn1_x509.Certificate.load(pki.tsa.cert_der),
-        tsa_key=asn1_keys.PrivateKeyInfo.load(pki.tsa.key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
-        certs_to_embed=[asn1_x509.Certificate.load(pki.intermediate.cert_der)], fixed_dt=moment)
+def fixed_tsa(pki: TestPki, moment: dt.datetime) -> HTTPTimeStamper:
+    """The test TSA over HTTP, answering as of ``moment`` (certomancer's fake-time header): a chosen proof of time."""
+    return HTTPTimeStamper(pki.tsa_url, headers={FAKE_TIME_HEADER: moment.isoformat()})
 
 
 def hanko_sign(data: bytes, ident: Identity, *, timestamper: object = None, chain: bool = True,

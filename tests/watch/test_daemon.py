@@ -1,50 +1,22 @@
-"""The daemon end to end: real process, real folders, real OCR, signing and records."""
+"""The daemon end to end: real process, real folders, real OCR, signing and records.
+
+kill -9 at chosen steps and at random times: test_kill9.py.
+"""
 
 from __future__ import annotations
 
-import json
-import random
 import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from pyhanko.pdf_utils.reader import PdfFileReader
 
-from sohoa.stages.conformance import check_pdfa
-from tests.watch.conftest import CODE, DaemonRun, wait_for
+from tests.watch.conftest import CODE, wait_for
+from tests.watch.outcomes import assert_filed, drop_valid
 from tests.watch.pages import page_bytes, page_image, save
 
 FORMATS = (".jpg", ".png", ".tif", ".pdf")
-
-
-def assert_filed(run: DaemonRun, expected: dict[str, int]) -> None:
-    """Each dossier holds exactly ``expected[code]`` documents, each a signed, conforming PDF/A."""
-    with run.records() as records:
-        for code, count in expected.items():
-            docs = records.documents(code)
-            assert len(docs) == count, f"dossier {code}: {len(docs)} documents, expected {count}"
-            for doc in docs:
-                assert doc.path.is_file(), f"{code}: stored file {doc.path} missing"
-                violations = check_pdfa(doc.path)
-                assert not violations, f"{code}: stored PDF is not PDF/A-2B: {violations[:3]}"
-                with doc.path.open("rb") as handle:
-                    signatures = PdfFileReader(handle).embedded_signatures
-                    assert len(signatures) == 1, f"{code}: {len(signatures)} signatures, expected 1"
-                assert doc.signatures and doc.signatures[0]["profile"] == "digitizer", doc.signatures
-
-
-def drop_valid(inbox: Path, number: int, suffix: str, *, sidecar: bool = False) -> Path:
-    code = CODE.format(number)
-    text = f"Hồ sơ số {number}\nNguyễn Văn An"
-    if sidecar:  # the code lives only in the sidecar JSON
-        path = inbox / f"scan-{number:03d}{suffix}"
-        (inbox / f"scan-{number:03d}.json").write_text(json.dumps({"ma_ho_so": code, "title": f"Đơn {number}"}),
-                                                       encoding="utf-8")
-    else:
-        path = inbox / f"{code}_don{suffix}"
-    return save(page_image(text), path)
 
 
 @pytest.mark.slow
@@ -126,29 +98,6 @@ def test_slow_writer_is_not_taken_early(daemon_factory) -> None:
     assert_filed(run, {CODE.format(7): 1})
 
 
-@pytest.mark.slow
-def test_chaos_kill_nine_five_times_nothing_lost_nothing_twice(daemon_factory) -> None:
-    run = daemon_factory([{"path": "inbox", "sign_profiles": ["digitizer"]}], stable_seconds=0.5,
-                         documents_in_parallel=2)
-    inbox = run.inbox()
-    inbox.mkdir(parents=True)
-    for number in range(1, 41):
-        drop_valid(inbox, number, FORMATS[number % 4], sidecar=number % 8 == 0)
-    rng = random.Random(6)
-    run.start()
-    for _kill in range(5):
-        time.sleep(rng.uniform(0.5, 4.0))
-        run.kill9()
-        run.start()
-    wait_for(lambda: len(run.files("inbox", "done")) >= 45, 300, "all 40 files filed after the crashes", run)
-    assert run.stop() == 0
-    assert "resuming" in run.log_text(), "no kill landed while a job was claimed; the test proved nothing"
-    assert_filed(run, {CODE.format(n): 1 for n in range(1, 41)})
-    assert not run.files("inbox", "failed"), f"failed: {run.files('inbox', 'failed')}"
-    assert not [p for p in inbox.iterdir() if p.is_file()], "files left in the inbox"
-    assert not any((inbox / ".sohoa-work").iterdir()), "work area not empty"
-
-
 def test_polling_folder_and_systemd_notifications(daemon_factory, tmp_path: Path) -> None:
     sock_path = tmp_path / "notify.sock"
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -174,6 +123,7 @@ def test_polling_folder_and_systemd_notifications(daemon_factory, tmp_path: Path
     wait_for(lambda: run.files("share", "done"), 90, "the polled file to be filed", run)
     assert "PollingObserver" in (run.health() or {}).get("observers", []), run.health()
     assert run.stop() == 0
+    assert not run.port_file.exists(), "a clean stop removes the health port file"
     listener.close()
     assert any("READY=1" in m for m in received), f"no READY=1 among {received}"
     assert any("WATCHDOG=1" in m for m in received), f"no WATCHDOG=1 among {received}"

@@ -24,7 +24,7 @@ from sohoa.config.web import WebSettings
 from sohoa.records import AttachMeta, NewDossier, Records
 from sohoa.web import create_app
 from sohoa.web.tokens import Tokens
-from tests.services import free_port
+from tests.services import refused_url
 from tests.verify.conftest import _quiet_pyhanko, case, signing_settings, unsigned_pdf, vpki  # noqa: F401
 
 CODE = "000.00.31.H50-220906-0001"
@@ -52,7 +52,7 @@ def make_settings(data_dir: Path, url: str, signing: SigningSettings) -> Setting
 
 def web_settings(**overrides: object) -> WebSettings:
     base = {"cookie_secure": False, "verify_offline": True, "max_upload_mb": LIMIT_MB,
-            "daemon_health_url": f"http://127.0.0.1:{free_port()}", "daemon_timeout_s": 0.5}
+            "daemon_health_url": refused_url(""), "daemon_timeout_s": 0.5}
     return WebSettings(**(base | overrides))
 
 

@@ -1,10 +1,12 @@
 """Real browser: Playwright drives Debian's Chromium (/usr/bin/chromium; Playwright never downloads a
 browser here) against ``sohoa serve``'s app on a loopback port. Logs in, verifies a valid and a
-tampered signed PDF, searches a dossier with and without diacritics, opens a document.
+tampered signed PDF, searches a dossier with and without diacritics, opens a document. The server
+listens on a socket the fixture bound to port 0 itself (no "free port" guessed and handed over).
 Screenshots go to tests/web/artifacts/ (not committed)."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +18,6 @@ import uvicorn
 from sohoa.config.signing import SigningSettings
 from sohoa.web import create_app
 from sohoa.web.tokens import Tokens
-from tests.services import free_port
 from tests.web.conftest import CODE, make_settings, pdf_bytes, seed, web_settings
 
 pytestmark = pytest.mark.slow
@@ -32,9 +33,13 @@ def server(tmp_path: Path, signing_settings: SigningSettings, case: Callable[[st
     app = create_app(settings, web_settings())
     seed(app.state.web.records, case("b-lt"))
     _info, secret = Tokens(app.state.web.records).create("clerk", "Quầy 1")
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
+    # our own listening socket on port 0, handed to uvicorn: the port is ours from bind to shutdown
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     for _ in range(200):
         if srv.started:
@@ -46,6 +51,7 @@ def server(tmp_path: Path, signing_settings: SigningSettings, case: Callable[[st
     finally:
         srv.should_exit = True
         thread.join(10)
+        sock.close()
 
 
 def test_counter_in_a_real_browser(server: tuple[str, str], case: Callable[[str], Path], tmp_path: Path) -> None:
