@@ -33,7 +33,7 @@ from sohoa.signing.pdfinput import read_pdf
 from sohoa.stages.ingest import load_page, scan_inputs
 from sohoa.web import create_app
 from sohoa.web.tokens import Tokens
-from tests.services import free_port
+from tests.services import refused_url
 
 VIETNAMESE = re.compile(r"[ăâđêôơưàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ]", re.I)
 
@@ -152,7 +152,7 @@ def test_a_pdf_whose_image_stream_is_cut(tmp_path: Path) -> None:
 def client(tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
     settings = Settings(data_dir=tmp_path, records=RecordsSettings(database_url=f"sqlite:///{tmp_path / 'r.db'}",
                                                                    store_path=tmp_path / "store"))
-    app = create_app(settings, WebSettings(cookie_secure=False, daemon_health_url=f"http://127.0.0.1:{free_port()}"))
+    app = create_app(settings, WebSettings(cookie_secure=False, daemon_health_url=refused_url("")))
     token = Tokens(app.state.web.records).create("clerk", "test")[1]
     with TestClient(app) as test_client:
         yield test_client, token
