@@ -204,5 +204,5 @@ class RecordsError(SohoaError):
 
 class InternalError(SohoaError):
     code = "internal"
-    exit_code = 1
+    exit_code = 99  # no verdict or other failure uses it: a script can tell a crash from an answer
     text = N_("Unexpected internal error: {detail}")

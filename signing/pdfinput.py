@@ -6,7 +6,10 @@ damaged or encrypted, and say it in the same words (the clerk sees both).
 
 from __future__ import annotations
 
+import binascii
 import io
+import struct
+import zlib
 from pathlib import Path
 
 from pyhanko.pdf_utils.misc import PdfError
@@ -17,6 +20,12 @@ from sohoa.common.messages import _
 from sohoa.common.reasons import foreign
 
 READ_ERRORS = (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError)
+# Everything pyHanko, asn1crypto and the compression libraries raise on hostile or odd input, seen on
+# real-world signed PDFs (AssertionError on PKCS#7 without signed attributes, zlib errors on a cut
+# Flate stream, struct errors in CMS, recursion on cyclic objects). At the verification boundary each
+# becomes a verdict or "cannot be read", never an internal error.
+LIBRARY_FAILURES = (*READ_ERRORS, AssertionError, NotImplementedError, ArithmeticError, LookupError, EOFError,
+                    RecursionError, UnicodeError, zlib.error, struct.error, binascii.Error)
 
 
 def read_pdf(path: Path) -> tuple[bytes, PdfFileReader]:
@@ -38,7 +47,7 @@ def read_pdf(path: Path) -> tuple[bytes, PdfFileReader]:
         encrypted = reader.encrypted or "/Encrypt" in reader.trailer
         if not encrypted:
             reader.root["/Pages"]  # noqa: B018 - force the catalog and page tree root to parse
-    except READ_ERRORS as exc:
+    except LIBRARY_FAILURES as exc:
         raise InputCorrupt(path=path, detail=_("PDF structure: {reason}", reason=foreign(exc))) from None
     if encrypted:
         raise InputEncrypted(path=path)

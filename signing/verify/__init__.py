@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+from collections.abc import Awaitable
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,7 +34,7 @@ from sohoa.common.messages import _
 from sohoa.common.reasons import foreign
 from sohoa.config.signing import SigningSettings
 from sohoa.signing.keys import load_certs
-from sohoa.signing.pdfinput import READ_ERRORS, read_pdf
+from sohoa.signing.pdfinput import LIBRARY_FAILURES, read_pdf
 from sohoa.signing.pyhanko_compat import require_tested_pyhanko
 from sohoa.signing.verify.checks import Checker, Embedded, Trust
 from sohoa.signing.verify.model import (
@@ -102,34 +103,67 @@ def _match(lookup: IssuedDocumentLookup, data: bytes, whole: str, revisions: lis
 async def _verify(data: bytes, reader: PdfFileReader, settings: SigningSettings, trust: Trust, *, offline: bool,
                   tz: dt.tzinfo) -> tuple[list[SignatureResult], list[RevisionInfo]]:
     sigs: list[EmbeddedPdfSignature] = list(reader.embedded_signatures)
-    certification = read_certification_data(reader)
+    try:
+        certification = read_certification_data(reader)
+    except LIBRARY_FAILURES:
+        certification = None  # a broken DocMDP dictionary: judged per signature below, as unproven
     permission = int(certification.permission.value) if certification is not None else None
     by_rev: dict[int, list[tuple[str, str]]] = {}
     for sig in sigs:
         kind = "document-timestamp" if sig.sig_object_type == "/DocTimeStamp" else "signature"
-        by_rev.setdefault(sig.signed_revision, []).append((str(sig.field_name), kind))
+        try:
+            by_rev.setdefault(sig.signed_revision, []).append((str(sig.field_name), kind))
+        except LIBRARY_FAILURES:
+            continue  # a byte range that matches no revision: that signature fails on its own below
     revisions = analyse(data, reader, by_rev, certification.permission if certification else None)
     backend = None if offline else AIOHttpFetcherBackend(per_request_timeout=settings.revocation.timeout_s)
-    checker = Checker(trust, _embedded(reader), offline=offline, rule=settings.revocation.source,
+    try:
+        embedded = _embedded(reader)
+    except LIBRARY_FAILURES:
+        embedded = Embedded()  # a damaged DSS proves nothing; validation then needs other data
+    checker = Checker(trust, embedded, offline=offline, rule=settings.revocation.source,
                       timeout_s=settings.revocation.timeout_s, backend=backend, tz=tz)
     try:
-        ts_results = {id(s): await checker.document_timestamp(s, revisions, permission)
-                      for s in sigs if s.sig_object_type == "/DocTimeStamp"}
+        ts_results: dict[int, SignatureResult] = {}
+        for s in sigs:
+            if s.sig_object_type == "/DocTimeStamp":
+                ts_results[id(s)] = await _isolated(checker, s, checker.document_timestamp(s, revisions, permission),
+                                                    kind="document-timestamp")
         results: list[SignatureResult] = []
         for sig in sigs:
             if id(sig) in ts_results:
                 results.append(ts_results[id(sig)])
                 continue
-            later = [s for s in sigs if id(s) in ts_results and s.signed_revision > sig.signed_revision]
+            later = [s for s in sigs if id(s) in ts_results
+                     and ts_results[id(s)].signed_revision > _revision_or(sig, -1)]
             proofs = [ts_results[id(s)].proven_time for s in later
                       if ts_results[id(s)].indication == "TOTAL-PASSED" and ts_results[id(s)].proven_time]
-            results.append(await checker.signature(sig, revisions=revisions, permission=permission,
-                                                   later_proofs=[p for p in proofs if p is not None],
-                                                   doc_lta=bool(later)))
+            results.append(await _isolated(checker, sig, checker.signature(
+                sig, revisions=revisions, permission=permission, later_proofs=[p for p in proofs if p is not None],
+                doc_lta=bool(later))))
     finally:
         if backend is not None:
             await backend.close()
     return results, revisions
+
+
+def _revision_or(sig: EmbeddedPdfSignature, default: int) -> int:
+    try:
+        return sig.signed_revision
+    except LIBRARY_FAILURES:
+        return default
+
+
+async def _isolated(checker: Checker, sig: EmbeddedPdfSignature, check: Awaitable[SignatureResult], *,
+                    kind: str = "signature") -> SignatureResult:
+    """One signature's verdict; whatever the libraries raise on it becomes that signature's FORMAT_FAILURE
+    (the others are still judged), never an internal error of the whole verification."""
+    try:
+        return await check
+    except LIBRARY_FAILURES as exc:
+        result = checker._format_failure(sig, exc)
+        result.kind = kind
+        return result
 
 
 def verify(path: Path, settings: SigningSettings, *, lookup: IssuedDocumentLookup | None = None,
@@ -151,7 +185,7 @@ def verify(path: Path, settings: SigningSettings, *, lookup: IssuedDocumentLooku
     whole = hashlib.sha256(data).hexdigest()
     try:
         results, revisions = asyncio.run(_verify(data, reader, signing, anchors, offline=offline, tz=tz))
-    except READ_ERRORS as exc:
+    except LIBRARY_FAILURES as exc:
         raise InputCorrupt(path=path, detail=foreign(f"{type(exc).__name__}: {exc}"[:300])) from None
     indication = worst([r.indication for r in results])
     if not results:

@@ -22,7 +22,6 @@ import hashlib
 from dataclasses import dataclass, field
 
 from asn1crypto import x509
-from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign.ades.report import AdESIndeterminate, AdESSubIndic
 from pyhanko.sign.general import MultivaluedAttributeError, NonexistentAttributeError, find_unique_cms_attribute
 from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
@@ -34,6 +33,7 @@ from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBacken
 
 from sohoa.common.messages import _
 from sohoa.common.reasons import foreign
+from sohoa.signing.pdfinput import LIBRARY_FAILURES
 from sohoa.signing.revocation import level_reached, revocation_policy
 from sohoa.signing.verify.model import CertInfo, Revocation, SignatureResult
 from sohoa.signing.verify.revisions import BENIGN, RevisionInfo
@@ -52,7 +52,7 @@ from sohoa.signing.verify.verdicts import (
 # Trust problems a proven (timestamped) time can cure by validating the chain at that time.
 _TIME_CURABLE = {AdESIndeterminate.OUT_OF_BOUNDS_NO_POE, AdESIndeterminate.REVOKED_NO_POE,
                  AdESIndeterminate.TRY_LATER, AdESIndeterminate.OUT_OF_BOUNDS_NOT_REVOKED}
-_PARSE_ERRORS = (SignatureValidationError, PdfError, ValueError, KeyError, TypeError, IndexError)
+_PARSE_ERRORS = (SignatureValidationError, *LIBRARY_FAILURES)
 
 
 @dataclass
@@ -293,13 +293,17 @@ class Checker:
             signer = cert_info(sig.signer_cert)
         except _PARSE_ERRORS:
             signer = None
+        try:
+            revision = sig.signed_revision
+        except _PARSE_ERRORS:
+            revision = -1  # a byte range that matches no revision
         return SignatureResult(
             field_name=str(sig.field_name), kind="signature", indication=indication_for(sub),
             sub_indication=sub, reasons=[reason(sub, detail=detail)], signer=signer, chain=[signer] if signer else [],
             trust_anchor=None, claimed_time=None, proven_time=None, timestamp_authority=None,
             revocation=Revocation("not-checked"), intact=False, crypto_valid=False, digest_algorithm=None,
             signature_algorithm=None, coverage=None, modification_level=None, certification=None,
-            signed_revision=sig.signed_revision, level=None, validation_time=None)
+            signed_revision=revision, level=None, validation_time=None)
 
     async def document_timestamp(self, sig: EmbeddedPdfSignature, revisions: list[RevisionInfo],
                                  permission: int | None) -> SignatureResult:
