@@ -9,6 +9,7 @@ Packages contribute checks through ``CHECKS``; each check is a function of the s
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -80,11 +81,19 @@ def check_python_modules(settings: Settings) -> list[CheckResult]:
                             ("pytesseract", "pytesseract")):
         try:
             imported = importlib.import_module(module)
-            version = getattr(imported, "__version__", "")
+            version = getattr(imported, "__version__", "") or _distribution_version(package)
             results.append(CheckResult(f"python {module}", True, str(version)))
         except ImportError as exc:
             results.append(CheckResult(f"python {module}", False, str(exc), f".venv/bin/pip install {package}"))
     return results
+
+
+def _distribution_version(package: str) -> str:
+    """The installed version from the package metadata (pyHanko has no ``__version__``)."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
 
 
 def check_pyhanko_range(settings: Settings) -> list[CheckResult]:

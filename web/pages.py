@@ -131,6 +131,7 @@ def verify_upload(request: Request, file: Annotated[UploadFile | None, File()] =
 # --- dossiers --------------------------------------------------------------------------------
 
 
+@router.get("/search", response_class=HTMLResponse)  # the URL a clerk types; the same page
 @router.get("/dossiers", response_class=HTMLResponse)
 def dossiers(request: Request, q: str = "") -> HTMLResponse:
     who = user(request)

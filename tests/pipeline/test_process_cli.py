@@ -128,6 +128,8 @@ def test_doctor_reports_everything_present(tmp_path: Path) -> None:
     assert done.returncode == 0, [c for c in checks if not c["ok"]]
     names = {c["name"] for c in checks}
     assert {"tesseract", "tesseract vie model", "pdfsig", "Vietnamese fonts"} <= names
+    pyhanko = next(c for c in checks if c["name"] == "python pyhanko")
+    assert pyhanko["detail"][:1].isdigit(), f"doctor shows no pyHanko version: {pyhanko}"
 
 
 def test_doctor_names_the_fix_for_a_missing_language(tmp_path: Path) -> None:

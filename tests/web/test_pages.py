@@ -81,6 +81,12 @@ def test_dossier_search_page(web: Web, query: str) -> None:
     assert r.status_code == 200 and f'href="/dossiers/{CODE}"' in r.text, f"{query!r} did not find {CODE}"
 
 
+def test_search_is_at_the_obvious_url(web: Web) -> None:
+    login(web)
+    r = web.client.get("/search", params={"q": "dinh"}, headers=HTML)
+    assert r.status_code == 200 and f'href="/dossiers/{CODE}"' in r.text, "/search must be the search page"
+
+
 def test_dossier_document_thumbnail_and_download(web: Web) -> None:
     login(web)
     r = web.client.get(f"/dossiers/{CODE}", headers=HTML)
