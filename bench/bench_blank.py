@@ -24,7 +24,7 @@ import pytesseract
 from bench.blank_corpus import samples
 from sohoa.config.settings import CleanSettings
 from sohoa.stages.blank import blank_evidence
-from sohoa.stages.clean import clean_page
+from sohoa.stages.clean import BACKGROUND_WINDOW_MM, clean_page, paper_level
 from sohoa.stages.model import Page
 
 RESULTS = Path(__file__).parent / "results"
@@ -38,8 +38,9 @@ def _judge(split: str) -> dict[str, object]:
             grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
             f = 100.0 / s.dpi
             small = cv2.resize(grey, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+            paper = paper_level(small, BACKGROUND_WINDOW_MM / 25.4 * 100.0)
             started = time.perf_counter()
-            blank_evidence(small, 100.0)
+            blank_evidence(small, paper, 100.0)
             judge_s = time.perf_counter() - started
             page = clean_page(Page(image=image, dpi=(s.dpi, s.dpi), source=Path(s.name)), CleanSettings())
             rows.append({"name": s.name, "turn": 90 * turn, "truth": s.blank, "said": page.blank,

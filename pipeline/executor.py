@@ -14,7 +14,6 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import forkserver
 from typing import TypeVar
 
 from sohoa.common.errors import ProcessingError
@@ -74,7 +73,6 @@ class PageExecutor:
             # The forkserver must die with this process (and the workers with the forkserver): a
             # ``kill -9`` once orphaned the whole pool. See sohoa.common.lifeline.
             context.set_forkserver_preload(["__main__", "sohoa.pipeline.forkserver_guard"])
-            forkserver.ensure_running()
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
                                              initializer=_init_worker, initargs=(os.getpid(),))
         return self._pool

@@ -149,7 +149,8 @@ class Records:
         sha, size = sha256_file(pdf_path)
         if size == 0:
             raise InvalidRecordInput(path=pdf_path, detail=_("empty file"))
-        identity = None if meta.supersedes else source_identity(meta.source_files)
+        sources = source_identity(meta.source_files)
+        identity = None if meta.supersedes else sources  # a new version of a document may share its scans
         with self._session(write=False) as s:
             existing = self._query_docs(s, (Dossier.code == parsed.code) & (Document.sha256 == sha), limit=1)
             if not existing and identity:  # a re-scan processed again: new PDF bytes, the same scans
@@ -167,7 +168,7 @@ class Records:
         for _attempt in range(ATTACH_ATTEMPTS):
             try:
                 with self._session(write=True) as s:
-                    result = self._attach_tx(s, pdf_path, parsed, kind, meta, sha, size, key)
+                    result = self._attach_tx(s, pdf_path, parsed, kind, meta, sha, size, key, sources)
                 return replace(result, same_source_elsewhere=elsewhere[0]) if elsewhere and result.created else result
             # Another process won a race (a unique key, or the new dossier committed between our read
             # and our insert: READ COMMITTED on PostgreSQL); re-read and decide again.
@@ -183,7 +184,7 @@ class Records:
         raise last_error
 
     def _attach_tx(self, s: Session, pdf_path: Path, parsed: Any, kind: str, meta: AttachMeta, sha: str,
-                   size: int, key: str) -> AttachResult:
+                   size: int, key: str, sources: str | None) -> AttachResult:
         actor = meta.actor or meta.digitized_by or _default_actor()
         dossier = dossiers.by_code(s, parsed.code)
         created_dossier = False
@@ -195,9 +196,8 @@ class Records:
             created_dossier = True
         else:
             same = Document.sha256 == sha
-            identity = None if meta.supersedes else source_identity(meta.source_files)
-            if identity:
-                same = same | (Document.source_identity == identity)
+            if sources and not meta.supersedes:
+                same = same | (Document.source_identity == sources)
             found = self._query_docs(s, (Document.dossier_id == dossier.id) & same, limit=1)
             if found:
                 return AttachResult(document=found[0], created=False, dossier_created=False)
@@ -220,7 +220,7 @@ class Records:
             digitized_at=meta.digitized_at or utcnow(), sha256=sha, size=size,
             page_count=meta.page_count if meta.page_count is not None else len(texts), storage_key=key,
             source_files=[{"name": f.name, "sha256": f.sha256, "size": f.size} for f in meta.source_files],
-            source_identity=source_identity(meta.source_files),
+            source_identity=sources,
             mean_confidence=(sum(known) / len(known)) if known else None,
             low_confidence_pages=sorted(set(meta.low_confidence_pages)),
             signatures=[{"profile": g.profile, "signer": g.signer, "time": g.time.isoformat(), "level": g.level}

@@ -14,7 +14,8 @@ classified on the ~100 dpi analysis copy, after dividing by the local paper leve
 - the rest are glyph-like marks; the page has text when at least ``MIN_TEXT_MARKS`` of them stand in
   rows (a mark with two neighbours at the same height), which random specks almost never do.
 
-Cost: one blur, one divide and one connected-component pass at 100 dpi (a few milliseconds per A4 page).
+Cost: one comparison with the clean stage's paper level and one connected-component pass at 100 dpi
+(a few milliseconds per A4 page).
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ CONTENT_MIN_LONG_MM = 8.0
 MIN_TEXT_MARKS = 8
 ROW_NEIGHBOUR_MM = 8.0
 SURELY_TEXT_MARKS = 400  # more glyph-like marks than this: text, no need to look at rows
-PAPER_WINDOW_MM = 4.0
 
 
 @dataclass(frozen=True)
@@ -47,16 +47,11 @@ class BlankEvidence:
     ignored_lines: int
 
 
-def _odd(n: float) -> int:
-    k = max(3, int(round(n)))
-    return k if k % 2 else k + 1
-
-
-def blank_evidence(small: np.ndarray, dpi: float, excluded: np.ndarray | None = None) -> BlankEvidence:
-    """Judge a grey analysis copy (``dpi`` its resolution, any quarter turn); ``excluded``: scanner border."""
+def blank_evidence(small: np.ndarray, paper: np.ndarray, dpi: float,
+                   excluded: np.ndarray | None = None) -> BlankEvidence:
+    """Judge a grey analysis copy (``dpi`` its resolution, any quarter turn) against its local paper level
+    (``stages.clean.paper_level``, which the clean stage has already computed); ``excluded``: scanner border."""
     mm = dpi / 25.4
-    k = _odd(PAPER_WINDOW_MM * mm)
-    paper = cv2.blur(cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))), (k, k))
     ink = (small.astype(np.float32) < INK_LEVEL * np.maximum(paper, 1).astype(np.float32)).astype(np.uint8)
     if excluded is not None and excluded.any():
         ink[excluded] = 0

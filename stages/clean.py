@@ -71,11 +71,13 @@ def clean_page(page: Page, settings: CleanSettings) -> Page:
     small = cv2.resize(grey, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
 
     border = _border_mask(small) if settings.remove_borders else np.zeros(small.shape, bool)
-    ink = _ink_map(small, f * dpi, border)
+    # one paper-level estimate serves the ink map and the blank-page judgement
+    paper = paper_level(small, BACKGROUND_WINDOW_MM / 25.4 * f * dpi)
+    ink = _ink_map(small, paper, border)
 
     page.rotation, page.skew = 0, 0.0
     # Blank first: a blank back page needs no orientation work (Tesseract OSD on paper grain is slow).
-    page.blank = blank_evidence(small, f * dpi, border).blank
+    page.blank = blank_evidence(small, paper, f * dpi, border).blank
     if (not page.blank and (settings.orientation or settings.deskew)
             and int(np.count_nonzero(ink)) >= 200):
         _measure_geometry(page, grey, ink, settings, dpi)
@@ -130,7 +132,7 @@ def _odd(n: float) -> int:
     return k if k % 2 else k + 1
 
 
-def _paper_level(small: np.ndarray, window_px: float) -> np.ndarray:
+def paper_level(small: np.ndarray, window_px: float) -> np.ndarray:
     """Local paper brightness: max filter (erases strokes thinner than the window), then smoothed."""
     k = _odd(window_px)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
@@ -164,9 +166,8 @@ def _percentile_u8(img: np.ndarray, q: float) -> float:
     return float(np.searchsorted(np.cumsum(counts), q / 100 * img.size))
 
 
-def _ink_map(small: np.ndarray, dpi: float, border: np.ndarray) -> np.ndarray:
+def _ink_map(small: np.ndarray, bg: np.ndarray, border: np.ndarray) -> np.ndarray:
     """Binary ink map of the analysis copy, relative to the local paper level (survives uneven light)."""
-    bg = _paper_level(small, BACKGROUND_WINDOW_MM / 25.4 * dpi)
     ink = small.astype(np.float32) < INK_RATIO * bg.astype(np.float32)
     ink[border] = False
     return _drop_edge_touching(ink)
@@ -261,7 +262,7 @@ def _normalise_background(ocr: np.ndarray, small_up: np.ndarray, border_up: np.n
     small_up = small_up.copy()
     if border_up.any():
         small_up[border_up] = np.uint8(_percentile_u8(small_up[~border_up], 50) if (~border_up).any() else 255)
-    bg = _paper_level(small_up, BACKGROUND_WINDOW_MM / 25.4 * dpi)
+    bg = paper_level(small_up, BACKGROUND_WINDOW_MM / 25.4 * dpi)
     np.maximum(bg, 1, out=bg)
     full = cv2.resize(bg, (ocr.shape[1], ocr.shape[0]), interpolation=cv2.INTER_LINEAR)
     cv2.divide(ocr, full, dst=ocr, scale=255)

@@ -62,23 +62,3 @@ def palette_of(pixels: np.ndarray, limit: int = 256) -> tuple[np.ndarray, np.nda
     else:
         palette = values.astype(np.uint8).reshape(-1, 1)
     return inverse.reshape(pixels.shape[:2]).astype(np.uint8), palette
-
-
-def indexed_png_stream(indices: np.ndarray, colours: int) -> tuple[bytes, int]:
-    """Zlib data with PNG row predictors for palette indices, packed at 1, 2, 4 or 8 bits; (data, bits)."""
-    import io
-
-    from PIL import Image
-
-    bits = next(b for b in (1, 2, 4, 8) if colours <= 1 << b)
-    image = Image.fromarray(indices, mode="L").convert("P")
-    image.putpalette([v for n in range(256) for v in (n, n, n)])
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", bits=bits, compress_level=9)
-    png, pos, idat = buf.getvalue(), 8, bytearray()
-    while pos < len(png):
-        length = int.from_bytes(png[pos:pos + 4], "big")
-        if png[pos + 4:pos + 8] == b"IDAT":
-            idat += png[pos + 8:pos + 8 + length]
-        pos += 12 + length
-    return bytes(idat), bits

@@ -18,7 +18,7 @@ from PIL import Image
 from sohoa.common.errors import ProcessingError
 from sohoa.common.messages import _
 from sohoa.config.settings import OutputSettings
-from sohoa.stages.content_kind import as_grey, content_kind, indexed_png_stream, palette_of
+from sohoa.stages.content_kind import as_grey, content_kind, palette_of
 from sohoa.stages.model import EncodedImage, Page
 
 ImageFilter = Literal["DCTDecode", "CCITTFaxDecode", "FlateDecode", "JBIG2Decode"]
@@ -52,23 +52,34 @@ def _jpeg(pixels: np.ndarray, quality: int, how: str) -> PreparedImage:
     return PreparedImage(buf.getvalue(), w, h, "DCTDecode", "DeviceGray" if grey else "DeviceRGB", how=how)
 
 
-def _flate(pixels: np.ndarray) -> PreparedImage:
-    """Lossless: Pillow's PNG encoder gives a zlib stream with per-row predictors (PDF Predictor 15)."""
+def _png_idat(image: Image.Image, **options: object) -> bytes:
+    """Pillow's PNG encoder gives a zlib stream with per-row predictors (PDF Predictor 15): its IDAT data."""
     buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format="PNG", compress_level=6)
-    png = buf.getvalue()
-    pos, idat = 8, bytearray()
+    image.save(buf, format="PNG", **options)
+    png, pos, idat = buf.getvalue(), 8, bytearray()
     while pos < len(png):
         length = int.from_bytes(png[pos:pos + 4], "big")
-        kind = png[pos + 4:pos + 8]
-        if kind == b"IDAT":
+        if png[pos + 4:pos + 8] == b"IDAT":
             idat += png[pos + 8:pos + 8 + length]
         pos += 12 + length
+    return bytes(idat)
+
+
+def _flate(pixels: np.ndarray) -> PreparedImage:
+    """Lossless 8-bit grey or RGB."""
     h, w = pixels.shape[:2]
     colors = 1 if pixels.ndim == 2 else 3
     parms = (("Predictor", 15), ("Colors", colors), ("BitsPerComponent", 8), ("Columns", w))
-    return PreparedImage(bytes(idat), w, h, "FlateDecode", "DeviceGray" if colors == 1 else "DeviceRGB",
-                         decode_parms=parms, how="flate")
+    return PreparedImage(_png_idat(Image.fromarray(pixels), compress_level=6), w, h, "FlateDecode",
+                         "DeviceGray" if colors == 1 else "DeviceRGB", decode_parms=parms, how="flate")
+
+
+def _indexed_png_stream(indices: np.ndarray, colours: int) -> tuple[bytes, int]:
+    """Palette indices packed at 1, 2, 4 or 8 bits with PNG row predictors; (data, bits)."""
+    bits = next(b for b in (1, 2, 4, 8) if colours <= 1 << b)
+    image = Image.fromarray(indices, mode="L").convert("P")
+    image.putpalette([v for n in range(256) for v in (n, n, n)])
+    return _png_idat(image, bits=bits, compress_level=9), bits
 
 
 def _g4(black: np.ndarray, how: str = "g4") -> PreparedImage:
@@ -149,7 +160,7 @@ def _indexed_or_flate(pixels: np.ndarray) -> PreparedImage:
     if found is None:
         return plain
     indices, palette = found
-    data, bits = indexed_png_stream(indices, len(palette))
+    data, bits = _indexed_png_stream(indices, len(palette))
     if len(data) >= len(plain.data):
         return plain
     h, w = pixels.shape[:2]

@@ -202,7 +202,7 @@ def text_area(image: np.ndarray, *, dpi: float) -> tuple[int, int, int, int] | N
         grey = cv2.cvtColor(grey, cv2.COLOR_RGB2GRAY)
     # INTER_AREA keeps thin strokes as grey, so the threshold is generous; only specks are dropped
     small = cv2.resize(grey, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
-    n, labels, stats, _centres = cv2.connectedComponentsWithStats((small < 200).astype(np.uint8), connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats((small < 200).astype(np.uint8), connectivity=8)
     keep = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= 3) + 1
     if keep.size == 0:
         return None
