@@ -97,3 +97,19 @@ def test_a_pdf_page_with_an_empty_box_is_refused(tmp_path: Path) -> None:
                  cwd=tmp_path)
     assert done.returncode == 18, done.stderr
     assert "box.pdf" in done.stderr and "page 1" in done.stderr
+
+
+@pytest.mark.parametrize("maker", ["form_xobject_pdf", "devicen_pdf", "jbig2_pdf"])
+def test_scans_rewritten_by_cairo_and_joined_by_poppler_are_read(tmp_path: Path, maker: str) -> None:
+    """Other producers: poppler's pdftocairo writes the page its own way (a flipped CTM, an ExtGState,
+    its own image encoding), and pdfunite joins two such files into one two-page PDF."""
+    source = getattr(mfp_pdfs, maker)(tmp_path / "mfp.pdf")
+    cairo = tmp_path / "cairo.pdf"
+    subprocess.run(["pdftocairo", "-pdf", str(source), str(cairo)], check=True, capture_output=True)
+    joined = tmp_path / "joined.pdf"
+    subprocess.run(["pdfunite", str(cairo), str(source), str(joined)], check=True, capture_output=True)
+    with pikepdf.open(cairo) as pdf:
+        assert "cairo" in str(pdf.docinfo.get("/Producer", "")), "precondition: cairo wrote the file"
+    report, text = _processed(joined, tmp_path)
+    assert report["pages"] == 2
+    assert text.count("000.00.31.H50") == 2, text
