@@ -47,6 +47,7 @@ from sohoa.signing.verify.model import (
     VerificationReport,
     no_signature_reason,
 )
+from sohoa.signing.verify.modifications import ModificationJudge
 from sohoa.signing.verify.revisions import RevisionInfo, analyse
 from sohoa.signing.verify.verdicts import INDETERMINATE, NO_SIGNATURE, Reason, worst
 
@@ -121,7 +122,8 @@ async def _verify(data: bytes, reader: PdfFileReader, settings: SigningSettings,
         embedded = _embedded(reader)
     except LIBRARY_FAILURES:
         embedded = Embedded()  # a damaged DSS proves nothing; validation then needs other data
-    checker = Checker(trust, embedded, offline=offline, rule=settings.revocation.source,
+    judge = ModificationJudge(data, reader, revisions, permission)
+    checker = Checker(trust, embedded, judge, offline=offline, rule=settings.revocation.source,
                       timeout_s=settings.revocation.timeout_s, backend=backend, tz=tz)
     try:
         ts_results: dict[int, SignatureResult] = {}

@@ -27,7 +27,12 @@ from pyhanko.sign.general import MultivaluedAttributeError, NonexistentAttribute
 from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
-from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel, SignatureStatus
+from pyhanko.sign.validation.status import (
+    DocumentTimestampStatus,
+    PdfSignatureStatus,
+    SignatureCoverageLevel,
+    SignatureStatus,
+)
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
@@ -36,13 +41,13 @@ from sohoa.common.reasons import foreign
 from sohoa.signing.pdfinput import LIBRARY_FAILURES
 from sohoa.signing.revocation import level_reached, revocation_policy
 from sohoa.signing.verify.model import CertInfo, Revocation, SignatureResult
-from sohoa.signing.verify.revisions import BENIGN, RevisionInfo
+from sohoa.signing.verify.modifications import ModificationJudge, modification_verdict
+from sohoa.signing.verify.revisions import RevisionInfo
 from sohoa.signing.verify.verdicts import (
-    FAILED,
     PASSED,
+    RANK,
     Indication,
     Reason,
-    change_list,
     indication_for,
     online_note,
     permission_words,
@@ -98,9 +103,9 @@ def cms_revinfo(sig: EmbeddedPdfSignature) -> tuple[list, list]:
 class Checker:
     """Validation contexts and the per-signature decision; one per document (its DSS), shared backend."""
 
-    def __init__(self, trust: Trust, embedded: Embedded, *, offline: bool, rule: str, timeout_s: float,
-                 backend: AIOHttpFetcherBackend | None, tz: dt.tzinfo) -> None:
-        self.trust, self.embedded, self.offline, self.tz = trust, embedded, offline, tz
+    def __init__(self, trust: Trust, embedded: Embedded, judge: ModificationJudge, *, offline: bool, rule: str,
+                 timeout_s: float, backend: AIOHttpFetcherBackend | None, tz: dt.tzinfo) -> None:
+        self.trust, self.embedded, self.judge, self.offline, self.tz = trust, embedded, judge, offline, tz
         self.source = rule  # [signing.revocation] source, applied by signing.revocation.revocation_policy
         self.timeout_s = timeout_s
         self.backend = backend
@@ -170,12 +175,7 @@ class Checker:
         fields = self._fields(signer, final, proven, sig)
         if sub is not None:
             reasons.append(reason(sub, **fields))
-        mod_reason, mod_note = self._modifications(sig, status, revisions, permission)
-        if mod_reason is not None and indication_for(sub) != FAILED:
-            sub = mod_reason[0]
-            reasons.insert(0, mod_reason[1])
-        elif mod_reason is not None:
-            reasons.append(mod_reason[1])
+        sub, mod_note = self._with_modifications(sig, status, sub, reasons)
         if sub is None:
             reasons.append(reason("ok"))
         reasons.extend(extra)
@@ -259,31 +259,26 @@ class Checker:
                 "online": online_note(self.offline),
                 "detail": f"{status.trust_problem_indic.standard_name}" if status.trust_problem_indic else ""}
 
-    def _modifications(self, sig: EmbeddedPdfSignature, status: PdfSignatureStatus, revisions: list[RevisionInfo],
-                       permission: int | None) -> tuple[tuple[str, Reason] | None, list[Reason]]:
-        """A failing (sub-indication, reason) if the file changed in a way not allowed, plus notes."""
+    def _with_modifications(self, sig: EmbeddedPdfSignature, status: PdfSignatureStatus | DocumentTimestampStatus,
+                            sub: str | None, reasons: list[Reason]) -> tuple[str | None, list[Reason]]:
+        """The sub-indication after judging later changes (a graver verdict wins and leads the reasons)."""
+        mod_reason, notes = self._modifications(sig, status)
+        if mod_reason is not None and RANK[indication_for(mod_reason[0])] > RANK[indication_for(sub)]:
+            reasons.insert(0, mod_reason[1])
+            return mod_reason[0], notes
+        if mod_reason is not None:
+            reasons.append(mod_reason[1])
+        return sub, notes
+
+    def _modifications(self, sig: EmbeddedPdfSignature, status: PdfSignatureStatus | DocumentTimestampStatus
+                       ) -> tuple[tuple[str, Reason] | None, list[Reason]]:
+        """A (sub-indication, reason) if the file changed in a way not allowed or not explained, plus notes."""
         coverage = status.coverage
         if coverage is None or coverage < SignatureCoverageLevel.ENTIRE_REVISION:
             detail = _("the signature does not cover a whole revision")
             return ("FORMAT_FAILURE", reason("FORMAT_FAILURE", detail=detail)), []
-        later = [r for r in revisions if r.index > sig.signed_revision]
-        bad: list[str] = []
-        notes: list[Reason] = []
-        allowed = set(BENIGN)
-        if permission == 1:
-            allowed = {"dss", "document-timestamp", "metadata"}
-        if permission in (None, 3):
-            allowed.add("annotations")
-        for rev in later:
-            bad.extend(c for c in rev.changes if c not in allowed)
-        if bad:
-            return ("FORMAT_FAILURE", reason("MODIFIED", changes=change_list(bad))), []
-        changes = [c for r in later for c in r.changes]
-        if later:
-            notes.append(reason("later_revisions_allowed", count=len(later), changes=change_list(changes)))
-        if "annotations" in changes:
-            notes.append(reason("annotations_allowed"))
-        return None, notes
+        found = self.judge.judge(sig.signed_revision, status.diff_result, status.docmdp_ok)
+        return modification_verdict(found)
 
     def _format_failure(self, sig: EmbeddedPdfSignature, exc: Exception) -> SignatureResult:
         indic = getattr(exc, "ades_subindication", None)
@@ -324,13 +319,10 @@ class Checker:
             sub = status.trust_problem_indic.standard_name
         tsa = status.signing_cert
         reasons = [reason(sub, issuer=tsa.issuer.human_friendly, detail=sub)] if sub else []
-        later = [c for r in revisions if r.index > sig.signed_revision for c in r.changes]
-        bad = [c for c in later if c not in BENIGN and not (c == "annotations" and permission in (None, 3))]
-        if bad and (sub is None or indication_for(sub) != FAILED):
-            sub = "FORMAT_FAILURE"
-            reasons.insert(0, reason("MODIFIED", changes=change_list(bad)))
+        sub, mod_note = self._with_modifications(sig, status, sub, reasons)
         if sub is None:
             reasons.append(reason("ok_timestamp"))
+        reasons.extend(note for note in mod_note if note.code == "rendered_same")
         indication: Indication = indication_for(sub) if sub else PASSED
         path = status.validation_path
         return SignatureResult(

@@ -15,19 +15,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
-from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel, SuspiciousModification
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel, SuspiciousModification
 from pyhanko.sign.fields import MDPPerm
+
+from sohoa.signing.pdfinput import LIBRARY_FAILURES
 
 log = logging.getLogger(__name__)
 
 # Change codes that never count as tampering after a signature (PAdES LTV, further signatures).
 BENIGN = frozenset({"signature", "document-timestamp", "dss", "form-filling", "metadata"})
+# Changes that prove nothing by themselves (a tool may rewrite resources or annotations harmlessly): the
+# pages are rendered before and after, and only a visible difference counts (see modifications.py).
+EXPLAINED_BY_RENDERING = frozenset({"resources", "annotations"})
 
 
 @dataclass
@@ -42,6 +47,8 @@ class RevisionInfo:
     changes: list[str] = field(default_factory=list)  # codes, see verdicts.CHANGE_WORDS
     detail: str | None = None  # pyHanko's explanation when it found the update suspicious
     signatures: list[str] = field(default_factory=list)  # signature/timestamp fields signed in this revision
+    pages_touched: list[int] = field(default_factory=list)  # 0-based pages whose drawing this revision may change
+    unexplained: list[str] = field(default_factory=list)  # objects ("12 0 R") no rule or fact accounts for
 
     @property
     def benign(self) -> bool:
@@ -50,7 +57,8 @@ class RevisionInfo:
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "end": self.end, "sha256": self.sha256, "page_count": self.page_count,
                 "modification_level": self.modification_level, "changes": self.changes, "detail": self.detail,
-                "signatures": self.signatures}
+                "signatures": self.signatures, "pages_touched": self.pages_touched,
+                "unexplained_objects": self.unexplained}
 
 
 def revision_ends(data: bytes, reader: PdfFileReader) -> list[int]:
@@ -75,7 +83,7 @@ def prefix_hashes(data: bytes, ends: list[int]) -> list[str]:
     return [hashlib.sha256(data[:end]).hexdigest() for end in ends]
 
 
-def _page_refs(resolver: HistoricalResolver) -> list[generic.Reference]:
+def page_refs(resolver: HistoricalResolver) -> list[generic.Reference]:
     """Page object references in document order, walking the page tree of that revision."""
     out: list[generic.Reference] = []
     stack: list[Any] = [resolver.root.raw_get("/Pages")]
@@ -119,6 +127,45 @@ def _refs_of(value: Any) -> set[tuple[int, int]]:
     return set()
 
 
+def _deep_refs(resolver: HistoricalResolver, value: Any, *, depth: int, limit: int = 2000) -> set[tuple[int, int]]:
+    """Indirect objects reachable from ``value`` within ``depth`` hops (fonts, XObjects, their resources)."""
+    found: set[tuple[int, int]] = set()
+    frontier: list[tuple[Any, int]] = [(value, depth)]
+    while frontier and len(found) < limit:
+        item, hops = frontier.pop()
+        if isinstance(item, generic.IndirectObject | generic.Reference):
+            key = (item.idnum, item.generation)
+            if key in found or hops <= 0:
+                continue
+            found.add(key)
+            item = resolver(item.reference if isinstance(item, generic.IndirectObject) else item)
+            hops -= 1
+        if isinstance(item, generic.DictionaryObject):
+            frontier.extend((item.raw_get(k), hops) for k in item if k not in ("/Parent", "/P"))
+        elif isinstance(item, generic.ArrayObject):
+            frontier.extend((item.raw_get(i), hops) for i in range(len(item)))
+    return found
+
+
+def _same_object(old: HistoricalResolver, new: HistoricalResolver, key: tuple[int, int]) -> bool:
+    """True when a rewritten object says the same as before (an object-stream or xref-stream rewrite)."""
+    ref = generic.Reference(*key)
+    before, after = old(ref), new(ref)
+    if isinstance(before, generic.StreamObject) and isinstance(after, generic.StreamObject):
+        try:
+            if before.data != after.data:
+                return False
+        except LIBRARY_FAILURES:
+            if before.encoded_data != after.encoded_data:
+                return False
+        return {k: repr(before.raw_get(k)) for k in before if k not in _STREAM_CODING} == \
+            {k: repr(after.raw_get(k)) for k in after if k not in _STREAM_CODING}
+    return repr(before) == repr(after)
+
+
+_STREAM_CODING = frozenset({"/Length", "/Filter", "/DecodeParms"})
+
+
 def _annot_refs(resolver: HistoricalResolver, page: generic.DictionaryObject) -> set[tuple[int, int]]:
     if "/Annots" not in page:
         return set()
@@ -134,50 +181,105 @@ def _is_widget(resolver: HistoricalResolver, key: tuple[int, int]) -> bool:
 
 
 def _annotations_changed(old: HistoricalResolver, new: HistoricalResolver, before: generic.DictionaryObject,
-                         after: generic.DictionaryObject, touched: set[tuple[int, int]]) -> bool:
+                         after: generic.DictionaryObject, changed: set[tuple[int, int]]) -> bool:
     """Non-widget annotations added, removed or rewritten (signature/form widgets are not annotations here)."""
     old_refs, new_refs = _annot_refs(old, before), _annot_refs(new, after)
     if old_refs - new_refs:
         return True
-    candidates = (new_refs - old_refs) | (new_refs & touched)
+    candidates = (new_refs - old_refs) | (new_refs & changed)
     return any(not _is_widget(new, key) for key in candidates)
 
 
-def _facts(old: HistoricalResolver, new: HistoricalResolver, touched: set[tuple[int, int]]) -> list[str]:
-    """Concrete changes between two consecutive revisions, from the objects the later one rewrote."""
+def _page_facts(old: HistoricalResolver, new: HistoricalResolver, ref: generic.Reference,
+                changed: set[tuple[int, int]]) -> list[str]:
+    """What a revision changed on one page that exists in both: content, resources, annotations, widgets."""
+    key = (ref.idnum, ref.generation)
+    before, after = old(ref), new(ref)
+    facts: list[str] = []
+    if any(_raw(before, k) != _raw(after, k) for k in ("/Contents", "/MediaBox", "/CropBox", "/Rotate")) \
+            or (changed & _refs_of(before.raw_get("/Contents")) if "/Contents" in before else False):
+        facts.append("content")
+    resources_before = before.raw_get("/Resources") if "/Resources" in before else None
+    if _raw(before, "/Resources") != _raw(after, "/Resources") \
+            or changed & _deep_refs(old, resources_before, depth=3):
+        facts.append("resources")
+    if _annotations_changed(old, new, before, after, changed):
+        facts.append("annotations")
+    elif key in changed or _annot_refs(old, before) != _annot_refs(new, after) \
+            or changed & _deep_refs(new, after.raw_get("/Annots") if "/Annots" in after else None, depth=3):
+        facts.append("widgets")  # signature or form widgets: judged with pyHanko's form rules
+    return facts
+
+
+def _facts(old: HistoricalResolver, new: HistoricalResolver, touched: set[tuple[int, int]]
+           ) -> tuple[list[str], list[int]]:
+    """Concrete changes between two consecutive revisions, from the objects the later one rewrote, and
+    the (0-based) pages they touch."""
     changes: list[str] = []
-    old_pages, new_pages = _page_refs(old), _page_refs(new)
+    pages_touched: list[int] = []
+    old_pages, new_pages = page_refs(old), page_refs(new)
     old_keys = [(r.idnum, r.generation) for r in old_pages]
     new_keys = [(r.idnum, r.generation) for r in new_pages]
     if len(new_keys) > len(old_keys) or set(new_keys) - set(old_keys):
         changes.append("pages-added")
     if len(new_keys) < len(old_keys) or set(old_keys) - set(new_keys):
         changes.append("pages-removed")
-    content_refs: set[tuple[int, int]] = set()
-    for ref in old_pages:
-        key = (ref.idnum, ref.generation)
-        before = old(ref)
-        content_refs |= _refs_of(before.raw_get("/Contents")) if "/Contents" in before else set()
-        if key not in touched or key not in new_keys:
+    changed = {key for key in touched if not _existed_same(old, new, key)}
+    for index, ref in enumerate(old_pages):
+        if (ref.idnum, ref.generation) not in new_keys:
             continue
-        after = new(ref)
-        if any(_raw(before, k) != _raw(after, k) for k in ("/Contents", "/Resources", "/MediaBox", "/CropBox",
-                                                            "/Rotate")):
-            changes.append("content")
-        if _annotations_changed(old, new, before, after, touched):
-            changes.append("annotations")
-    if touched & content_refs:
-        changes.append("content")
+        page_changes = _page_facts(old, new, ref, changed)
+        if page_changes:
+            pages_touched.append(index)
+            changes.extend(c for c in page_changes if c != "widgets")
     old_root, new_root = old.root, new.root
     if _raw(old_root, "/DSS") != _raw(new_root, "/DSS"):
         changes.append("dss")
     if _raw(old_root, "/Metadata") != _raw(new_root, "/Metadata"):
         changes.append("metadata")
-    return changes
+    return list(dict.fromkeys(changes)), pages_touched
+
+
+def _existed_same(old: HistoricalResolver, new: HistoricalResolver, key: tuple[int, int]) -> bool:
+    if old.reader.xrefs.get_historical_ref(generic.Reference(*key), old.revision) is None:
+        return False  # a new object
+    try:
+        return _same_object(old, new, key)
+    except LIBRARY_FAILURES:
+        return False
 
 
 def _annotation_only_suspicion(changes: list[str]) -> bool:
-    return "annotations" in changes and set(changes) <= BENIGN | {"annotations"}
+    return bool({"annotations", "resources"} & set(changes)) and set(changes) <= BENIGN | EXPLAINED_BY_RENDERING
+
+
+def unexplained_objects(detail: str) -> list[str]:
+    """The objects pyHanko's policy could not justify, as ``12 0 R``, read from its explanation."""
+    found = re.findall(r"Reference\(idnum=(\d+), generation=(\d+)\)|IndirectObject\((\d+), (\d+)\)", detail)
+    refs = [f"{a or c} {b or d} R" for a, b, c, d in found]
+    return list(dict.fromkeys(refs))[:20]
+
+
+def _written(old: HistoricalResolver, new: HistoricalResolver, touched: set[tuple[int, int]]) -> list[str]:
+    """The objects a revision rewrote with a different value, as ``1 0 R /Catalog`` (when pyHanko's
+    explanation names none)."""
+    out: list[str] = []
+    allowed = _refs_of(new.root.raw_get("/Metadata")) if "/Metadata" in new.root else set()
+    try:
+        trailer = new.trailer_view
+        allowed |= _refs_of(trailer.raw_get("/Info")) if "/Info" in trailer else set()
+    except LIBRARY_FAILURES:
+        pass
+    for key in sorted(touched - allowed):
+        if _existed_same(old, new, key):
+            continue
+        try:
+            obj = new(generic.Reference(*key))
+            kind = obj.get("/Type") if isinstance(obj, generic.DictionaryObject) else None
+        except LIBRARY_FAILURES:
+            kind = None
+        out.append(f"{key[0]} {key[1]} R" + (f" {kind}" if kind else ""))
+    return out[:20]
 
 
 def analyse(data: bytes, reader: PdfFileReader, sig_fields_by_revision: dict[int, list[tuple[str, str]]],
@@ -194,43 +296,44 @@ def analyse(data: bytes, reader: PdfFileReader, sig_fields_by_revision: dict[int
     for rev, (end, sha) in enumerate(zip(ends, hashes, strict=True)):
         resolver = reader.get_historical_resolver(rev)
         try:
-            pages = len(_page_refs(resolver))
-        except (PdfError, KeyError, TypeError, AttributeError):
+            pages = len(page_refs(resolver))
+        except LIBRARY_FAILURES:
             pages = None
         signed_here = sig_fields_by_revision.get(rev, [])
         info = RevisionInfo(rev, end, sha, pages, signatures=[name for name, _ in signed_here])
         if rev > 0:
-            old = reader.get_historical_resolver(rev - 1)
-            touched = {(r.idnum, r.generation) for r in reader.xrefs.explicit_refs_in_revision(rev)}
-            try:
-                facts = _facts(old, resolver, touched)
-            except (PdfError, KeyError, TypeError, AttributeError) as exc:
-                facts = ["objects-replaced"]
-                info.detail = f"{type(exc).__name__}: {exc}"
-            if rev <= first_signed:  # nothing signed before: pyHanko's policy only reviews updates after a signature
-                facts[:0] = [kind for _, kind in signed_here]
-                info.changes = list(dict.fromkeys(facts))
-                infos.append(info)
-                continue
-            try:
-                result = DEFAULT_DIFF_POLICY.apply(old, resolver, doc_mdp=docmdp)
-            except SuspiciousModification as exc:
-                info.modification_level = ModificationLevel.OTHER.name
-                info.detail = info.detail or str(exc)
-                if not ({"content", "pages-added", "pages-removed"} & set(facts)
-                        or _annotation_only_suspicion(facts)):
-                    facts.append("objects-replaced")
-            except (PdfError, KeyError, TypeError, ValueError) as exc:
-                info.modification_level = ModificationLevel.OTHER.name
-                info.detail = info.detail or f"{type(exc).__name__}: {exc}"
-                facts.append("objects-replaced")
-            else:
-                assert isinstance(result, DiffResult)
-                info.modification_level = result.modification_level.name
-                if result.modification_level == ModificationLevel.FORM_FILLING and result.changed_form_fields:
-                    if not info.signatures or set(result.changed_form_fields) - set(info.signatures):
-                        facts.append("form-filling")
-            facts[:0] = [kind for _, kind in signed_here]
-            info.changes = list(dict.fromkeys(facts))
+            _describe(info, reader, rev, docmdp, reviewed=rev > first_signed)
+            info.changes = list(dict.fromkeys([kind for _, kind in signed_here] + info.changes))
         infos.append(info)
     return infos
+
+
+def _describe(info: RevisionInfo, reader: PdfFileReader, rev: int, docmdp: MDPPerm | None, *, reviewed: bool) -> None:
+    """Fill in what revision ``rev`` changed; ``reviewed``: a signature precedes it, so ask pyHanko's policy too
+    (its rules only make sense for updates after a signature)."""
+    old, new = reader.get_historical_resolver(rev - 1), reader.get_historical_resolver(rev)
+    touched = {(r.idnum, r.generation) for r in reader.xrefs.explicit_refs_in_revision(rev)}
+    try:
+        facts, info.pages_touched = _facts(old, new, touched)
+    except LIBRARY_FAILURES as exc:
+        facts = ["objects-replaced"]
+        info.detail = f"{type(exc).__name__}: {exc}"
+    if reviewed:
+        try:
+            result = DEFAULT_DIFF_POLICY.apply(old, new, doc_mdp=docmdp)
+        except SuspiciousModification as exc:
+            info.modification_level = ModificationLevel.OTHER.name
+            info.detail = info.detail or str(exc)
+            if not ({"content", "pages-added", "pages-removed"} & set(facts) or _annotation_only_suspicion(facts)):
+                facts.append("objects-replaced")
+                info.unexplained = unexplained_objects(str(exc)) or _written(old, new, touched)
+        except LIBRARY_FAILURES as exc:
+            info.modification_level = ModificationLevel.OTHER.name
+            info.detail = info.detail or f"{type(exc).__name__}: {exc}"
+            facts.append("objects-replaced")
+        else:
+            info.modification_level = result.modification_level.name
+            if result.modification_level == ModificationLevel.FORM_FILLING and result.changed_form_fields:
+                if not info.signatures or set(result.changed_form_fields) - set(info.signatures):
+                    facts.append("form-filling")
+    info.changes = facts

@@ -22,7 +22,7 @@ PASSED: Indication = "TOTAL-PASSED"
 INDETERMINATE: Indication = "INDETERMINATE"
 FAILED: Indication = "TOTAL-FAILED"
 
-_RANK: dict[str, int] = {PASSED: 0, INDETERMINATE: 1, FAILED: 2}
+RANK: dict[str, int] = {PASSED: 0, INDETERMINATE: 1, FAILED: 2}
 
 # Sub-indications that make a signature TOTAL-FAILED (ETSI EN 319 102-1 table 5); the others are INDETERMINATE.
 FAILED_SUBS = frozenset({"FORMAT_FAILURE", "HASH_FAILURE", "SIG_CRYPTO_FAILURE", "REVOKED", "NOT_YET_VALID",
@@ -34,7 +34,7 @@ def worst(indications: list[Indication]) -> Indication:
     """The document verdict: the worst of its signatures' verdicts (an empty list is INDETERMINATE)."""
     if not indications:
         return INDETERMINATE
-    return max(indications, key=lambda i: _RANK[i])
+    return max(indications, key=lambda i: RANK[i])
 
 
 def indication_for(sub: str | None) -> Indication:
@@ -80,6 +80,11 @@ SENTENCES: dict[str, str] = {
     "NO_SIGNING_CERTIFICATE_FOUND": N_("The signer's certificate is not in the signature."),
     "NO_POE": N_("No proof of existence for the signature."),
     "GENERIC": N_("The signature's validity could not be determined: {detail}"),
+    "RENDERED_DIFFERENCE": N_("The document was changed after signing: page {pages} no longer looks as it did "
+                              "when signed ({changes})."),
+    "UNEXPLAINED_CHANGES": N_("The document was updated after signing ({changes}) and objects {objects} were "
+                              "replaced in a way no rule explains; the pages look as they did when signed, "
+                              "but the change cannot be confirmed as allowed."),
     # --- further reasons (details, warnings) ---
     "expired_after_proven_time": N_(
         "The certificate expired on {not_after}, but a timestamp proves the signature was made at "
@@ -91,6 +96,8 @@ SENTENCES: dict[str, str] = {
     "claimed_time_only": N_("The signing time {claimed_time} is only claimed by the signer (no timestamp)."),
     "later_revisions_allowed": N_("{count} allowed update(s) after signing: {changes}."),
     "annotations_allowed": N_("Annotations were added after signing; the document's permissions allow this."),
+    "rendered_same": N_("The pages touched after signing were drawn as signed and as they are now: they look the "
+                        "same outside the fields and annotations that were allowed to be added."),
     "revocation_online": N_("Revocation status was fetched online (OCSP/CRL)."),
     "revocation_embedded": N_("Revocation status came from data embedded in the file."),
     "certified": N_("Certifying signature (DocMDP): {permission}."),
@@ -106,6 +113,9 @@ CHANGE_WORDS: dict[str, str] = {
     "pages-added": N_("pages added"),
     "pages-removed": N_("pages removed"),
     "objects-replaced": N_("objects replaced"),
+    "resources": N_("page resources (fonts, images) replaced"),
+    "field-locked": N_("a locked form field changed"),
+    "certification": N_("changes the certification does not allow"),
     "metadata": N_("metadata updated"),
 }
 

@@ -31,6 +31,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from sohoa.config.signing import SigningSettings
 from sohoa.signing import sign_pdf
 from tests.pki import FAKE_TIME_HEADER, Identity, TestPki
+from tests.verify import updates
 
 
 @dataclass
@@ -198,6 +199,10 @@ def make_case(name: str, dst: Path, *, vpki: VerifyPki, src: Path, settings: Sig
                                                                 certify=MDPPerm.FILL_FORMS)),
         "certified-p3-annot": lambda: add_annotation(hanko_sign(base, pki.signer("organization"),
                                                                 certify=MDPPerm.ANNOTATE)),
+        "image-replaced": lambda: updates.replace_image(get("b-b").read_bytes()),
+        "shadow-hide": lambda: updates.hide_overlay(hanko_sign(updates.with_overlay(base), pki.signer("organization"))),
+        "overlay-signed": lambda: hanko_sign(updates.with_overlay(base), pki.signer("organization")),
+        "catalog-changed": lambda: updates.catalog_page_mode(get("b-b").read_bytes()),
         "truncated": lambda: get("b-lt").read_bytes()[: get("b-lt").stat().st_size // 2],
     }
     if name == "encrypted":

@@ -44,6 +44,10 @@ CASES: list[tuple[str, bool, str, str | None, set[str]]] = [
     ("annot-approval", False, "TOTAL-PASSED", None, {"annotations_allowed"}),
     ("certified-p2-annot", False, "TOTAL-FAILED", "FORMAT_FAILURE", {"MODIFIED", "certified"}),
     ("certified-p3-annot", False, "TOTAL-PASSED", None, {"annotations_allowed", "certified"}),
+    ("image-replaced", False, "TOTAL-FAILED", "FORMAT_FAILURE", {"RENDERED_DIFFERENCE"}),
+    ("overlay-signed", False, "TOTAL-PASSED", None, {"ok"}),
+    ("shadow-hide", False, "TOTAL-FAILED", "FORMAT_FAILURE", {"RENDERED_DIFFERENCE"}),
+    ("catalog-changed", False, "INDETERMINATE", "GENERIC", {"UNEXPLAINED_CHANGES"}),
     ("unsigned", True, "INDETERMINATE", "NO_SIGNATURE", {"NO_SIGNATURE"}),
 ]
 
