@@ -157,6 +157,8 @@ class Tsa(_Model):
     retry_delay_s: float = Field(2.0, ge=0, description="Delay before the first retry; doubles each time")
     username: str = Field("", description="HTTP basic auth user of the TSA ('' = no authentication)")
     password_env: str = Field("", description="Env var with the TSA password (HTTP basic auth)")
+    key: str = Field("", description="A [signing.keys] PKCS#12 entry that stamps times in this process instead "
+                     "of a server (the demo's; the time is this machine's clock); used when url is ''")
 
 
 class Trust(_Model):
@@ -168,6 +170,8 @@ class Revocation(_Model):
     source: Literal["either", "ocsp", "crl", "both"] = Field(
         "either", description="Revocation data required for B-LT/B-LTA: OCSP or CRL, only one kind, or both")
     timeout_s: float = Field(10.0, gt=0)
+    crl_files: list[Path] = Field(default_factory=list, description="CRLs (DER/PEM) of CAs that publish no "
+                                  "CRL or OCSP address, e.g. an offline root; embedded when signing at B-LT/B-LTA")
 
 
 class SigningSettings(_Model):

@@ -15,4 +15,5 @@ for scan in samples/scans/*; do
 done
 echo "Watching var/inbox (health: http://127.0.0.1:9477/healthz, metrics: /metrics). Ctrl-C to stop."
 echo "Filed documents: .venv/bin/sohoa dossier show 000.00.31.H50-220906-0001 --config var/demo.toml"
+echo "Verify one (TOTAL-PASSED offline): .venv/bin/sohoa verify var/store --offline --config var/demo.toml"
 exec $sohoa watch --config var/demo.toml "$@"

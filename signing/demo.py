@@ -26,6 +26,7 @@ DEMO_SIGNERS = {
     "digitizer": "Nguyễn Thị Số Hóa (DEMO, không dùng thật)",
     "organization": "Trung tâm PVHCC (DEMO, không dùng thật)",
 }
+DEMO_TSA = ("demo-tsa", "Máy đóng dấu thời gian (DEMO, không dùng thật)")
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,13 @@ class DemoKey:
 
 @dataclass(frozen=True)
 class DemoPki:
+    """The demo root, its CRL (nothing revoked, valid as long as the root), the signer keys and a local
+    timestamp authority key, so that demo documents reach PAdES B-LT offline and verify TOTAL-PASSED."""
+
     root_cert: Path
+    root_crl: Path
     keys: dict[str, DemoKey]
+    tsa: DemoKey
 
 
 def _name(common: str) -> x509.Name:
@@ -58,10 +64,13 @@ def make_demo_pki(folder: Path, *, years: int = 3) -> DemoPki:
     """Create (or reuse, if complete) the demo root and signer keys under ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
-    root_path = folder / "demo-root.pem"
+    root_path, crl_path = folder / "demo-root.pem", folder / "demo-root.crl"
     keys = {name: DemoKey(name, folder / f"{name}.p12", folder / f"{name}.pass") for name in DEMO_SIGNERS}
-    if root_path.exists() and all(k.pkcs12.exists() and k.password_file.exists() for k in keys.values()):
-        return DemoPki(root_path, keys)
+    tsa = DemoKey(DEMO_TSA[0], folder / f"{DEMO_TSA[0]}.p12", folder / f"{DEMO_TSA[0]}.pass")
+    pki = DemoPki(root_path, crl_path, keys, tsa)
+    if root_path.exists() and crl_path.exists() and all(
+            k.pkcs12.exists() and k.password_file.exists() for k in [*keys.values(), tsa]):
+        return pki
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     until = now + dt.timedelta(days=365 * years)
     root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -75,16 +84,18 @@ def make_demo_pki(folder: Path, *, years: int = 3) -> DemoPki:
                                          crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
             .sign(root_key, hashes.SHA256()))
-    for name, common in DEMO_SIGNERS.items():
+    for name, common in [*DEMO_SIGNERS.items(), DEMO_TSA]:
+        usage = [ExtendedKeyUsageOID.TIME_STAMPING] if name == DEMO_TSA[0] else [ExtendedKeyUsageOID.EMAIL_PROTECTION]
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         cert = (x509.CertificateBuilder().subject_name(_name(common)).issuer_name(root_name)
                 .public_key(key.public_key()).serial_number(x509.random_serial_number())
                 .not_valid_before(now).not_valid_after(until)
                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                             data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                             crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+                .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=name != DEMO_TSA[0],
+                                             key_encipherment=False, data_encipherment=False, key_agreement=False,
+                                             key_cert_sign=False, crl_sign=False, encipher_only=False,
+                                             decipher_only=False), critical=True)
+                .add_extension(x509.ExtendedKeyUsage(usage), critical=name == DEMO_TSA[0])
                 .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
                                critical=False)
                 .sign(root_key, hashes.SHA256()))
@@ -92,7 +103,13 @@ def make_demo_pki(folder: Path, *, years: int = 3) -> DemoPki:
         blob = pkcs12.serialize_key_and_certificates(
             name.encode(), key, cert, [root],
             serialization.BestAvailableEncryption(password.encode()))
-        _write_private(keys[name].password_file, (password + "\n").encode())
-        _write_private(keys[name].pkcs12, blob)
+        target = tsa if name == DEMO_TSA[0] else keys[name]
+        _write_private(target.password_file, (password + "\n").encode())
+        _write_private(target.pkcs12, blob)
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(root_name).last_update(now).next_update(until)
+           .add_extension(x509.CRLNumber(1), critical=False)
+           .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+           .sign(root_key, hashes.SHA256()))
+    crl_path.write_bytes(crl.public_bytes(serialization.Encoding.DER))
     root_path.write_bytes(root.public_bytes(serialization.Encoding.PEM))
-    return DemoPki(root_path, keys)
+    return pki

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
@@ -33,6 +34,7 @@ from pyhanko.sign.signers.pdf_cms import Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
 
+from sohoa.common.errors import ConfigError
 from sohoa.common.messages import _
 from sohoa.common.reasons import foreign
 from sohoa.config.signing import Pkcs11Key, Pkcs12Key
@@ -109,6 +111,23 @@ def load_certs(paths: list[Path]) -> list[asn1_x509.Certificate]:
         else:
             certs.append(asn1_x509.Certificate.load(data))
     return certs
+
+
+def load_crls(paths: list[Path]) -> list[asn1_crl.CertificateList]:
+    """CRLs from PEM or DER files (``[signing.revocation] crl_files``)."""
+    crls: list[asn1_crl.CertificateList] = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+            if pem.detect(data):
+                crls.extend(asn1_crl.CertificateList.load(der) for _, _, der in pem.unarmor(data, multiple=True))
+            else:
+                crls.append(asn1_crl.CertificateList.load(data))
+            for crl in crls:
+                crl.native  # noqa: B018 - parse now, so a damaged file is named here and not deep in pyHanko
+        except (OSError, ValueError, TypeError) as exc:
+            raise ConfigError(path=path, detail=_("unreadable CRL: {reason}", reason=foreign(exc))) from None
+    return crls
 
 
 def _crypto_to_asn1(cert: object) -> asn1_x509.Certificate:

@@ -57,11 +57,11 @@ from sohoa.signing.errors import (
     RevocationUnavailable,
     SignFailed,
 )
-from sohoa.signing.keys import OpenedKey, load_certs, open_key, read_secret
+from sohoa.signing.keys import OpenedKey, load_certs, load_crls, open_key, read_secret
 from sohoa.signing.pdfinput import read_pdf
 from sohoa.signing.pyhanko_compat import PdfaIncrementalWriter, require_tested_pyhanko
 from sohoa.signing.revocation import LEVELS, NEEDS, LevelNeeds, level_reached, revocation_policy
-from sohoa.signing.timestamps import RetryingTimeStamper
+from sohoa.signing.timestamps import LocalTimeStamper, RetryingTimeStamper
 
 log = logging.getLogger(__name__)
 audit_log = logging.getLogger("sohoa.audit")
@@ -129,6 +129,7 @@ def _validation_context(settings: SigningSettings, key: OpenedKey,
         raise ConfigError(path="[signing.trust]", detail=_("B-LT/B-LTA need trust roots (signing.trust.roots)"))
     return ValidationContext(
         trust_roots=roots, other_certs=[*load_certs(settings.trust.extra_certs), *key.chain], allow_fetching=True,
+        crls=load_crls(settings.revocation.crl_files),
         revinfo_policy=revocation_policy(settings.revocation.source), fetcher_backend=backend)
 
 
@@ -137,11 +138,13 @@ def _validation_context(settings: SigningSettings, key: OpenedKey,
 _TIMESTAMPERS: dict[tuple[object, ...], RetryingTimeStamper] = {}
 
 
-def _timestamper(settings: SigningSettings, url: str | None) -> RetryingTimeStamper:
+def _timestamper(settings: SigningSettings, url: str | None) -> RetryingTimeStamper | LocalTimeStamper:
     url = url or settings.tsa.url
+    tsa = settings.tsa
+    if not url and tsa.key:
+        return _local_timestamper(settings)
     if not url:
         raise ConfigError(path="[signing.tsa]", detail=_("B-T and above need a timestamp server (signing.tsa.url)"))
-    tsa = settings.tsa
     password = read_secret("tsa", tsa.password_env, None) if tsa.password_env else None
     key = (url, tsa.timeout_s, tsa.retries, tsa.retry_delay_s, tsa.username,
            hashlib.sha256((password or "").encode("utf-8")).hexdigest())
@@ -151,6 +154,20 @@ def _timestamper(settings: SigningSettings, url: str | None) -> RetryingTimeStam
                                      delay_s=tsa.retry_delay_s, username=tsa.username or None, password=password)
         _TIMESTAMPERS[key] = client
     return client
+
+
+def _local_timestamper(settings: SigningSettings) -> LocalTimeStamper:
+    """The ``[signing.tsa] key`` authority (demo/tests): a PKCS#12 key that stamps in this process."""
+    name = settings.tsa.key
+    source = settings.keys.get(name)
+    if not isinstance(source, Pkcs12Key):
+        raise ConfigError(path="[signing.tsa] key",
+                          detail=_("{name!r} must name a PKCS#12 entry of [signing.keys]", name=name))
+    with open_key(name, source, min_rsa_bits=settings.min_rsa_bits, digest=settings.digest) as opened:
+        signing_key = getattr(opened.signer, "signing_key", None)
+        if signing_key is None:
+            raise ConfigError(path="[signing.tsa] key", detail=_("{name!r} holds no usable key", name=name))
+        return LocalTimeStamper(opened.cert, signing_key, opened.chain)
 
 
 def _now(settings: SigningSettings) -> dt.datetime:
@@ -191,7 +208,7 @@ def _plan(appearance: Appearance, profile: Profile, key: OpenedKey, reader: PdfF
 
 
 async def _sign_bytes(data: bytes, pdf_signer: PdfSigner, *, needs: LevelNeeds, vc: ValidationContext | None,
-                      timestamper: RetryingTimeStamper | None, digest: str) -> bytes:
+                      timestamper: RetryingTimeStamper | LocalTimeStamper | None, digest: str) -> bytes:
     """Signature revision; for B-LT a DSS revision; for B-LTA the DSS with a document timestamp.
 
     We write the DSS and document-timestamp revisions ourselves (pyHanko's own LT/LTA path opens its

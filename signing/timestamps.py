@@ -5,7 +5,7 @@ never a silent downgrade to B-B, with a message naming the URL. pyHanko's ``HTTP
 tries once; this class repeats a failed request ``retries`` times with exponential back-off (delay,
 2×delay, …) and then raises ``TimestampUnavailable`` (exit code 58). A TSA that answers but does not
 grant the request counts as a failed attempt too. Credentials go into the HTTP basic-auth header only;
-they are never logged and never part of an error.
+they are never logged and never part of an error. ``LocalTimeStamper`` is the demo's own authority.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import asyncio
 import base64
 import logging
 
-from asn1crypto import tsp
+from asn1crypto import keys, tsp, x509
 from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from sohoa.signing.errors import TimestampUnavailable
 
@@ -62,3 +64,13 @@ class RetryingTimeStamper(HTTPTimeStamper):
             if attempt < attempts:
                 await asyncio.sleep(self.delay_s * 2 ** (attempt - 1))
         raise TimestampUnavailable(url=self.url, attempts=attempts, detail=last)
+
+
+class LocalTimeStamper(DummyTimeStamper):
+    """A timestamp authority held in this process: RFC 3161 tokens signed with a local key and this
+    machine's clock. For the demo and tests only — a center's timestamps come from a real TSA."""
+
+    url = "local"  # what the audit records as the TSA
+
+    def __init__(self, cert: x509.Certificate, key: keys.PrivateKeyInfo, chain: list[x509.Certificate]) -> None:
+        super().__init__(cert, key, certs_to_embed=SimpleCertificateStore.from_certs(chain))

@@ -2,7 +2,9 @@
 
 Writes ``<dir>/demo.toml`` (data under ``<dir>``) whose signing keys are a generated demo PKI, so
 that the whole chain — scan, PDF/A, sign, file — runs on a fresh machine. The demo signs at PAdES
-B-B (no timestamp server is reachable offline); a center configures its real keys, TSA and levels.
+B-LT offline: its timestamps come from a demo authority key in this process and its revocation data is
+the demo root's CRL, so ``sohoa verify`` of a demo document is TOTAL-PASSED with no network. A center
+configures its real keys, TSA and levels.
 """
 
 from __future__ import annotations
@@ -32,16 +34,20 @@ def demo_config(folder: Path) -> str:
         'data_dir = "."',
         "",
     ]
-    for name, key in pki.keys.items():
+    for name, key in [*pki.keys.items(), (pki.tsa.name, pki.tsa)]:
         lines += [f"[signing.keys.{name}]", 'kind = "pkcs12"', f"path = {json.dumps(str(key.pkcs12.resolve()))}",
                   f"password_file = {json.dumps(str(key.password_file.resolve()))}", ""]
     seal = f", seal_image = {json.dumps(str(SEAL))}" if SEAL.exists() else ""
     lines += [
-        "[signing.profiles.digitizer]", 'level = "B-B"', "",
-        "[signing.profiles.organization]", 'level = "B-B"',
+        "[signing.profiles.digitizer]", 'level = "B-LT"', "",
+        "[signing.profiles.organization]", 'level = "B-LT"',
         f'appearance = {{ kind = "organization"{seal}, seal_width_mm = 30.0 }}', "",
-        "[signing.profiles.copy]", 'level = "B-B"', "",
+        "[signing.profiles.copy]", 'level = "B-LT"', "",
+        "# The demo's timestamp authority is a TEST-ONLY key in this process (a center sets [signing.tsa] url).",
+        "[signing.tsa]", f"key = {json.dumps(pki.tsa.name)}", "",
         "[signing.trust]", f"roots = [{json.dumps(str(pki.root_cert.resolve()))}]", "",
+        "# The demo root publishes no CRL address: its CRL file is embedded in every B-LT signature.",
+        "[signing.revocation]", f"crl_files = [{json.dumps(str(pki.root_crl.resolve()))}]", "",
         "# The demo inbox: scans named <dossier code>_<anything> are signed by the digitizer and the",
         "# organisation and filed in that dossier; others wait in inbox/needs-review/.",
         "[[watch.folders]]", 'path = "inbox"', 'kind = "component"', 'sign_profiles = ["digitizer", "organization"]',

@@ -53,7 +53,7 @@ class Judgement:
 def allowed_codes(permission: int | None) -> set[str]:
     """Change codes a document's certification allows after signing (None: an approval signature only)."""
     if permission == 1:
-        return {"dss", "document-timestamp", "metadata"}
+        return {"dss", "document-timestamp", "metadata", "rewritten"}
     allowed = set(BENIGN)
     if permission in (None, 3):
         allowed.add("annotations")

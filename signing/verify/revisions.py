@@ -29,7 +29,7 @@ from sohoa.signing.pdfinput import LIBRARY_FAILURES
 log = logging.getLogger(__name__)
 
 # Change codes that never count as tampering after a signature (PAdES LTV, further signatures).
-BENIGN = frozenset({"signature", "document-timestamp", "dss", "form-filling", "metadata"})
+BENIGN = frozenset({"signature", "document-timestamp", "dss", "form-filling", "metadata", "rewritten"})
 # Changes that prove nothing by themselves (a tool may rewrite resources or annotations harmlessly): the
 # pages are rendered before and after, and only a visible difference counts (see modifications.py).
 EXPLAINED_BY_RENDERING = frozenset({"resources", "annotations"})
@@ -233,10 +233,12 @@ def _facts(old: HistoricalResolver, new: HistoricalResolver, touched: set[tuple[
             pages_touched.append(index)
             changes.extend(c for c in page_changes if c != "widgets")
     old_root, new_root = old.root, new.root
-    if _raw(old_root, "/DSS") != _raw(new_root, "/DSS"):
-        changes.append("dss")
-    if _raw(old_root, "/Metadata") != _raw(new_root, "/Metadata"):
-        changes.append("metadata")
+    for key, code in (("/DSS", "dss"), ("/Metadata", "metadata")):
+        value = new_root.raw_get(key) if key in new_root else None
+        if _raw(old_root, key) != _raw(new_root, key) or changed & _deep_refs(new, value, depth=3):
+            changes.append(code)
+    if not changes and touched and not changed:
+        changes.append("rewritten")  # objects written again with the same value (an object-stream rewrite)
     return list(dict.fromkeys(changes)), pages_touched
 
 

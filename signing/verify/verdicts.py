@@ -117,6 +117,7 @@ CHANGE_WORDS: dict[str, str] = {
     "field-locked": N_("a locked form field changed"),
     "certification": N_("changes the certification does not allow"),
     "metadata": N_("metadata updated"),
+    "rewritten": N_("objects rewritten unchanged"),
 }
 
 PERMISSIONS: dict[int, str] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 import subprocess
 from pathlib import Path
@@ -32,3 +33,11 @@ def test_demo_signs_and_files_the_samples(tmp_path: Path) -> None:
     assert "SoHoa1" in report and "CoQuan1" in report, report
     stored = list((tmp_path / "var" / "store").rglob("*.pdf"))
     assert len(stored) == 1 and stored[0].read_bytes() == out.read_bytes(), "the store holds the signed file"
+    # The demo's documents are B-LT (local demo TSA, the demo root's CRL embedded): green offline.
+    done = sohoa("verify", "--config", str(config), "--offline", "--json", "--no-records", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    verdict = json.loads(done.stdout)
+    verdict = verdict[0] if isinstance(verdict, list) else verdict
+    assert verdict["indication"] == "TOTAL-PASSED", verdict["reasons"]
+    assert [s["pades_level"] for s in verdict["signatures"]] == ["B-LT", "B-LT"], verdict["signatures"]
+    assert all(s["revocation"]["sources"] == ["dss"] for s in verdict["signatures"]), verdict["signatures"]
