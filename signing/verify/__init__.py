@@ -37,6 +37,7 @@ from sohoa.signing.keys import load_certs
 from sohoa.signing.pdfinput import LIBRARY_FAILURES, read_pdf
 from sohoa.signing.pyhanko_compat import require_tested_pyhanko
 from sohoa.signing.verify.checks import Checker, Embedded, Trust
+from sohoa.signing.verify.legacy import judge_skipped, skipped_fields
 from sohoa.signing.verify.model import (
     CertInfo,
     IssuedDocument,
@@ -48,7 +49,7 @@ from sohoa.signing.verify.model import (
     no_signature_reason,
 )
 from sohoa.signing.verify.modifications import ModificationJudge
-from sohoa.signing.verify.revisions import RevisionInfo, analyse
+from sohoa.signing.verify.revisions import RevisionInfo, analyse, revision_ends
 from sohoa.signing.verify.verdicts import INDETERMINATE, NO_SIGNATURE, Reason, worst
 
 __all__ = ["CertInfo", "IssuedDocument", "IssuedDocumentLookup", "Reason", "RecordMatch", "Revocation",
@@ -116,6 +117,16 @@ async def _verify(data: bytes, reader: PdfFileReader, settings: SigningSettings,
             by_rev.setdefault(sig.signed_revision, []).append((str(sig.field_name), kind))
         except LIBRARY_FAILURES:
             continue  # a byte range that matches no revision: that signature fails on its own below
+    try:
+        skipped = skipped_fields(reader)
+    except LIBRARY_FAILURES:
+        skipped = []  # a broken AcroForm: pyHanko's own enumeration above decides what there is
+    ends = revision_ends(data, reader)
+    for name, sig_obj in skipped:
+        end = _range_end(sig_obj)
+        rev = next((i for i, e in enumerate(ends) if end is not None and e >= end), None)
+        if rev is not None:
+            by_rev.setdefault(rev, []).append((name, "signature"))
     revisions = analyse(data, reader, by_rev, certification.permission if certification else None)
     backend = None if offline else AIOHttpFetcherBackend(per_request_timeout=settings.revocation.timeout_s)
     try:
@@ -143,10 +154,21 @@ async def _verify(data: bytes, reader: PdfFileReader, settings: SigningSettings,
             results.append(await _isolated(checker, sig, checker.signature(
                 sig, revisions=revisions, permission=permission, later_proofs=[p for p in proofs if p is not None],
                 doc_lta=bool(later))))
+        for name, sig_obj in skipped:
+            results.append(await judge_skipped(name, sig_obj, data, revisions, checker))
     finally:
         if backend is not None:
             await backend.close()
+    results.sort(key=lambda r: r.signed_revision)
     return results, revisions
+
+
+def _range_end(sig_obj: object) -> int | None:
+    try:
+        raw = [int(v) for v in sig_obj["/ByteRange"]]  # type: ignore[index]
+        return raw[2] + raw[3]
+    except LIBRARY_FAILURES:
+        return None
 
 
 def _revision_or(sig: EmbeddedPdfSignature, default: int) -> int:

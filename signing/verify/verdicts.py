@@ -85,6 +85,13 @@ SENTENCES: dict[str, str] = {
     "UNEXPLAINED_CHANGES": N_("The document was updated after signing ({changes}) and objects {objects} were "
                               "replaced in a way no rule explains; the pages look as they did when signed, "
                               "but the change cannot be confirmed as allowed."),
+    "legacy_rsa_sha1": N_("The signature uses the legacy {subfilter} format (a bare RSA signature over SHA-1, "
+                          "deprecated since PDF 2.0); it cannot be verified reliably. Ask the sender for a PAdES "
+                          "signature."),
+    "unknown_subfilter": N_("The signature uses the unknown format {subfilter}; it cannot be verified."),
+    "legacy_pkcs7_sha1": N_("The signature uses the legacy adbe.pkcs7.sha1 format: the document is protected only "
+                            "by a SHA-1 digest, which is no longer secure; the signature value and the certificate "
+                            "were checked."),
     # --- further reasons (details, warnings) ---
     "expired_after_proven_time": N_(
         "The certificate expired on {not_after}, but a timestamp proves the signature was made at "

@@ -202,6 +202,11 @@ def make_case(name: str, dst: Path, *, vpki: VerifyPki, src: Path, settings: Sig
         "image-replaced": lambda: updates.replace_image(get("b-b").read_bytes()),
         "shadow-hide": lambda: updates.hide_overlay(hanko_sign(updates.with_overlay(base), pki.signer("organization"))),
         "overlay-signed": lambda: hanko_sign(updates.with_overlay(base), pki.signer("organization")),
+        "pkcs7-sha1": lambda: updates.as_pkcs7_sha1(hanko_sign(base, pki.signer("organization")),
+                                                    pki.signer("organization")),
+        "pkcs7-sha1-tampered": lambda: tamper(updates.as_pkcs7_sha1(hanko_sign(base, pki.signer("organization")),
+                                                                    pki.signer("organization"))),
+        "rsa-sha1": lambda: updates.renamed_subfilter(get("b-b").read_bytes(), b"/adbe.x509.rsa_sha1"),
         "catalog-changed": lambda: updates.catalog_page_mode(get("b-b").read_bytes()),
         "truncated": lambda: get("b-lt").read_bytes()[: get("b-lt").stat().st_size // 2],
     }

@@ -47,6 +47,9 @@ CASES: list[tuple[str, bool, str, str | None, set[str]]] = [
     ("image-replaced", False, "TOTAL-FAILED", "FORMAT_FAILURE", {"RENDERED_DIFFERENCE"}),
     ("overlay-signed", False, "TOTAL-PASSED", None, {"ok"}),
     ("shadow-hide", False, "TOTAL-FAILED", "FORMAT_FAILURE", {"RENDERED_DIFFERENCE"}),
+    ("pkcs7-sha1", False, "INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE", {"legacy_pkcs7_sha1"}),
+    ("pkcs7-sha1-tampered", False, "TOTAL-FAILED", "HASH_FAILURE", set()),
+    ("rsa-sha1", False, "TOTAL-FAILED", "FORMAT_FAILURE", {"legacy_rsa_sha1"}),
     ("catalog-changed", False, "INDETERMINATE", "GENERIC", {"UNEXPLAINED_CHANGES"}),
     ("unsigned", True, "INDETERMINATE", "NO_SIGNATURE", {"NO_SIGNATURE"}),
 ]
@@ -88,7 +91,7 @@ def test_unreadable(case: Callable[[str], Path], signing_settings: SigningSettin
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted({c[0] for c in CASES} - {"unsigned"}))
+@pytest.mark.parametrize("name", sorted({c[0] for c in CASES} - {"unsigned", "rsa-sha1"}))  # pdfsig skips rsa_sha1
 def test_pdfsig_agrees_on_integrity(case: Callable[[str], Path], signing_settings: SigningSettings,
                                     nss_db: Path, name: str) -> None:
     """pdfsig (NSS) and we agree, signature by signature, on whether the signed bytes are intact."""
@@ -99,3 +102,31 @@ def test_pdfsig_agrees_on_integrity(case: Callable[[str], Path], signing_setting
     theirs = ["Signature is Valid" in b for b in blocks]
     assert len(theirs) == len(ours), f"{name}: pdfsig saw {len(theirs)} signatures, we saw {len(ours)}: {blocks}"
     assert ours == theirs, f"{name}: integrity ours={ours} pdfsig={theirs}: {blocks}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["b-lt", "b-lta", "later-doc-ts", "two"])
+def test_common_case_renders_nothing(case: Callable[[str], Path], signing_settings: SigningSettings,
+                                     monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Validation data, document timestamps and invisible signatures never start the renderer: the
+    visual comparison costs nothing on the common case."""
+    from sohoa.signing.verify import rendering
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"{name}: pages were rendered for an update that touches no drawing")
+
+    monkeypatch.setattr(rendering, "render", refuse)
+    report = verify(case(name), signing_settings, offline=True)
+    assert "rendered_same" not in _codes(report)
+
+
+@pytest.mark.slow
+def test_rendering_is_the_evidence(case: Callable[[str], Path], signing_settings: SigningSettings,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a picture of the page there is no proof of a visible change: a replaced image whose
+    rendering fails is not called tampered (only unexplained)."""
+    from sohoa.signing.verify import rendering
+
+    monkeypatch.setattr(rendering, "render", lambda *a, **k: None)
+    report = verify(case("image-replaced"), signing_settings)
+    assert (report.indication, report.sub_indication) == ("INDETERMINATE", "GENERIC"), report.to_dict()["reasons"]
