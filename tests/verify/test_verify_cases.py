@@ -50,6 +50,11 @@ CASES: list[tuple[str, bool, str, str | None, set[str]]] = [
     ("pkcs7-sha1", False, "INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE", {"legacy_pkcs7_sha1"}),
     ("pkcs7-sha1-tampered", False, "TOTAL-FAILED", "HASH_FAILURE", set()),
     ("rsa-sha1", False, "TOTAL-FAILED", "FORMAT_FAILURE", {"legacy_rsa_sha1"}),
+    ("form-approval-filled", False, "TOTAL-PASSED", None, {"later_revisions_allowed", "rendered_same"}),
+    ("form-p2-filled", False, "TOTAL-PASSED", None, {"later_revisions_allowed", "certified"}),
+    ("form-p1-filled", False, "TOTAL-FAILED", "FORMAT_FAILURE", {"MODIFIED"}),
+    ("form-locked-filled", False, "TOTAL-FAILED", "FORMAT_FAILURE", {"MODIFIED"}),
+    ("form-over-content-filled", False, "TOTAL-FAILED", "FORMAT_FAILURE", {"RENDERED_DIFFERENCE"}),
     ("catalog-changed", False, "INDETERMINATE", "GENERIC", {"UNEXPLAINED_CHANGES"}),
     ("unsigned", True, "INDETERMINATE", "NO_SIGNATURE", {"NO_SIGNATURE"}),
 ]
