@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sohoa.common.atomic import check_writable_dir, fsync_dir
+from sohoa.common.display import person
 from sohoa.common.errors import ConformanceError
 from sohoa.common.hashing import page_order, sha256_file
 from sohoa.common.messages import _
@@ -181,6 +182,11 @@ def _signing_time(result: SignResult) -> datetime:
         return datetime.now(UTC)
 
 
+def _digitizer_of(signatures: list[SignResult]) -> str | None:
+    """The digitizer's name from its signing certificate, when the job named nobody (the daemon's case)."""
+    return next((person(s.signer) for s in signatures if s.profile == "digitizer" and s.signer), None)
+
+
 def _attach_meta(job: DocumentJob, processed: ProcessResult, signatures: list[SignResult],
                  settings: Settings) -> AttachMeta:
     kept = [p for p in processed.pages if not p.dropped]
@@ -189,14 +195,14 @@ def _attach_meta(job: DocumentJob, processed: ProcessResult, signatures: list[Si
         doc_number=job.doc_number,
         issue_date=job.issue_date,
         issuing_agency=job.issuing_agency,
-        digitized_by=job.digitized_by,
+        digitized_by=job.digitized_by or _digitizer_of(signatures),
         page_texts=[p.text for p in kept],
         page_confidences=[p.mean_confidence for p in kept],
         low_confidence_pages=processed.low_confidence_pages(settings.ocr.low_confidence),
         page_count=len(kept),
         source_files=[_source_file(p) for p in page_order(Path(p) for p in job.inputs)],
-        signatures=[SignatureInfo(profile=s.profile or "adhoc", signer=s.signer, time=_signing_time(s), level=s.level)
-                    for s in signatures],
+        signatures=[SignatureInfo(profile=s.profile or "adhoc", signer=person(s.signer), time=_signing_time(s),
+                                  level=s.level) for s in signatures],
         actor=job.digitized_by or f"sohoa@{socket.gethostname()}",
         extra=dict(job.extra),
         new_dossier=job.new_dossier,

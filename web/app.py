@@ -112,6 +112,8 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     log.info("%s %s: HTTP %d %s", request.method, request.url.path, exc.status_code, exc.detail)
+    if not _is_api(request) and "text/html" in request.headers.get("accept", ""):
+        return pages.http_error_page(request, exc.status_code)  # a browser: the site's page, not JSON
     return JSONResponse(http_error_body(exc.status_code), status_code=exc.status_code,
                         headers=getattr(exc, "headers", None))
 

@@ -17,6 +17,7 @@ from fastapi import Request
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
+from sohoa.common import display
 from sohoa.common.messages import Lang, Message, Renderable, normalize_lang
 
 LANG_COOKIE = "sohoa_lang"
@@ -59,8 +60,36 @@ def _npgettext(context: Context, msgctxt: str, singular: str, plural: str, n: in
     return Message(singular, fields, plural=plural, n=n, context=msgctxt).render(_lang(context))
 
 
+@pass_context
+def _person(context: Context, name: str | None, organization: str | None = None) -> str:
+    return display.person(name, organization)
+
+
+@pass_context
+def _role(context: Context, profile: str | None) -> str:
+    return display.role(profile, _lang(context))
+
+
+def _digitizer(doc: Any) -> str:
+    """Who digitized a document: the recorded name, else the digitizer's signing certificate."""
+    named = getattr(doc, "digitized_by", None)
+    if named:
+        return str(named)
+    for sig in getattr(doc, "signatures", None) or []:
+        if sig.get("profile") == "digitizer" and sig.get("signer"):
+            return display.person(sig["signer"])
+    return "-"
+
+
+@pass_context
+def _moment(context: Context, value: Any) -> str:
+    return display.moment(value, _lang(context))
+
+
 def install(env: Environment) -> None:
-    """Give ``env`` the i18n extension and the catalog's callables (``_``, ``gettext``, ``ngettext``, ...)."""
+    """Give ``env`` the i18n extension and the catalog's callables (``_``, ``gettext``, ``ngettext``, ...),
+    and the clerk's ways of writing people and times (``person``, ``role``, ``moment``)."""
+    env.globals.update(person=_person, role=_role, moment=_moment, digitizer=_digitizer)
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=_gettext, ngettext=_ngettext, newstyle=False, pgettext=_pgettext, npgettext=_npgettext)

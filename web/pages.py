@@ -12,18 +12,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from sohoa.common.errors import SohoaError
-from sohoa.common.messages import N_, Lang, pgettext
+from sohoa.common.messages import N_, Lang, _, pgettext, translate
 from sohoa.common.reasons import foreign
 from sohoa.signing.verify.model import iso
 from sohoa.signing.verify.report import LABELS
 from sohoa.web import i18n
 from sohoa.web import status as status_mod
 from sohoa.web.api import pdf_response
-from sohoa.web.errors import status_for
+from sohoa.web.errors import HTTP_OTHER, HTTP_SENTENCES, NotFound, status_for
 from sohoa.web.i18n import LANG_COOKIE, request_lang
 from sohoa.web.security import check_csrf, csrf_token, require, session_token
 from sohoa.web.service import WebService
@@ -34,6 +34,10 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals["iso"] = iso
 i18n.install(templates.env)
 KIND_WORDS = {"component": N_("Dossier component"), "result": N_("Result"), "copy": N_("Copy")}
+STAGE_WORDS = {"ingest": N_("reading the scan"), "separate": N_("splitting by cover sheet"),
+               "clean": N_("cleaning"), "ocr": N_("text recognition"), "assemble": N_("building the PDF/A"),
+               "process": N_("processing"), "write": N_("writing the output"), "sign": N_("signing"),
+               "attach": N_("filing in the records"), "conformance": N_("PDF/A check")}
 STATE_WORDS = {"done": pgettext("job state", "done"), "failed": pgettext("job state", "failed"),
                "review": pgettext("job state", "needs review"), "claimed": pgettext("job state", "claimed"),
                "processing": pgettext("job state", "processing"), "released": pgettext("job state", "paused")}
@@ -61,7 +65,7 @@ def user(request: Request) -> TokenInfo:
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     lang = lang_of(request)
     ctx = {"request": request, "lang": lang, "verdicts": LABELS, "kinds": KIND_WORDS, "states": STATE_WORDS,
-           "detail": lambda text: foreign(text).render(lang) if text else "",
+           "stages": STAGE_WORDS, "detail": lambda text: foreign(text).render(lang) if text else "",
            "csrf": csrf_token(request), "user": context.pop("user", None), **context}
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("vi", "en"):
@@ -73,6 +77,12 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
 
 def error_page(request: Request, err: SohoaError, who: TokenInfo | None = None) -> HTMLResponse:
     return render(request, "error.html", {"error": err.message(lang_of(request)), "user": who}, status_for(err))
+
+
+def http_error_page(request: Request, status: int) -> HTMLResponse:
+    """A bare HTTP error (no such page, wrong method) as a page in the site's layout and language."""
+    message = translate(HTTP_SENTENCES.get(status, HTTP_OTHER), lang_of(request), status=status)
+    return render(request, "error.html", {"error": message, "status": status}, status)
 
 
 # --- login -----------------------------------------------------------------------------------
@@ -214,10 +224,23 @@ def status_page(request: Request) -> HTMLResponse:
     who = user(request)
     service = svc(request)
     try:
-        data = status_mod.collect(service.records, service.web.daemon_health_url, service.web.daemon_timeout_s)
+        data = status_mod.collect(service.records, service.web.daemon_health_url, service.web.daemon_timeout_s,
+                                  service.settings)
     except SohoaError as err:
         return error_page(request, err, who)
     return render(request, "status.html", {"user": who, "s": data})
+
+
+@router.get("/status/jobs/{job_id}/note.txt")
+def failure_note(request: Request, job_id: str) -> Response:
+    """The note the daemon left next to a quarantined job's files (``.error.txt`` / ``.review.txt``)."""
+    user(request)
+    service = svc(request)
+    note = status_mod.note_of(service.records, service.settings, job_id)
+    if note is None:
+        raise NotFound(what=_("The note of this job"))
+    return PlainTextResponse(note.read_text(encoding="utf-8", errors="replace"),
+                             headers={"Cache-Control": "private, no-store"})
 
 
 def login_redirect(request: Request, _exc: Exception) -> Response:

@@ -14,11 +14,13 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sohoa.config import Settings
 from sohoa.database.engine import translate_errors
 from sohoa.records.dossiers import local_today
 from sohoa.records.models import Document, Dossier
@@ -76,6 +78,32 @@ def daemon_health(base_url: str, timeout_s: float) -> tuple[dict[str, Any] | Non
         return None, str(reason)[:200]
 
 
+def _stage(result: dict[str, Any] | None) -> str | None:
+    """The stage that refused the job's first failed document (ingest, ocr, sign, attach, …)."""
+    documents = (result or {}).get("documents") or []
+    return next((str(d["stage"]) for d in documents if d.get("stage")), None)
+
+
+def error_note(settings: Settings, job: WatchJob) -> Path | None:
+    """The ``.error.txt`` (or ``.review.txt``) the daemon wrote next to the job's quarantined files, if it
+    is still there: in the failed/review folder of the inbox the job came from."""
+    folder = next((f for f in settings.watch.folders if f.label() == job.folder), None)
+    if folder is None:
+        return None
+    inbox = settings.resolve(folder.path)
+    part, suffix = (folder.review_dir, ".review.txt") if job.state == "review" else (folder.failed_dir, ".error.txt")
+    where = folder.sub(inbox, part)
+    names = [Path(str(d.get("name"))).name for d in (job.result or {}).get("documents") or [] if d.get("name")]
+    names += [Path(s).name for s in job.sources]
+    found: list[Path] = []
+    for name in dict.fromkeys(names):
+        stem = Path(name).stem
+        found += [p for pattern in (f"{name}{suffix}", f"{name}-{job.job_id[:8]}{suffix}",
+                                    f"{stem}-{job.job_id[:8]}*{suffix}") for p in where.glob(pattern)]
+    found = [p for p in found if p.is_file()]
+    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+
 def _reasons(result: dict[str, Any] | None) -> dict[str, str]:
     """The job's per-document sentences (``reason_vi``, ``reason_en``) from its journal result, if any.
 
@@ -99,7 +127,8 @@ def _rate(s: Session, start: date, end: date) -> Rate:
     return Rate(int(total), having("component"), having("result"))
 
 
-def collect(records: Records, health_url: str, timeout_s: float) -> Status:
+def collect(records: Records, health_url: str, timeout_s: float, settings: Settings | None = None) -> Status:
+    """The page's figures; with ``settings`` each failure says whether its note file can be opened."""
     daemon, error = daemon_health(health_url, timeout_s)
     today = local_today(records.tz)
     midnight = datetime.combine(today, time.min, tzinfo=records.tz).astimezone(UTC)
@@ -109,8 +138,9 @@ def collect(records: Records, health_url: str, timeout_s: float) -> Status:
                                .group_by(WatchJob.state)).all()
         failed = s.execute(select(WatchJob).where(WatchJob.state.in_(("failed", "review")))
                            .order_by(WatchJob.updated_at.desc()).limit(RECENT_FAILURES)).scalars().all()
-        failures = [{"folder": r.folder, "sources": list(r.sources), "state": r.state,
+        failures = [{"job_id": r.job_id, "folder": r.folder, "sources": list(r.sources), "state": r.state,
                      "dossier_code": r.dossier_code, "reason": r.last_error or "", **_reasons(r.result),
+                     "stage": _stage(r.result), "note": settings is not None and error_note(settings, r) is not None,
                      "at": r.updated_at.astimezone(records.tz).isoformat(timespec="seconds")} for r in failed]
         rate_today = _rate(s, today, today)
         rate_month = _rate(s, today.replace(day=1), today)
@@ -119,3 +149,12 @@ def collect(records: Records, health_url: str, timeout_s: float) -> Status:
                   today=rate_today, month=rate_month)
 
 
+
+
+def note_of(records: Records, settings: Settings, job_id: str) -> Path | None:
+    """The note file of one failed or review job (None when the job or its note is gone)."""
+    with translate_errors(records.where), Session(records.engine) as s:
+        job = s.get(WatchJob, job_id)
+        if job is None or job.state not in ("failed", "review"):
+            return None
+        return error_note(settings, job)

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from sohoa.common.display import person
 from sohoa.config.settings import Settings
 from sohoa.pipeline.job import DocumentJob, JobResult, run_document_job
 from sohoa.records.service import Records
@@ -70,7 +71,7 @@ def summary(job: JobResult, settings: Settings) -> str:
         f"{job.output}: {result.page_count} page(s), {job.output.stat().st_size / 1024:.0f} KiB, "
         f"OCR confidence {'-' if conf is None else f'{conf:.0f}'}, {result.seconds:.1f} s",
     ]
-    lines.extend(f"  signed: {s.profile} by {s.signer} ({s.level}, {s.signing_time})" for s in job.signatures)
+    lines.extend(f"  signed: {s.profile} by {person(s.signer)} ({s.level}, {s.signing_time})" for s in job.signatures)
     if job.attached is not None:
         state = "attached" if job.attached.created else "already filed (same file or same source scans)"
         lines.append(f"  {state} to dossier {job.attached.document.dossier_code} as document "

@@ -324,7 +324,7 @@ class Daemon:
         state = "done" if "done" in states else ("review" if "review" in states else "failed")
         summary = {"documents": [{"name": p.name, "outcome": o.outcome, "dossier": o.dossier_code, "sha256": o.sha256,
                                   "document_id": o.document_id, "pages": o.pages, "error": o.code or None,
-                                  "reason_vi": o.vi or None, "reason_en": o.en or None}
+                                  "stage": o.stage or None, "reason_vi": o.vi or None, "reason_en": o.en or None}
                                  for p, o in results]}
         self._journal(claim.job_id, state=state, result=summary)
         for plan, outcome in results:

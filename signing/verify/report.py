@@ -15,9 +15,10 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from sohoa.common.display import moment, person
 from sohoa.common.errors import InputError
 from sohoa.common.messages import N_, Lang, ngettext, translate
-from sohoa.signing.verify.model import SCHEMA_VERSION, SignatureResult, VerificationReport, iso
+from sohoa.signing.verify.model import SCHEMA_VERSION, SignatureResult, VerificationReport
 from sohoa.signing.verify.verdicts import change_words
 
 COLOURS = {"TOTAL-PASSED": "green", "INDETERMINATE": "yellow", "TOTAL-FAILED": "red"}
@@ -30,8 +31,25 @@ WORDS = {
     "revisions": N_("Revisions"), "timestamp": N_("Document timestamp"), "record": N_("Records match"),
     "no_record": N_("Does not match any document issued by the center."),
     "title": N_("Signature verification report"), "unreadable": N_("UNREADABLE"), "verified_at": N_("Verified at"),
-    "offline": N_("embedded data only"), "why": N_("Why"),
+    "offline": N_("embedded data only"), "why": N_("Why"), "revision": N_("revision"),
 }
+
+
+KINDS = {"signature": N_("signature"), "document-timestamp": N_("document timestamp")}
+REVOCATION = {"good": N_("not revoked"), "revoked": N_("revoked"), "unknown": N_("status unknown"),
+              "not-checked": N_("not checked")}
+SOURCES = {"dss": N_("data embedded in the file (DSS)"), "cms": N_("data embedded in the signature"),
+           "online": N_("online OCSP/CRL")}
+
+
+def revocation_words(rev: object, lang: Lang) -> str:
+    """The revocation status and where it came from, in the clerk's words."""
+    status = getattr(rev, "status", "unknown")
+    sources = [translate(SOURCES[s], lang) if s in SOURCES else s for s in getattr(rev, "sources", [])]
+    text = translate(REVOCATION.get(status, status), lang) if status in REVOCATION else status
+    revoked_at = getattr(rev, "revoked_at", None)
+    return text + (f" ({', '.join(sources)})" if sources else "") + (f", {moment(revoked_at, lang)}" if revoked_at
+                                                                      else "")
 
 
 class _Words:
@@ -57,10 +75,15 @@ def error_dict(path: str, err: InputError) -> dict[str, Any]:
 def _time(sig: SignatureResult, lang: Lang) -> str:
     w = _Words(lang)
     if sig.proven_time is not None:
-        return f"{iso(sig.proven_time)} ({w['proven']})"
+        return f"{moment(sig.proven_time, lang)} ({w['proven']})"
     if sig.claimed_time is not None:
-        return f"{iso(sig.claimed_time)} ({w['claimed']})"
+        return f"{moment(sig.claimed_time, lang)} ({w['claimed']})"
     return "-"
+
+
+def signer_name(sig: SignatureResult) -> str:
+    """"Name — Organisation" of the signer (or the timestamp authority)."""
+    return person(sig.signer.common_name or sig.signer.subject, sig.signer.organization) if sig.signer else "?"
 
 
 def signature_line(sig: SignatureResult, lang: Lang) -> Text:
@@ -68,30 +91,28 @@ def signature_line(sig: SignatureResult, lang: Lang) -> Text:
     w = _Words(lang)
     label = verdict_label(sig.indication, lang)
     sub = f"/{sig.sub_indication}" if sig.sub_indication else ""
-    who = sig.signer.common_name or sig.signer.subject if sig.signer else "?"
-    org = sig.signer.organization if sig.signer and sig.signer.organization else "-"
+    who = signer_name(sig)
     text = Text()
     text.append(f"[{label}{sub}] ", style=f"bold {COLOURS[sig.indication]}")
     if sig.kind == "document-timestamp":
         text.append(f"{w['timestamp']}: {who} · {_time(sig, lang)} · ")
     else:
-        text.append(f"{who} · {org} · {_time(sig, lang)} · ")
+        text.append(f"{who} · {_time(sig, lang)} · ")
     text.append(sig.sentence(lang))
     return text
 
 
 def _details(sig: SignatureResult, lang: Lang) -> list[str]:
     w = _Words(lang)
-    lines = [f"{sig.field_name} ({sig.kind}, {w['level']} {sig.level or '-'}, rev {sig.signed_revision})"]
+    kind = translate(KINDS[sig.kind], lang) if sig.kind in KINDS else sig.kind
+    lines = [f"{sig.field_name} ({kind}, {w['level']} {sig.level or '-'}, {w['revision']} {sig.signed_revision})"]
     if sig.signer is not None:
         s = sig.signer
-        lines.append(f"{w['signer']}: {s.subject}")
-        lines.append(f"{w['issuer']}: {s.issuer} · {w['serial']} {s.serial} · {w['valid']} "
-                     f"{iso(s.not_before)} → {iso(s.not_after)}")
-    lines.append(f"{w['anchor']}: {sig.trust_anchor or '-'}")
-    rev = sig.revocation
-    lines.append(f"{w['revocation']}: {rev.status} ({', '.join(rev.sources) or '-'})"
-                 + (f", {iso(rev.revoked_at)}" if rev.revoked_at else ""))
+        lines.append(f"{w['signer']}: {signer_name(sig)}")
+        lines.append(f"{w['issuer']}: {person(s.issuer)} · {w['serial']} {s.serial} · {w['valid']} "
+                     f"{moment(s.not_before, lang)} → {moment(s.not_after, lang)}")
+    lines.append(f"{w['anchor']}: {person(sig.trust_anchor) if sig.trust_anchor else '-'}")
+    lines.append(f"{w['revocation']}: {revocation_words(sig.revocation, lang)}")
     lines.extend(r.text(lang) for r in sig.reasons[1:])
     return lines
 
@@ -144,12 +165,12 @@ def _sig_html(sig: SignatureResult, lang: Lang) -> str:
     w = _Words(lang)
     s = sig.signer
     rows = [(w["why"], "<br>".join(_e(r.text(lang)) for r in sig.reasons)),
-            (w["signer"], _e(s.subject) if s else "-"), (w["org"], _e(s.organization) if s else "-"),
+            (w["signer"], _e(signer_name(sig)) if s else "-"),
             (w["time"], _e(_time(sig, lang))),
-            (w["issuer"], _e(s.issuer) if s else "-"), (w["serial"], _e(s.serial) if s else "-"),
-            (w["valid"], f"{_e(iso(s.not_before))} → {_e(iso(s.not_after))}" if s else "-"),
-            (w["anchor"], _e(sig.trust_anchor or "-")),
-            (w["revocation"], _e(f"{sig.revocation.status} ({', '.join(sig.revocation.sources) or '-'})")),
+            (w["issuer"], _e(person(s.issuer)) if s else "-"), (w["serial"], _e(s.serial) if s else "-"),
+            (w["valid"], f"{_e(moment(s.not_before, lang))} → {_e(moment(s.not_after, lang))}" if s else "-"),
+            (w["anchor"], _e(person(sig.trust_anchor) if sig.trust_anchor else "-")),
+            (w["revocation"], _e(revocation_words(sig.revocation, lang))),
             (w["level"], _e(sig.level or "-")), ("SHA-256", _e(s.sha256) if s else "-")]
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     label = verdict_label(sig.indication, lang)
@@ -165,7 +186,7 @@ def html_report(items: list[VerificationReport | tuple[str, InputError]], lang: 
     generated = generated or dt.datetime.now().astimezone()
     parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>{_e(w['title'])}</title>"
              f"<style>{_CSS}</style></head><body><h1>{_e(w['title'])}</h1>"
-             f"<p class='note'>{_e(w['verified_at'])}: {_e(iso(generated))}</p>"]
+             f"<p class='note'>{_e(w['verified_at'])}: {_e(moment(generated, lang))}</p>"]
     for item in items:
         if isinstance(item, tuple):
             path, err = item

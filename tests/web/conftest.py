@@ -8,12 +8,17 @@ The daemon health URL points at a closed port: the status page must cope with a 
 from __future__ import annotations
 
 import io
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -100,3 +105,26 @@ def pdf_bytes(kind: str, case: Callable[[str], Path]) -> bytes:  # noqa: F811
             pdf.save(out)
         return out.getvalue() + b"%" + b"x" * int(LIMIT_MB * (1 << 20) + 100_000) + b"\n%%EOF\n"
     raise KeyError(kind)
+
+
+@contextmanager
+def serving(app: object) -> Iterator[str]:
+    """``app`` served by uvicorn on our own loopback socket bound to port 0 (the port is ours from bind to
+    shutdown: no "free port" guessed and handed over); yields the base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning"))  # type: ignore[arg-type]
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        sock.close()

@@ -6,19 +6,15 @@ Screenshots go to tests/web/artifacts/ (not committed)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from sohoa.config.signing import SigningSettings
 from sohoa.web import create_app
 from sohoa.web.tokens import Tokens
-from tests.web.conftest import CODE, make_settings, pdf_bytes, seed, web_settings
+from tests.web.conftest import CODE, make_settings, pdf_bytes, seed, serving, web_settings
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,25 +29,8 @@ def server(tmp_path: Path, signing_settings: SigningSettings, case: Callable[[st
     app = create_app(settings, web_settings())
     seed(app.state.web.records, case("b-lt"))
     _info, secret = Tokens(app.state.web.records).create("clerk", "Quầy 1")
-    # our own listening socket on port 0, handed to uvicorn: the port is ours from bind to shutdown
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}", secret
-    finally:
-        srv.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serving(app) as base:
+        yield base, secret
 
 
 def test_counter_in_a_real_browser(server: tuple[str, str], case: Callable[[str], Path], tmp_path: Path) -> None:
