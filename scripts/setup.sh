@@ -26,7 +26,12 @@ apt_bench=(unpaper ghostscript)
 missing=()
 check() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
 for p in "${apt_run[@]}"; do check "$p"; done
-if [ $want_test = 1 ]; then for p in "${apt_test[@]}"; do check "$p"; done; fi
+if [ $want_test = 1 ]; then
+  for p in "${apt_test[@]}"; do check "$p"; done
+  # Node.js for the browser tests' accessibility check (axe-core from the npm registry): Debian's, unless
+  # the machine already has a node and npm of its own.
+  if ! command -v npm >/dev/null || ! command -v node >/dev/null; then check nodejs; check npm; fi
+fi
 if [ $want_bench = 1 ]; then for p in "${apt_bench[@]}"; do check "$p"; done; fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -55,4 +60,15 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q -e "$spec"
   rm -f .venv/.sohoa-installed-*
   touch "$stamp"
+fi
+
+# The browser tests inject axe-core (WCAG checks) into the pages: installed from the lock file.
+if [ $want_test = 1 ]; then
+  axe=tests/web/axe
+  lock_stamp="$axe/node_modules/.sohoa-$(sha256sum "$axe/package-lock.json" | cut -c1-16)"
+  if [ ! -f "$lock_stamp" ]; then
+    echo "setup.sh: installing axe-core (npm ci) into $axe"
+    npm ci --prefix "$axe" --no-audit --no-fund --silent
+    touch "$lock_stamp"
+  fi
 fi

@@ -8,6 +8,7 @@ Bad uploads render the same page with the typed error's sentence and a 4xx statu
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,12 +19,13 @@ from fastapi.templating import Jinja2Templates
 from sohoa.common.errors import SohoaError
 from sohoa.common.messages import N_, Lang, _, pgettext, translate
 from sohoa.common.reasons import foreign
+from sohoa.records.dossiers import local_today
 from sohoa.signing.verify.model import iso
 from sohoa.signing.verify.report import LABELS
-from sohoa.web import i18n
+from sohoa.web import figures, i18n
 from sohoa.web import status as status_mod
 from sohoa.web.api import pdf_response
-from sohoa.web.errors import HTTP_OTHER, HTTP_SENTENCES, NotFound, status_for
+from sohoa.web.errors import HTTP_OTHER, HTTP_SENTENCES, BadRequest, NotFound, status_for
 from sohoa.web.i18n import LANG_COOKIE, request_lang
 from sohoa.web.security import check_csrf, csrf_token, require, session_token
 from sohoa.web.service import WebService
@@ -157,7 +159,9 @@ def dossier(request: Request, code: str, attached: str = "") -> HTMLResponse:
         docs = svc(request).records.documents(info.code)
     except SohoaError as err:
         return error_page(request, err, who)
+    badges = {doc.id: svc(request).badge(doc) for doc in docs}
     return render(request, "dossier.html", {"user": who, "dossier": info, "docs": docs, "error": None,
+                                            "badges": badges,
                                             "attached": attached if attached in ("new", "same") else ""})
 
 
@@ -228,7 +232,25 @@ def status_page(request: Request) -> HTMLResponse:
                                   service.settings)
     except SohoaError as err:
         return error_page(request, err, who)
-    return render(request, "status.html", {"user": who, "s": data})
+    today = local_today(service.records.tz)
+    month_start, _end = figures.month_bounds(today)
+    units = {"today": figures.per_unit(service.records, today, today),
+             "month": figures.per_unit(service.records, month_start, today)}
+    return render(request, "status.html", {"user": who, "s": data, "units": units, "month": f"{today:%Y-%m}"})
+
+
+@router.get("/status/monthly.csv")
+def monthly_csv(request: Request, month: str = "") -> Response:
+    """The month's figures per unit (``?month=YYYY-MM``, default this month) for the provincial report."""
+    user(request)
+    service = svc(request)
+    try:
+        day = date.fromisoformat(f"{month}-01") if month else local_today(service.records.tz)
+    except ValueError:
+        raise BadRequest(detail=_("month must be written YYYY-MM")) from None
+    text = figures.monthly_csv(service.records, day)
+    return Response(text.encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="so-hoa-{day:%Y-%m}.csv"'})
 
 
 @router.get("/status/jobs/{job_id}/note.txt")

@@ -12,6 +12,7 @@ import logging
 import re
 import subprocess
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,18 @@ class Found:
     hits: list[SearchHit] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Badge:
+    """A filed document's current signature verdict, for the dossier page."""
+
+    indication: str  # TOTAL-PASSED | INDETERMINATE | TOTAL-FAILED | UNREADABLE
+    vi: str
+    en: str
+
+
+BADGE_TTL_S = 3600.0
+
+
 class WebService:
     """Holds the open ``Records`` (one engine and pool for the process) and the settings."""
 
@@ -62,6 +75,7 @@ class WebService:
         self.limit_bytes = int(web.max_upload_mb * (1 << 20))
         self._thumbs: OrderedDict[str, bytes] = OrderedDict()
         self._thumb_lock = threading.Lock()
+        self._badges: OrderedDict[str, tuple[float, Badge | None]] = OrderedDict()
 
     # --- verify ------------------------------------------------------------------------------
 
@@ -115,6 +129,26 @@ class WebService:
             found.dossiers = self.records.list_dossiers(prefix=code, limit=limit)
         found.hits = self.records.search(query, limit=limit)
         return found
+
+    def badge(self, doc: DocumentInfo) -> Badge | None:
+        """Whether a filed document's signatures still verify (None: it carries none). Verified again on
+        view, because revocation and expiry change a verdict; cached by content hash for BADGE_TTL_S."""
+        now = time.monotonic()
+        with self._thumb_lock:
+            cached = self._badges.get(doc.sha256)
+            if cached is not None and now - cached[0] < BADGE_TTL_S:
+                return cached[1]
+        try:
+            report = verify(doc.path, self.settings.signing, offline=self.web.verify_offline)
+            badge = Badge(report.indication, report.sentence("vi"), report.sentence("en")) if report.signatures \
+                else None
+        except InputError as err:
+            badge = Badge("UNREADABLE", err.message("vi"), err.message("en"))
+        with self._thumb_lock:
+            self._badges[doc.sha256] = (now, badge)
+            while len(self._badges) > THUMB_CACHE:
+                self._badges.popitem(last=False)
+        return badge
 
     def thumbnail(self, doc: DocumentInfo) -> bytes:
         """PNG of page 1, THUMB_WIDTH wide, rendered by pdftoppm and cached by content hash."""
