@@ -19,6 +19,7 @@ from sohoa.common.errors import ConfigError
 from sohoa.common.messages import _
 from sohoa.common.reasons import validation_problems
 from sohoa.config.batch import BatchSettings
+from sohoa.config.extract import ExtractSettings
 from sohoa.config.records import RecordsSettings
 from sohoa.config.signing import SigningSettings
 from sohoa.config.watch import WatchSettings
@@ -90,6 +91,7 @@ class Settings(_Section):
     watch: WatchSettings = WatchSettings()
     web: WebSettings = WebSettings()
     batch: BatchSettings = BatchSettings()
+    extract: ExtractSettings = ExtractSettings()
 
     source: Path | None = Field(None, exclude=True, description="The file these settings came from, if any")
 
