@@ -114,6 +114,11 @@ class Appearance(_Model):
     seal_height_mm: float | None = Field(None, gt=0, description="None keeps the image's aspect ratio")
     copy_form: str = Field("SAO Y", description="SAO Y / SAO LỤC / TRÍCH SAO for the copy appearance")
     border_width: float = Field(0.0, ge=0)
+    placement: Literal["free-space", "fixed"] = Field(
+        "free-space", description="free-space: the nearest place to the corner with no ink under the box "
+        "(shrunk down to min_scale, overlapping only then); fixed: exactly margin_mm from the corner")
+    min_scale: float = Field(0.6, gt=0, le=1, description="Smallest size (share of width/height/font/seal) "
+                             "a stamp may shrink to before it is allowed to overlap the page's ink")
 
     @model_validator(mode="before")
     @classmethod

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from fontTools.ttLib import TTFont
 from pyhanko.pdf_utils import layout
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
@@ -24,10 +25,12 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.stamp import TextStampStyle
 
 from sohoa.config.signing import Appearance
+from sohoa.signing.placement import find_place
 from sohoa.signing.pyhanko_compat import pdf_ready_font
 
 # fontTools warns on every subset of tables it cannot subset (FFTM in Liberation fonts): noise for a clerk.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
+log = logging.getLogger(__name__)
 
 MM = 72.0 / 25.4
 _GAP_MM = 2.0
@@ -42,6 +45,8 @@ class StampPlan:
     box: tuple[float, float, float, float]
     text: str
     style: TextStampStyle
+    scale: float = 1.0  # < 1 when the box shrank to find free space
+    ink_ratio: float | None = None  # ink under the box before signing (None: not measured, fixed placement)
 
 
 @functools.lru_cache(maxsize=8)
@@ -109,22 +114,35 @@ def seal_size(appearance: Appearance) -> tuple[float, float]:
 
 
 def plan_stamp(appearance: Appearance, page_index: int, page_box: tuple[float, float, float, float],
-               text: str) -> StampPlan:
-    """Lay out one visible signature: seal (if any) on the left of the box, wrapped text beside it."""
-    box = place_box(page_box, appearance)
+               text: str, ink: np.ndarray | None = None) -> StampPlan:
+    """Lay out one visible signature: seal (if any) on the left of the box, wrapped text beside it.
+
+    ``ink``: the page's ink mask (``placement.ink_mask``) for free-space placement; None places the box
+    exactly at the corner."""
+    scale, ratio = 1.0, None
+    if ink is not None and appearance.placement == "free-space":
+        found = find_place(ink, page_box, corner=appearance.corner, width=appearance.width_mm * MM,
+                           height=appearance.height_mm * MM, margin=appearance.margin_mm * MM,
+                           min_scale=appearance.min_scale)
+        box, scale, ratio = found.box, found.scale, found.ink_ratio
+        if found.overlaps:
+            log.warning("no free space for the %s stamp near the %s corner of page %d: %.1f%% of it lies over "
+                        "the page's ink", appearance.kind, appearance.corner, page_index + 1, 100 * ratio)
+    else:
+        box = place_box(page_box, appearance)
     box_w = box[2] - box[0]
     text_left = 0.0
     background = None
     background_layout = layout.SimpleBoxLayoutRule(x_align=layout.AxisAlignment.ALIGN_MIN,
                                                    y_align=layout.AxisAlignment.ALIGN_MID)
     if appearance.kind == "organization" and appearance.seal_image is not None:
-        sw, sh = seal_size(appearance)
+        sw, sh = (v * scale for v in seal_size(appearance))
         background = PdfImage(str(appearance.seal_image), box=layout.BoxConstraints(width=sw, height=sh))
         background_layout = layout.SimpleBoxLayoutRule(
             x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MID,
             margins=layout.Margins(0, 0, 0, 0), inner_content_scaling=layout.InnerScaling.NO_SCALING)
         text_left = sw + _GAP_MM * MM
-    size = appearance.font_size
+    size = appearance.font_size * scale
     lines = wrap(appearance.font, size, unicodedata.normalize("NFC", text), max(box_w - text_left - 4, 10))
     final_text = "\n".join(lines)
     text_style = TextBoxStyle(
@@ -138,4 +156,4 @@ def plan_stamp(appearance: Appearance, page_index: int, page_box: tuple[float, f
         stamp_text=final_text.replace("%", "%%"), text_box_style=text_style, inner_content_layout=inner,
         border_width=int(appearance.border_width), background=background, background_layout=background_layout,
         background_opacity=1.0, timestamp_format="%Y-%m-%dT%H:%M:%S%z")
-    return StampPlan(page_index, box, final_text, style)
+    return StampPlan(page_index, box, final_text, style, scale, ratio)

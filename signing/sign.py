@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
@@ -47,6 +48,7 @@ from sohoa.common.errors import ConfigError
 from sohoa.common.messages import _
 from sohoa.common.reasons import foreign
 from sohoa.config.signing import Appearance, Level, Pkcs11Key, Pkcs12Key, Profile, SigningSettings
+from sohoa.signing import rendering
 from sohoa.signing.appearance import StampPlan, missing_glyphs, plan_stamp
 from sohoa.signing.audit import AuditEvent, AuditSink
 from sohoa.signing.errors import (
@@ -59,6 +61,7 @@ from sohoa.signing.errors import (
 )
 from sohoa.signing.keys import OpenedKey, load_certs, load_crls, open_key, read_secret
 from sohoa.signing.pdfinput import read_pdf
+from sohoa.signing.placement import ink_mask
 from sohoa.signing.pyhanko_compat import PdfaIncrementalWriter, require_tested_pyhanko
 from sohoa.signing.revocation import LEVELS, NEEDS, LevelNeeds, level_reached, revocation_policy
 from sohoa.signing.timestamps import LocalTimeStamper, RetryingTimeStamper
@@ -81,6 +84,8 @@ class SignResult:
     sha256_before: str
     sha256_after: str
     seconds: float
+    stamp_ink: float | None = None  # ink under the visible stamp before signing (share of its area)
+    stamp_scale: float | None = None  # < 1 when the stamp shrank to find free space
 
 
 def _page_box(reader: PdfFileReader, index: int, src: Path) -> tuple[int, tuple[float, float, float, float]]:
@@ -185,7 +190,7 @@ def _format_time(settings: SigningSettings, moment: dt.datetime) -> str:
 
 
 def _plan(appearance: Appearance, profile: Profile, key: OpenedKey, reader: PdfFileReader, src: Path,
-          time_text: str) -> StampPlan | None:
+          time_text: str, data: bytes) -> StampPlan | None:
     if not appearance.visible:
         return None
     if not appearance.font.is_file():
@@ -204,7 +209,19 @@ def _plan(appearance: Appearance, profile: Profile, key: OpenedKey, reader: PdfF
         raise AppearanceInvalid(path=src, detail=_("font {font} has no glyph for {chars!r}", font=appearance.font.name,
                                                                chars=lacking))
     index, box = _page_box(reader, appearance.page - 1 if appearance.page > 0 else appearance.page, src)
-    return plan_stamp(appearance, index, box, text)
+    return plan_stamp(appearance, index, box, text, ink=_page_ink(data, reader, index, appearance))
+
+
+def _page_ink(data: bytes, reader: PdfFileReader, index: int, appearance: Appearance) -> np.ndarray | None:
+    """The page's ink as it is before this signature (earlier stamps included), for free-space placement;
+    None for fixed placement, a rotated page, or a page poppler cannot draw (the box then goes to the corner)."""
+    if appearance.placement != "free-space":
+        return None
+    page, _ref = reader.find_page_for_modification(index)
+    if int(page.get_object().get("/Rotate", 0) or 0) % 360:
+        return None
+    grey = rendering.render(data, index)
+    return ink_mask(grey) if grey is not None else None
 
 
 async def _sign_bytes(data: bytes, pdf_signer: PdfSigner, *, needs: LevelNeeds, vc: ValidationContext | None,
@@ -263,7 +280,7 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
     moment = _now(settings)
     time_text = _format_time(settings, moment)
     with open_key(key_name, key_source, min_rsa_bits=settings.min_rsa_bits, digest=settings.digest) as key:
-        plan = _plan(profile.appearance, profile, key, reader, src, time_text)
+        plan = _plan(profile.appearance, profile, key, reader, src, time_text, data)
         field_name = _next_field_name(reader, profile.field_prefix)
         backend = (AIOHttpFetcherBackend(per_request_timeout=settings.revocation.timeout_s) if needs.revocation
                    else None)
@@ -299,7 +316,7 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
             src=src, dst=dst, profile=profile_name, level=reached, field_name=field_name,
             signer=key.subject, cert_sha256=key.fingerprint, signing_time=time_text,
             sha256_before=hashlib.sha256(data).hexdigest(), sha256_after=hashlib.sha256(signed).hexdigest(),
-            seconds=0.0)
+            seconds=0.0, stamp_ink=plan.ink_ratio if plan else None, stamp_scale=plan.scale if plan else None)
         event = AuditEvent(
             time=time_text, profile=profile_name, key_name=key.name, key_kind=key.kind, key_source=key.source,
             cert_subject=key.subject, cert_serial=format(key.cert.serial_number, "x"),

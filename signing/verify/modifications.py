@@ -27,8 +27,8 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
 from pyhanko.sign.diff_analysis import DiffResult, SuspiciousModification
 
+from sohoa.signing import rendering
 from sohoa.signing.pdfinput import LIBRARY_FAILURES
-from sohoa.signing.verify import rendering
 from sohoa.signing.verify.revisions import BENIGN, RevisionInfo, page_refs, unexplained_objects
 from sohoa.signing.verify.verdicts import Reason, change_list, reason
 

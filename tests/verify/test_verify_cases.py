@@ -115,7 +115,7 @@ def test_common_case_renders_nothing(case: Callable[[str], Path], signing_settin
                                      monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     """Validation data, document timestamps and invisible signatures never start the renderer: the
     visual comparison costs nothing on the common case."""
-    from sohoa.signing.verify import rendering
+    from sohoa.signing import rendering
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"{name}: pages were rendered for an update that touches no drawing")
@@ -130,7 +130,7 @@ def test_rendering_is_the_evidence(case: Callable[[str], Path], signing_settings
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Without a picture of the page there is no proof of a visible change: a replaced image whose
     rendering fails is not called tampered (only unexplained)."""
-    from sohoa.signing.verify import rendering
+    from sohoa.signing import rendering
 
     monkeypatch.setattr(rendering, "render", lambda *a, **k: None)
     report = verify(case("image-replaced"), signing_settings)
