@@ -19,7 +19,8 @@ apt_run=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd fon
          opensc libnss3-tools jbig2dec)
 # What the tests add: real database, broker and HTTP services started on 127.0.0.1, and Debian's
 # Chromium for the browser tests (Playwright drives it; it never downloads a browser of its own).
-apt_test=(postgresql postgresql-contrib redis-server chromium)
+apt_test=(postgresql postgresql-contrib redis-server chromium
+          qpdf)  # qpdf: the full-rewrite case of the multi-producer verification corpus (tests/verify/producers)
 # What the benchmarks add: OCRmyPDF needs Ghostscript, and unpaper for --clean.
 apt_bench=(unpaper ghostscript)
 
@@ -55,4 +56,16 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q -e "$spec"
   rm -f .venv/.sohoa-installed-*
   touch "$stamp"
+fi
+
+# The @signpdf signer of the verification corpus (tests/verify/producers/node): only where node and npm exist
+# (Debian 12's nodejs/npm are enough); without them those cases are skipped with that reason.
+if [ $want_test = 1 ] && command -v node >/dev/null && command -v npm >/dev/null; then
+  node_dir=tests/verify/producers/node
+  node_stamp="$node_dir/node_modules/.sohoa-$(sha256sum "$node_dir/package-lock.json" | cut -c1-16)"
+  if [ ! -f "$node_stamp" ]; then
+    echo "setup.sh: installing @signpdf (npm ci) into $node_dir"
+    npm ci --prefix "$node_dir" --no-audit --no-fund --silent >/dev/null
+    touch "$node_stamp"
+  fi
 fi

@@ -51,7 +51,7 @@ def verify_pki(pki: TestPki, unknown: TestPki) -> VerifyPki:
     return VerifyPki(pki, pki.signer("revoked-crl"), unknown)
 
 
-def _signer(ident: Identity, *, chain: bool = True) -> signers.SimpleSigner:
+def simple_signer(ident: Identity, *, chain: bool = True) -> signers.SimpleSigner:
     key_der = ident.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                       serialization.NoEncryption())
     certs = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in ident.chain] if chain \
@@ -71,7 +71,7 @@ def hanko_sign(data: bytes, ident: Identity, *, timestamper: object = None, chai
     meta = PdfSignatureMetadata(field_name=field, certify=certify is not None,
                                 docmdp_permissions=certify or MDPPerm.FILL_FORMS)
     out = io.BytesIO()
-    PdfSigner(meta, _signer(ident, chain=chain), timestamper=timestamper).sign_pdf(
+    PdfSigner(meta, simple_signer(ident, chain=chain), timestamper=timestamper).sign_pdf(
         IncrementalPdfFileWriter(io.BytesIO(data), strict=False), output=out)
     return out.getvalue()
 
