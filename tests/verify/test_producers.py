@@ -3,15 +3,15 @@ expects, online and offline, never an internal error; and where pyHanko's own va
 signature intact, valid and changed only in allowed ways, our verdict is not TOTAL-FAILED.
 
 The corpus (``tests/verify/producers``) is built once per session, lazily, case by case, in a session
-temporary folder; ``cases.CASES`` is the specification, with its tuning / held-out split. A case marked
-``bug`` is a known wrong verdict of today's verifier: ``xfail(strict=True)`` until the lead fixes it.
+temporary folder (conftest ``producer_case``); ``cases.CASES`` is the specification, with its tuning /
+held-out split. A case marked ``bug`` is a known wrong verdict of today's verifier: ``xfail(strict=True)``
+until the lead fixes it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,17 +25,10 @@ from sohoa.common.errors import InputError
 from sohoa.config.signing import SigningSettings
 from sohoa.signing.verify import verify
 from tests.pki import TestPki
-from tests.verify.producers import cases, signpdf
-from tests.verify.producers.base import Workspace
+from tests.verify.producers import cases
 
 pytestmark = pytest.mark.slow
 ALLOWED_LEVELS = {"NONE", "LTA_UPDATES", "FORM_FILLING"}
-
-
-def _missing(tool: str) -> str | None:
-    if tool == "node":
-        return signpdf.missing()
-    return None if shutil.which(tool) else f"{tool} is not installed"
 
 
 @dataclass
@@ -68,27 +61,6 @@ async def hanko_facts(path: Path, root: TestPki) -> list[HankoFact]:
             facts.append(HankoFact(str(sig.field_name), bool(status.intact), bool(status.valid),
                                    level.name if level is not None else None, getattr(status, "docmdp_ok", None)))
     return facts
-
-
-@pytest.fixture(scope="session")
-def producer_case(pki: TestPki, unsigned_pdf: Path, tmp_path_factory: pytest.TempPathFactory) \
-        -> Iterator[Callable[[str], Path]]:
-    """``producer_case(name)`` → that case's PDF, built on first use and kept for the session."""
-    ws = Workspace(pki)
-    corpus = cases.Corpus(ws, unsigned_pdf, tmp_path_factory.mktemp("producers"))
-    made: dict[str, Path] = {}
-
-    def get(name: str) -> Path:
-        case = cases.BY_NAME[name]
-        for tool in case.needs:
-            if (why := _missing(tool)) is not None:
-                pytest.skip(f"{name}: {why}")
-        if name not in made:
-            made[name] = cases.build(case, corpus)
-        return made[name]
-
-    yield get
-    ws.close()
 
 
 def _params() -> list[object]:

@@ -15,6 +15,7 @@ cannot be made without (the test skips with the reason when it is missing).
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,6 +224,13 @@ CASES: list[Case] = [
 ]
 BY_NAME = {case.name: case for case in CASES}
 assert len(BY_NAME) == len(CASES), "case names must be unique"
+
+
+def missing_tool(tool: str) -> str | None:
+    """Why ``tool`` ("node", "pdfsig", "qpdf") cannot run here, or None."""
+    if tool == "node":
+        return signpdf.missing()
+    return None if shutil.which(tool) else f"{tool} is not installed"
 
 
 def build(case: Case, corpus: Corpus) -> Path:
