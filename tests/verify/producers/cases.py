@@ -76,7 +76,7 @@ class Corpus:
 
 def _pdfsig_etsi(c: Corpus, d: bytes) -> bytes:
     """``-etsi`` is refused with ``-add-signature`` by poppler 22.12 ("not supported yet"), so the field is made
-    first (pyHanko) and pdfsig signs it with ``-sign FIELD -etsi``."""
+    first (pyHanko) and pdfsig signs it with ``-sign FIELD -etsi``: a CAdES CMS under /adbe.pkcs7.detached."""
     return c.via_file(hanko.add_visible_field(d, "PdfsigEtsi"), lambda s, o: pdfsig_signer.sign_field(
         s, o, c.ws, "PdfsigEtsi", etsi=True), "pdfsig-etsi")
 

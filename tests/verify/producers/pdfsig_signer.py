@@ -1,9 +1,11 @@
 """poppler's ``pdfsig -add-signature``: NSS builds the CMS, poppler's writer adds field and widget.
 
 Why: it is what a Linux desktop user has at hand, and NSS writes its CMS differently from every
-Python signer (attribute order, certificate bag). Both SubFilters it knows are made: the default
-``adbe.pkcs7.detached`` and ``-etsi`` (``ETSI.CAdES.detached``); poppler 22.12 refuses ``-etsi`` with
-``-add-signature`` ("not supported yet"), so that one signs a pre-made empty field (``sign_field``).
+Python signer (attribute order, certificate bag). Both kinds it knows are made: the default
+``adbe.pkcs7.detached`` and ``-etsi``. Poppler 22.12 refuses ``-etsi`` with ``-add-signature`` ("not
+supported yet"), so that one signs a pre-made empty field (``sign_field``); it then writes a CAdES CMS
+(signing-certificate-v2, no signing-time attribute) but still labels it ``/SubFilter
+/adbe.pkcs7.detached`` — a mislabelled file as this poppler makes it, kept as such.
 The key sits in an NSS database with an empty database password (``base.Workspace.nss_db``), so
 neither ``-nss-pwd`` nor ``-kpw`` — which take passwords only on argv — is ever used.
 """
