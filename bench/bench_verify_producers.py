@@ -14,29 +14,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.bench_verify import _source
+from bench.bench_verify import _source, _timed, quiet_pyhanko
 from sohoa.config.signing import SigningSettings
 from sohoa.signing.verify import verify
-from tests.pki import make_nss_db, serve_pki
+from tests.pki import TestPki, make_nss_db, serve_pki
 from tests.verify.producers import cases, judges
 from tests.verify.producers.base import Workspace
-
-
-def _rate(fn: Callable[[], None], count: int, rounds: int) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return count / best
 
 
 def _verdict(path: Path, settings: SigningSettings, offline: bool) -> str:
@@ -47,74 +36,72 @@ def _verdict(path: Path, settings: SigningSettings, offline: bool) -> str:
     return f"{report.indication} {report.sub_indication or ''}".strip()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=3, help="best of N rounds")
-    args = parser.parse_args()
-    for name in ("pyhanko", "pyhanko_certvalidator"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        server = serve_pki(folder / "pki")
+def _build(folder: Path, ws: Workspace) -> tuple[list[tuple[cases.Case, Path]], list[str]]:
+    (folder / "corpus").mkdir()
+    corpus = cases.Corpus(ws, _source(folder, 2), folder / "corpus")
+    built: list[tuple[cases.Case, Path]] = []
+    skipped: list[str] = []
+    for case in cases.CASES:
+        why = next((w for t in case.needs if (w := cases.missing_tool(t))), None)
+        if why:
+            skipped.append(f"{case.name}: {why}")
+        else:
+            built.append((case, cases.build(case, corpus)))
+    return built, skipped
+
+
+def _row(case: cases.Case, path: Path, settings: SigningSettings, pki: TestPki, nss: Path) -> str:
+    facts = asyncio.run(judges.hanko_facts(path, pki))
+    online, offline = _verdict(path, settings, False), _verdict(path, settings, True)
+    want = " ".join(x for x in case.online if x)
+    want_off = " ".join(x for x in case.expected_offline if x)
+    bug = "xfail" if case.bug else ("xfail offline" if case.offline_bug else "")
+    return (f"| {case.name} | {case.split} | {case.producer} | {case.post} | {want} / {want_off} | "
+            f"{online} / {offline} | {bug} | {'; '.join(f.short() for f in facts) or '-'} | "
+            f"{judges.pdfsig_summary(path, nss)} |")
+
+
+def _tools(settings: SigningSettings, pki: TestPki, nss: Path) -> list[tuple[str, Callable[[list[Path]], None]]]:
+    def ours(paths: list[Path]) -> None:
+        for p in paths:
+            _verdict(p, settings, True)
+
+    async def hanko(paths: list[Path]) -> None:
+        for p in paths:
+            await judges.hanko_facts(p, pki, fetch=False)
+
+    def pdfsig(paths: list[Path]) -> None:
+        for p in paths:
+            subprocess.run(["pdfsig", "-no-ocsp", "-nssdir", f"sql:{nss}", str(p)], capture_output=True, check=False)
+
+    return [("sohoa verify (in process, offline)", ours),
+            ("pyHanko validate_pdf_signature/_timestamp (in process, no fetching)",
+             lambda paths: asyncio.run(hanko(paths))),
+            ("pdfsig -no-ocsp (one process per file)", pdfsig)]
+
+
+def run(rounds: int) -> str:
+    """Build the corpus, judge and time it; the report's Markdown."""
+    quiet_pyhanko()
+    with tempfile.TemporaryDirectory(prefix="sohoa-bench-producers-") as tmp:
+        server = serve_pki(Path(tmp) / "pki")
         pki = server.pki
         settings = SigningSettings.model_validate({"trust": {"roots": [str(pki.root.cert_pem)]},
                                                    "revocation": {"timeout_s": 5}})
         ws = Workspace(pki)
-        (folder / "corpus").mkdir()
-        corpus = cases.Corpus(ws, _source(folder, 2), folder / "corpus")
-        built: list[tuple[cases.Case, Path]] = []
-        skipped: list[str] = []
-        for case in cases.CASES:
-            why = next((w for t in case.needs if (w := cases.missing_tool(t))), None)
-            if why:
-                skipped.append(f"{case.name}: {why}")
-                continue
-            built.append((case, cases.build(case, corpus)))
-        nss = make_nss_db(folder / "nss", pki)
-        rows = []
-        for case, path in built:
-            facts = asyncio.run(judges.hanko_facts(path, pki))
-            online, offline = _verdict(path, settings, False), _verdict(path, settings, True)
-            want = " ".join(x for x in case.online if x)
-            want_off = " ".join(x for x in case.expected_offline if x)
-            bug = "xfail" if case.bug else ("xfail offline" if case.offline_bug else "")
-            rows.append(f"| {case.name} | {case.split} | {case.producer} | {case.post} | {want} / {want_off} | "
-                        f"{online} / {offline} | {bug} | {'; '.join(f.short() for f in facts) or '-'} | "
-                        f"{judges.pdfsig_summary(path, nss)} |")
-        files = [p for _c, p in built]
-        groups = {"all": files, "tuning": [p for c, p in built if c.split == "tuning"],
+        built, skipped = _build(Path(tmp), ws)
+        nss = make_nss_db(Path(tmp) / "nss", pki)
+        rows = [_row(case, path, settings, pki, nss) for case, path in built]
+        groups = {"all": [p for _c, p in built], "tuning": [p for c, p in built if c.split == "tuning"],
                   "held-out": [p for c, p in built if c.split == "held-out"]}
-
-        def ours(paths: list[Path]) -> Callable[[], None]:
-            def run() -> None:
-                for p in paths:
-                    _verdict(p, settings, True)
-            return run
-
-        def hanko(paths: list[Path]) -> Callable[[], None]:
-            async def all_files() -> None:
-                for p in paths:
-                    await judges.hanko_facts(p, pki, fetch=False)
-            return lambda: asyncio.run(all_files())
-
-        def pdfsig(paths: list[Path]) -> Callable[[], None]:
-            def run() -> None:
-                for p in paths:
-                    subprocess.run(["pdfsig", "-no-ocsp", "-nssdir", f"sql:{nss}", str(p)], capture_output=True,
-                                   check=False)
-            return run
-
-        speed = []
-        for label, make in (("sohoa verify (in process, offline)", ours),
-                            ("pyHanko validate_pdf_signature/_timestamp (in process, no fetching)", hanko),
-                            ("pdfsig -no-ocsp (one process per file)", pdfsig)):
-            speed.append((label, {g: _rate(make(paths), len(paths), args.rounds) for g, paths in groups.items()}))
+        speed = [(label, {g: _timed(label, lambda fn=fn, paths=paths: fn(paths), len(paths), rounds)[1]
+                          for g, paths in groups.items()}) for label, fn in _tools(settings, pki, nss)]
         ws.close()
         server.stop()
-    tuning = sum(1 for c, _p in built if c.split == "tuning")
+    tuning = len(groups["tuning"])
     lines = ["# Verify benchmark: files of other producers", "",
-             f"{len(files)} files ({tuning} tuning, {len(files) - tuning} held-out; tests/verify/producers/cases.py), "
-             f"best of {args.rounds} rounds, load {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores. "
+             f"{len(built)} files ({tuning} tuning, {len(built) - tuning} held-out; tests/verify/producers/cases.py), "
+             f"best of {rounds} rounds, load {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores. "
              "Verifications per second, all tools in the same run on the same files.", "",
              "| tool | all | tuning | held-out |", "|---|---:|---:|---:|"]
     lines += [f"| {label} | {r['all']:.1f} | {r['tuning']:.1f} | {r['held-out']:.1f} |" for label, r in speed]
@@ -126,7 +113,13 @@ def main() -> None:
               "|---|---|---|---|---|---|---|---|---|", *rows]
     if skipped:
         lines += ["", "Skipped: " + "; ".join(skipped)]
-    report = "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3, help="best of N rounds")
+    report = run(parser.parse_args().rounds)
     out = Path(__file__).resolve().parent / "results" / "verify-producers.md"
     out.write_text(report, encoding="utf-8")
     print(report)

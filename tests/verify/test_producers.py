@@ -11,6 +11,7 @@ until the lead fixes it.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,3 +66,24 @@ def test_pyhanko_clean_is_never_failed(producer_case: Callable[[str], Path], sig
     report = verify(path, signing_settings, offline=False, lang="en")
     assert report.indication != "TOTAL-FAILED", f"{name}: pyHanko {facts}, ours {report.sub_indication}: " \
         f"{[(s.field_name, s.indication, s.sub_indication) for s in report.signatures]}"
+
+
+def test_cli_reads_the_whole_corpus_without_internal_error(producer_case: Callable[[str], Path], tmp_path: Path,
+                                                          signing_settings: SigningSettings,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """``sohoa verify --json`` over every case in one call: exit 2 (some fail), never 99, every file judged."""
+    from sohoa.cli.main import main
+
+    files = []
+    for case in cases.CASES:
+        if all(cases.missing_tool(tool) is None for tool in case.needs):
+            files.append(str(producer_case(case.name)))
+    config = tmp_path / "sohoa.toml"
+    root = signing_settings.trust.roots[0]
+    config.write_text(f'data_dir = "{tmp_path / "data"}"\n[signing.trust]\nroots = ["{root}"]\n', encoding="utf-8")
+    code = main(["verify", *files, "--offline", "--json", "--no-records", "--lang", "en", "--config", str(config)])
+    out = capsys.readouterr().out
+    assert code == 2, f"exit {code} (99 is an internal error); output tail:\n{out[-2000:]}"
+    reports = [json.loads(line) for line in out.splitlines() if line.strip()]  # one JSON object a line
+    assert [r["file"] for r in reports] == files
+    assert all(r["error"] is None and r["indication"] for r in reports), [r for r in reports if r["error"]][:3]

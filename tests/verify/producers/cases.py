@@ -130,12 +130,14 @@ TS_CHAIN_BUG = ("offline, a document timestamp whose TSA has no validation data 
                 "CERTIFICATE_CHAIN_GENERAL_FAILURE ('The certificate chain is not valid: "
                 "CERTIFICATE_CHAIN_GENERAL_FAILURE'), "
                 "where a signature in the same state gets TRY_LATER; DSS: INDETERMINATE/TRY_LATER")
-ANNOT_BUG = ("a sticky note added after pdfsig's approval signature (page /Annots already holding pdfsig's widget) "
-             "is judged TOTAL-FAILED 'objects replaced': pyHanko's diff policy finds the widget's xref unexplained; "
-             "an annotation after an approval signature is allowed (DSS: TOTAL-PASSED)")
-POPPLER_SECOND_BUG = ("poppler's incremental save for a second signature rewrites the page, AcroForm and the first "
-                      "widget unchanged; pyHanko's diff policy cannot explain those xrefs, so the first signature is "
-                      "TOTAL-FAILED 'objects replaced' (DSS: TOTAL-PASSED, nothing visible or structural changed)")
+ANNOT_BUG = ("a sticky note added after pdfsig's approval signature (pdfsig's indirect page /Annots array updated "
+             "with the new annotation) is judged TOTAL-FAILED 'objects replaced': pyHanko's diff policy leaves the "
+             "array's and the note's xrefs unexplained (level OTHER); an annotation after an approval signature is "
+             "allowed (DSS: TOTAL-PASSED)")
+POPPLER_SECOND_BUG = ("poppler's second signature adds its appearance font (an embedded CFF font file, font "
+                      "dictionaries, AcroForm /DR) and re-writes the page object unchanged; pyHanko's diff policy "
+                      "cannot explain those xrefs (level OTHER), so the first signature is TOTAL-FAILED 'objects "
+                      "replaced' (DSS: TOTAL-PASSED, nothing visible or structural changed)")
 
 CASES: list[Case] = [
     # --- signers, nothing done after ---
