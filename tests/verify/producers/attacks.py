@@ -12,6 +12,8 @@ Why these: they are the families the PDF-signature literature and the DSS / pyHa
   ``/XObject`` resource name at it (overlapping form XObjects: the same name, other drawing);
 - **shadow hide-and-replace**: the signed revision carries an unused content stream; the update points
   the page's ``/Contents`` at it;
+- **DSS deleted**: the ``/DSS`` a later signature covers is taken out of the catalog again (pyHanko's
+  ``test_pades_double_sign_delete_dss`` idea): the earlier signature stays fine, the later one is broken;
 - **hybrid reference**: the update lists its objects only in an ``/XRefStm`` xref stream, so readers
   that honour hybrid files see a page content that readers of the classic section do not.
 
@@ -148,3 +150,10 @@ def byterange_overlap(data: bytes, keys: KeyFiles) -> bytes:
     covered = prepared[:start] + prepared[100:start]
     der = openssl_cms.cms_der(covered, keys, attrs=True, md="sha256", detached=True)
     return openssl_cms.embed(prepared, (start, end), der)
+
+
+def delete_dss(data: bytes) -> bytes:
+    """The catalog rewritten without ``/DSS`` in an update."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        root = pikepdf.Dictionary({k: v for k, v in pdf.Root.items() if k != "/DSS"})
+        return append_increment(data, {pdf.Root.objgen: root.unparse()})
