@@ -55,7 +55,7 @@ def _row(case: cases.Case, path: Path, settings: SigningSettings, pki: TestPki, 
     online, offline = _verdict(path, settings, False), _verdict(path, settings, True)
     want = " ".join(x for x in case.online if x)
     want_off = " ".join(x for x in case.expected_offline if x)
-    bug = "xfail" if case.bug else ("xfail offline" if case.offline_bug else "")
+    bug = "xfail" if case.bug else "xfail offline" if case.offline_bug else "xfail online" if case.online_bug else ""
     return (f"| {case.name} | {case.split} | {case.producer} | {case.post} | {want} / {want_off} | "
             f"{online} / {offline} | {bug} | {'; '.join(f.short() for f in facts) or '-'} | "
             f"{judges.pdfsig_summary(path, nss)} |")

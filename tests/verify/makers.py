@@ -208,18 +208,18 @@ def make_case(name: str, dst: Path, *, vpki: VerifyPki, src: Path, settings: Sig
                                                                     pki.signer("organization"))),
         "rsa-sha1": lambda: updates.renamed_subfilter(get("b-b").read_bytes(), b"/adbe.x509.rsa_sha1"),
         "form-approval-filled": lambda: forms.fill(forms.sign_with(
-            forms.with_text_field(base, forms.BLANK_RECT), _signer(pki.signer("organization"))), "Nguyen Van A"),
+            forms.with_text_field(base, forms.BLANK_RECT), simple_signer(pki.signer("organization"))), "Nguyen Van A"),
         "form-p2-filled": lambda: forms.fill(forms.sign_with(
-            forms.with_text_field(base, forms.BLANK_RECT), _signer(pki.signer("organization")),
+            forms.with_text_field(base, forms.BLANK_RECT), simple_signer(pki.signer("organization")),
             certify=MDPPerm.FILL_FORMS), "Nguyen Van A"),
         "form-p1-filled": lambda: forms.fill(forms.sign_with(
-            forms.with_text_field(base, forms.BLANK_RECT), _signer(pki.signer("organization")),
+            forms.with_text_field(base, forms.BLANK_RECT), simple_signer(pki.signer("organization")),
             certify=MDPPerm.NO_CHANGES), "Nguyen Van A"),
         "form-locked-filled": lambda: forms.fill(forms.sign_with(
-            forms.with_text_field(base, forms.BLANK_RECT), _signer(pki.signer("organization")), lock=["HoTen"]),
+            forms.with_text_field(base, forms.BLANK_RECT), simple_signer(pki.signer("organization")), lock=["HoTen"]),
             "Nguyen Van A"),
         "form-over-content-filled": lambda: forms.fill(forms.sign_with(
-            forms.with_text_field(base, forms.OVER_CONTENT_RECT), _signer(pki.signer("organization"))),
+            forms.with_text_field(base, forms.OVER_CONTENT_RECT), simple_signer(pki.signer("organization"))),
             "Nguyen Van A"),
         "catalog-changed": lambda: updates.catalog_page_mode(get("b-b").read_bytes()),
         "truncated": lambda: get("b-lt").read_bytes()[: get("b-lt").stat().st_size // 2],

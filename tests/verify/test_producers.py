@@ -30,7 +30,7 @@ def _params() -> list[object]:
     out = []
     for case in cases.CASES:
         for offline in (False, True):
-            bug = case.bug or (case.offline_bug if offline else None)
+            bug = case.bug or (case.offline_bug if offline else case.online_bug)
             marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
             out.append(pytest.param(case.name, offline, marks=marks,
                                     id=f"{case.split}:{case.name}{'-offline' if offline else ''}"))
