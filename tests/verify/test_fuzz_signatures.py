@@ -30,7 +30,7 @@ from tests.verify.producers.cases import BY_NAME, FUZZ_SEEDS, missing_tool
 pytestmark = pytest.mark.slow
 ROUNDS = 6
 BASES = ["b-b", "b-lt", "b-lta", "two"]
-FOREIGN_ROUNDS = 3
+FOREIGN_ROUNDS = 2
 CERTS = [b"<3082", b"12 0 R", b"[(x) 1 0 R]", b"<>", b"/Name", b"[<30820000>]"]
 TRANSFORMS = [b"/FieldMDP", b"/UR3", b"/Identity", b"/Nonsense", b"/DocMDP"]
 SUBFILTERS = [b"/adbe.pkcs7.sha1", b"/ETSI.RFC3161", b"/adbe.x509.rsa_sha1", b"/ETSI.CAdES.detached",

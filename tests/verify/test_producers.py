@@ -19,11 +19,18 @@ import pytest
 
 from sohoa.common.errors import InputError
 from sohoa.config.signing import SigningSettings
-from sohoa.signing.verify import verify
+from sohoa.signing.verify import VerificationReport, verify
 from tests.pki import TestPki
 from tests.verify.producers import cases, judges
 
 pytestmark = pytest.mark.slow
+_REPORTS: dict[tuple[Path, bool], VerificationReport] = {}  # each file verified once per mode and session
+
+
+def _verify(path: Path, settings: SigningSettings, offline: bool) -> VerificationReport:
+    if (path, offline) not in _REPORTS:
+        _REPORTS[(path, offline)] = verify(path, settings, offline=offline, lang="en")
+    return _REPORTS[(path, offline)]
 
 
 def _params() -> list[object]:
@@ -43,7 +50,7 @@ def test_producer_verdict(producer_case: Callable[[str], Path], signing_settings
     case = cases.BY_NAME[name]
     path = producer_case(name)
     try:
-        report = verify(path, signing_settings, offline=offline, lang="en")
+        report = _verify(path, signing_settings, offline)
     except InputError as err:
         pytest.fail(f"{name}: refused as unreadable: {err.message('en')}")
     except Exception as exc:  # noqa: BLE001 - an internal error (exit 99) is the failure this test looks for
@@ -63,20 +70,22 @@ def test_pyhanko_clean_is_never_failed(producer_case: Callable[[str], Path], sig
     facts = asyncio.run(judges.hanko_facts(path, pki))
     if not judges.clean(facts):
         return
-    report = verify(path, signing_settings, offline=False, lang="en")
+    report = _verify(path, signing_settings, False)
     assert report.indication != "TOTAL-FAILED", f"{name}: pyHanko {facts}, ours {report.sub_indication}: " \
         f"{[(s.field_name, s.indication, s.sub_indication) for s in report.signatures]}"
 
 
-def test_cli_reads_the_whole_corpus_without_internal_error(producer_case: Callable[[str], Path], tmp_path: Path,
-                                                          signing_settings: SigningSettings,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    """``sohoa verify --json`` over every case in one call: exit 2 (some fail), never 99, every file judged."""
+def test_cli_reads_the_corpus_without_internal_error(producer_case: Callable[[str], Path], tmp_path: Path,
+                                                    signing_settings: SigningSettings,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """``sohoa verify --json`` over every signer's plain file and the odd structures, in one call: exit 2 (some
+    fail), never 99, every file judged. (Every case is verified in process above; these reach the CLI's report.)"""
     from sohoa.cli.main import main
 
+    odd = {"pdfsig+qpdf", "openssl+byterange-overlap", "pdfsignerpy-visible+signpdf", "endesive+hybrid-content"}
     files = []
     for case in cases.CASES:
-        if all(cases.missing_tool(tool) is None for tool in case.needs):
+        if (case.post == "-" or case.name in odd) and all(cases.missing_tool(t) is None for t in case.needs):
             files.append(str(producer_case(case.name)))
     config = tmp_path / "sohoa.toml"
     root = signing_settings.trust.roots[0]

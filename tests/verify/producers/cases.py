@@ -90,6 +90,8 @@ SIGNERS: dict[str, Callable[[Corpus, bytes], bytes]] = {
     "pdfsig-etsi": _pdfsig_etsi,
     "pdfsignerpy": lambda c, d: c.via_file(d, lambda s, o: pdfsignerpy_signer.sign(
         s, o, c.ws.keys("organization")), "pdfsignerpy"),
+    "pdfsignerpy-visible": lambda c, d: c.via_file(d, lambda s, o: pdfsignerpy_signer.sign(
+        s, o, c.ws.keys("digitizer"), visible=True), "pdfsignerpy-visible"),
     "signpdf": lambda c, d: c.via_file(d, lambda s, o: signpdf.sign(s, o, c.ws.keys("organization"), when=WHEN),
                                        "signpdf"),
     "openssl": lambda c, d: openssl_cms.sign_detached(d, c.ws.keys("organization")),
@@ -138,6 +140,11 @@ POPPLER_SECOND_BUG = ("poppler's second signature adds its appearance font (an e
                       "'unexplained changes' although a new signature is an allowed change and nothing rendered "
                       "differs (DSS: TOTAL-PASSED)")
 
+DUPLICATE_KEY_BUG = ("the catalog holds /AcroForm twice; pyHanko keeps the first, so the verifier sees only "
+                     "pdfsignerpy's signature (INDETERMINATE/GENERIC 'unexplained changes') and never mentions the "
+                     "@signpdf signature that pdfsig and qpdf see; a duplicate key in the catalog should be judged "
+                     "malformed (TOTAL-FAILED/FORMAT_FAILURE), as readers disagree on what was signed")
+
 CASES: list[Case] = [
     # --- signers, nothing done after ---
     _plain("hanko-sha384-bt"),
@@ -155,6 +162,7 @@ CASES: list[Case] = [
     _plain("pdfsig", needs=("pdfsig",)),
     _plain("pdfsig-etsi", needs=("pdfsig",)),
     _plain("pdfsignerpy", split="held-out"),
+    _plain("pdfsignerpy-visible", split="held-out"),
     _plain("signpdf", split="held-out", needs=("node",)),
     _plain("openssl"),
     _plain("openssl-noattr", split="held-out"),
@@ -228,6 +236,12 @@ CASES: list[Case] = [
     Case("endesive+shadow-hide-and-replace", "endesive", "shadow hide-and-replace: /Contents → shadow stream",
          MODIFIED, "tuning",
          lambda c: attacks.after_hide_and_replace(c.signed("endesive", attacks.prepare_shadow(c.base), "shadow"))),
+    # @signpdf's string-level placeholder appends its own /AcroForm to the catalog text, leaving pdfsignerpy's
+    # direct one in place: a catalog with two /AcroForm keys, which readers resolve differently (pyHanko keeps
+    # the first, qpdf/pikepdf the last; pdfsig lists both signatures). A parser differential: malformed.
+    Case("pdfsignerpy-visible+signpdf", "pdfsignerpy-visible", "second signature by @signpdf (duplicate /AcroForm)",
+         MODIFIED, "held-out", lambda c: c.signed("signpdf", c.signed("pdfsignerpy-visible"), "second"),
+         needs=("node",), bug=DUPLICATE_KEY_BUG),
     Case("pdfsignerpy+page-added", "pdfsignerpy", "page added (pyHanko writer)", MODIFIED, "held-out",
          lambda c: makers.add_page(c.signed("pdfsignerpy"))),
 ]
