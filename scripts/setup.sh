@@ -19,7 +19,8 @@ apt_run=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd fon
          opensc libnss3-tools jbig2dec)
 # What the tests add: real database, broker and HTTP services started on 127.0.0.1, and Debian's
 # Chromium for the browser tests (Playwright drives it; it never downloads a browser of its own).
-apt_test=(postgresql postgresql-contrib redis-server chromium)
+apt_test=(postgresql postgresql-contrib redis-server chromium
+          qpdf)  # qpdf: the full-rewrite case of the multi-producer verification corpus (tests/verify/producers)
 # What the benchmarks add: OCRmyPDF needs Ghostscript, and unpaper for --clean.
 apt_bench=(unpaper ghostscript)
 
@@ -62,13 +63,15 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# The browser tests inject axe-core (WCAG checks) into the pages: installed from the lock file.
+# Node packages of the tests, from their lock files: axe-core (WCAG checks injected into the counter's
+# pages) and @signpdf (a signer of the verification corpus, tests/verify/producers/node).
 if [ $want_test = 1 ]; then
-  axe=tests/web/axe
-  lock_stamp="$axe/node_modules/.sohoa-$(sha256sum "$axe/package-lock.json" | cut -c1-16)"
-  if [ ! -f "$lock_stamp" ]; then
-    echo "setup.sh: installing axe-core (npm ci) into $axe"
-    npm ci --prefix "$axe" --no-audit --no-fund --silent
-    touch "$lock_stamp"
-  fi
+  for node_dir in tests/web/axe tests/verify/producers/node; do
+    node_stamp="$node_dir/node_modules/.sohoa-$(sha256sum "$node_dir/package-lock.json" | cut -c1-16)"
+    if [ ! -f "$node_stamp" ]; then
+      echo "setup.sh: installing $node_dir (npm ci)"
+      npm ci --prefix "$node_dir" --no-audit --no-fund --silent >/dev/null
+      touch "$node_stamp"
+    fi
+  done
 fi

@@ -4,7 +4,8 @@ The PKI (including a signer revoked with only a CRL distribution point and an un
 OCSP/CRL/TSA services and the NSS db come from ``tests.pki``. This folder adds what verification needs
 and signing refuses to make: a signature whose chain lacks the intermediate, signatures with
 timestamps at a chosen past time (the TSA's fake-time header), certifying signatures, and
-incremental updates made after signing (page content, an added page, an annotation). Signatures
+incremental updates made after signing (page content, an added page, an annotation), and the files of
+other signers and tools (``producer_case``, ``tests/verify/producers``). Signatures
 that production code can make are made with ``signing.sign_pdf``; the rest with pyHanko directly
 (``tests/verify/makers.py``).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,8 @@ import pytest
 from sohoa.config.signing import SigningSettings
 from tests.pki import TestPki
 from tests.verify import makers
+from tests.verify.producers import cases as producer_cases
+from tests.verify.producers.base import Workspace
 
 PASSWORD_ENV = {"digitizer": "SOHOA_VTEST_P12_DIGITIZER", "organization": "SOHOA_VTEST_P12_ORGANIZATION",
                 "ecdsa": "SOHOA_VTEST_P12_ECDSA"}
@@ -90,3 +93,25 @@ def case(vpki: makers.VerifyPki, unsigned_pdf: Path, signing_settings: SigningSe
         return made[name]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def producer_case(pki: TestPki, unsigned_pdf: Path, tmp_path_factory: pytest.TempPathFactory) \
+        -> Iterator[Callable[[str], Path]]:
+    """``producer_case(name)`` → the PDF of that multi-producer case (tests/verify/producers/cases.py), built on
+    first use and kept for the session; skips when a tool the case needs is missing."""
+    ws = Workspace(pki)
+    corpus = producer_cases.Corpus(ws, unsigned_pdf, tmp_path_factory.mktemp("producers"))
+    made: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        case = producer_cases.BY_NAME[name]
+        for tool in case.needs:
+            if (why := producer_cases.missing_tool(tool)) is not None:
+                pytest.skip(f"{name}: {why}")
+        if name not in made:
+            made[name] = producer_cases.build(case, corpus)
+        return made[name]
+
+    yield get
+    ws.close()

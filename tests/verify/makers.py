@@ -51,7 +51,7 @@ def verify_pki(pki: TestPki, unknown: TestPki) -> VerifyPki:
     return VerifyPki(pki, pki.signer("revoked-crl"), unknown)
 
 
-def _signer(ident: Identity, *, chain: bool = True) -> signers.SimpleSigner:
+def simple_signer(ident: Identity, *, chain: bool = True) -> signers.SimpleSigner:
     key_der = ident.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                       serialization.NoEncryption())
     certs = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in ident.chain] if chain \
@@ -71,7 +71,7 @@ def hanko_sign(data: bytes, ident: Identity, *, timestamper: object = None, chai
     meta = PdfSignatureMetadata(field_name=field, certify=certify is not None,
                                 docmdp_permissions=certify or MDPPerm.FILL_FORMS)
     out = io.BytesIO()
-    PdfSigner(meta, _signer(ident, chain=chain), timestamper=timestamper).sign_pdf(
+    PdfSigner(meta, simple_signer(ident, chain=chain), timestamper=timestamper).sign_pdf(
         IncrementalPdfFileWriter(io.BytesIO(data), strict=False), output=out)
     return out.getvalue()
 
@@ -208,18 +208,18 @@ def make_case(name: str, dst: Path, *, vpki: VerifyPki, src: Path, settings: Sig
                                                                     pki.signer("organization"))),
         "rsa-sha1": lambda: updates.renamed_subfilter(get("b-b").read_bytes(), b"/adbe.x509.rsa_sha1"),
         "form-approval-filled": lambda: forms.fill(forms.sign_with(
-            forms.with_text_field(base, forms.BLANK_RECT), _signer(pki.signer("organization"))), "Nguyen Van A"),
+            forms.with_text_field(base, forms.BLANK_RECT), simple_signer(pki.signer("organization"))), "Nguyen Van A"),
         "form-p2-filled": lambda: forms.fill(forms.sign_with(
-            forms.with_text_field(base, forms.BLANK_RECT), _signer(pki.signer("organization")),
+            forms.with_text_field(base, forms.BLANK_RECT), simple_signer(pki.signer("organization")),
             certify=MDPPerm.FILL_FORMS), "Nguyen Van A"),
         "form-p1-filled": lambda: forms.fill(forms.sign_with(
-            forms.with_text_field(base, forms.BLANK_RECT), _signer(pki.signer("organization")),
+            forms.with_text_field(base, forms.BLANK_RECT), simple_signer(pki.signer("organization")),
             certify=MDPPerm.NO_CHANGES), "Nguyen Van A"),
         "form-locked-filled": lambda: forms.fill(forms.sign_with(
-            forms.with_text_field(base, forms.BLANK_RECT), _signer(pki.signer("organization")), lock=["HoTen"]),
+            forms.with_text_field(base, forms.BLANK_RECT), simple_signer(pki.signer("organization")), lock=["HoTen"]),
             "Nguyen Van A"),
         "form-over-content-filled": lambda: forms.fill(forms.sign_with(
-            forms.with_text_field(base, forms.OVER_CONTENT_RECT), _signer(pki.signer("organization"))),
+            forms.with_text_field(base, forms.OVER_CONTENT_RECT), simple_signer(pki.signer("organization"))),
             "Nguyen Van A"),
         "catalog-changed": lambda: updates.catalog_page_mode(get("b-b").read_bytes()),
         "truncated": lambda: get("b-lt").read_bytes()[: get("b-lt").stat().st_size // 2],

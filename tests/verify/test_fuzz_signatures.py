@@ -2,9 +2,13 @@
 internal error, and none passes.
 
 Mutations keep the file's length, so the cross-reference offsets stay right and the damage reaches the
-signature itself: the signature dictionary's ``/ByteRange``, ``/SubFilter``, ``/Filter``, ``/M`` and the
-signed part of the CMS inside ``/Contents`` (signed attributes and signature value; see ``_signed_part``). Each case is
-(base file, field, seed), so a failure replays.
+signature itself: the signature dictionary's ``/ByteRange``, ``/SubFilter``, ``/Filter``, ``/M``, ``/Cert``
+(written over the ``/M`` entry: a hex string, a reference, an array; or the hex of an existing ``/Cert``
+changed), ``/Reference`` (the DocMDP/FieldMDP transform of certifying signatures: ``/P``, the transform
+method, the digest method, the structure) and the signed part of the CMS inside ``/Contents`` (signed
+attributes and signature value; see ``_signed_part``). Each case is (base file, field, seed), so a failure
+replays. Bases are sohoa's own files and, in the second test, files of other producers (endesive, pdfsig,
+pdfsignerpy, OpenSSL, @signpdf, pyHanko with other options: ``tests/verify/producers``).
 """
 
 from __future__ import annotations
@@ -21,10 +25,14 @@ from asn1crypto import cms
 from sohoa.common.errors import InputError
 from sohoa.config.signing import SigningSettings
 from sohoa.signing.verify import verify
+from tests.verify.producers.cases import BY_NAME, FUZZ_SEEDS, missing_tool
 
 pytestmark = pytest.mark.slow
 ROUNDS = 6
 BASES = ["b-b", "b-lt", "b-lta", "two"]
+FOREIGN_ROUNDS = 2
+CERTS = [b"<3082", b"12 0 R", b"[(x) 1 0 R]", b"<>", b"/Name", b"[<30820000>]"]
+TRANSFORMS = [b"/FieldMDP", b"/UR3", b"/Identity", b"/Nonsense", b"/DocMDP"]
 SUBFILTERS = [b"/adbe.pkcs7.sha1", b"/ETSI.RFC3161", b"/adbe.x509.rsa_sha1", b"/ETSI.CAdES.detached",
               b"/adbe.pkcs7.detached", b"/Nonsense"]
 
@@ -55,8 +63,9 @@ def mutations(data: bytes, rng: random.Random) -> Iterator[tuple[str, bytes]]:
             yield "subfilter", data[:start] + _same_length(new, data[start:end]) + data[end:]
     for start, end in _spans(data, rb"/Filter\s*(/Adobe\.PPKLite)"):
         yield "filter", data[:start] + _same_length(b"/Foo.Bar", data[start:end]) + data[end:]
-    for start, end in _spans(data, rb"/M\s*\((D:[^)]*)\)"):
+    for start, end in _spans(data, rb"/M\s*\((D[^)]*)\)"):
         yield "time", data[:start] + _same_length(b"D:99999999", data[start:end]) + data[end:]
+    yield from _cert_and_reference(data, rng)
     for start, end in _spans(data, rb"/Contents\s*<([0-9A-Fa-f]+)>"):
         hex_digits = data[start:end]
         signed = _signed_part(hex_digits)
@@ -77,6 +86,32 @@ def mutations(data: bytes, rng: random.Random) -> Iterator[tuple[str, bytes]]:
             yield f"contents-{kind}", data[:start] + bytes(body) + data[end:]
 
 
+def _cert_and_reference(data: bytes, rng: random.Random) -> Iterator[tuple[str, bytes]]:
+    """``/Cert`` written over the ``/M`` entry (or an existing ``/Cert``'s hex changed) and ``/Reference`` damaged."""
+    for start, end in _spans(data, rb"(/M\s*\(D[^)]*\))"):
+        value = rng.choice(CERTS)
+        if value == b"<3082":
+            value = b"<3082" + bytes(rng.choice(b"0123456789abcdef") for _ in range(end - start - 12)) + b">"
+        yield "cert", data[:start] + _same_length(b"/Cert " + value, data[start:end]) + data[end:]
+    for start, end in _spans(data, rb"/Cert\s*<([0-9A-Fa-f]+)>"):
+        body = bytearray(data[start:end])
+        for _ in range(rng.randint(1, 4)):
+            body[rng.randrange(len(body))] = ord(rng.choice("0123456789abcdef"))
+        yield "cert-hex", data[:start] + bytes(body) + data[end:]
+    for start, end in _spans(data, rb"/TransformParams\s*<<.*?/P\s*(\d)"):
+        yield "reference-p", data[:start] + rng.choice(b"0123459").to_bytes(1, "big") + data[end:]
+    for start, end in _spans(data, rb"/TransformMethod\s*(/[A-Za-z0-9]+)"):
+        new = rng.choice(TRANSFORMS)
+        if len(new) <= end - start:
+            yield "reference-method", data[:start] + _same_length(new, data[start:end]) + data[end:]
+    for start, end in _spans(data, rb"(/Reference\s*\[)"):
+        new = rng.choice([b"/Reference 0 ", b"/Reference (", b"/Reference <<", b"/Reference [["])
+        yield "reference-structure", data[:start] + _same_length(new, data[start:end]) + data[end:]
+    for start, end in _spans(data, rb"/DigestMethod\s*(/[A-Za-z0-9]+)"):
+        yield "reference-digest", data[:start] + _same_length(rng.choice([b"/MD5", b"/SHA1", b"/X"]),
+                                                             data[start:end]) + data[end:]
+
+
 def _signed_part(hex_digits: bytes) -> tuple[int, int] | None:
     """Byte span of the CMS that decides the verdict: from the signer's certificate through the signed
     attributes and the signature value. Left out on purpose: the extra certificates of the CMS bag and the
@@ -93,15 +128,13 @@ def _signed_part(hex_digits: bytes) -> tuple[int, int] | None:
     return (low, high) if 0 <= low < high else None
 
 
-def test_mutated_signatures_get_a_verdict_and_none_passes(case: Callable[[str], Path], tmp_path: Path,
-                                                           signing_settings: SigningSettings,
-                                                           record_property: pytest.RecordProperty) -> None:
+def _fuzz(bases: list[tuple[str, bytes]], rounds: int, tmp_path: Path, settings: SigningSettings,
+          record_property: pytest.RecordProperty) -> None:
     outcomes: Counter[str] = Counter()
     internal: list[str] = []
     passed: list[str] = []
-    for base in BASES:
-        data = case(base).read_bytes()
-        for seed in range(ROUNDS):
+    for base, data in bases:
+        for seed in range(rounds):
             for number, (kind, damaged) in enumerate(mutations(data, random.Random(f"{base}/{seed}"))):
                 if damaged == data:
                     continue  # the draw changed nothing (a digit replaced by itself, the same SubFilter)
@@ -109,7 +142,7 @@ def test_mutated_signatures_get_a_verdict_and_none_passes(case: Callable[[str], 
                 path = tmp_path / f"{name}.pdf"
                 path.write_bytes(damaged)
                 try:
-                    report = verify(path, signing_settings, offline=True, lang="en")
+                    report = verify(path, settings, offline=True, lang="en")
                 except InputError as err:
                     outcomes[f"unreadable:{err.code}"] += 1
                     continue
@@ -125,3 +158,20 @@ def test_mutated_signatures_get_a_verdict_and_none_passes(case: Callable[[str], 
     print(sum(outcomes.values()) + len(internal), "cases:", dict(outcomes))
     assert not internal, "\n".join(internal[:20])
     assert not passed, f"damaged signatures passed: {passed}"
+
+
+def test_mutated_signatures_get_a_verdict_and_none_passes(case: Callable[[str], Path], tmp_path: Path,
+                                                           signing_settings: SigningSettings,
+                                                           record_property: pytest.RecordProperty) -> None:
+    _fuzz([(base, case(base).read_bytes()) for base in BASES], ROUNDS, tmp_path, signing_settings, record_property)
+
+
+def test_mutated_foreign_signatures_get_a_verdict_and_none_passes(producer_case: Callable[[str], Path],
+                                                                   tmp_path: Path, signing_settings: SigningSettings,
+                                                                   record_property: pytest.RecordProperty) -> None:
+    """The same mutations, from files of other producers (and certifying ones, which carry ``/Reference``)."""
+    bases = []
+    for name in [*FUZZ_SEEDS, "hanko-certify-p1", "endesive-sha512-certify", "openssl-x509-rsa-sha1"]:
+        if all(missing_tool(tool) is None for tool in BY_NAME[name].needs):
+            bases.append((name, producer_case(name).read_bytes()))
+    _fuzz(bases, FOREIGN_ROUNDS, tmp_path, signing_settings, record_property)
