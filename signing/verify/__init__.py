@@ -37,7 +37,7 @@ from sohoa.signing.keys import load_certs
 from sohoa.signing.pdfinput import LIBRARY_FAILURES, read_pdf
 from sohoa.signing.pyhanko_compat import require_tested_pyhanko
 from sohoa.signing.verify.checks import Checker, Embedded, Trust
-from sohoa.signing.verify.legacy import judge_skipped, skipped_fields
+from sohoa.signing.verify.legacy import judge_skipped, orphan_signatures, skipped_fields
 from sohoa.signing.verify.model import (
     CertInfo,
     IssuedDocument,
@@ -50,7 +50,7 @@ from sohoa.signing.verify.model import (
 )
 from sohoa.signing.verify.modifications import ModificationJudge
 from sohoa.signing.verify.revisions import RevisionInfo, analyse, revision_ends
-from sohoa.signing.verify.verdicts import INDETERMINATE, NO_SIGNATURE, Reason, worst
+from sohoa.signing.verify.verdicts import INDETERMINATE, NO_SIGNATURE, Reason, reason, worst
 
 __all__ = ["CertInfo", "IssuedDocument", "IssuedDocumentLookup", "Reason", "RecordMatch", "Revocation",
            "RevisionInfo", "SignatureResult", "VerificationReport", "load_trust", "verify"]
@@ -106,6 +106,11 @@ async def _verify(data: bytes, reader: PdfFileReader, settings: SigningSettings,
                   tz: dt.tzinfo) -> tuple[list[SignatureResult], list[RevisionInfo]]:
     sigs: list[EmbeddedPdfSignature] = list(reader.embedded_signatures)
     try:
+        orphans = orphan_signatures(reader, {str(s.field_name) for s in sigs})
+    except LIBRARY_FAILURES:
+        orphans = []  # a damaged page tree: what pyHanko enumerated is judged
+    sigs = sorted([*sigs, *orphans], key=lambda s: _revision_or(s, 1 << 30))
+    try:
         certification = read_certification_data(reader)
     except LIBRARY_FAILURES:
         certification = None  # a broken DocMDP dictionary: judged per signature below, as unproven
@@ -154,6 +159,8 @@ async def _verify(data: bytes, reader: PdfFileReader, settings: SigningSettings,
             results.append(await _isolated(checker, sig, checker.signature(
                 sig, revisions=revisions, permission=permission, later_proofs=[p for p in proofs if p is not None],
                 doc_lta=bool(later))))
+            if sig in orphans:
+                results[-1].reasons.append(reason("orphan_field", field=str(sig.field_name)))
         for name, sig_obj in skipped:
             results.append(await judge_skipped(name, sig_obj, data, revisions, checker))
     finally:

@@ -300,6 +300,16 @@ class Checker:
             signature_algorithm=None, coverage=None, modification_level=None, certification=None,
             signed_revision=revision, level=None, validation_time=None)
 
+    async def _trusted_without_revocation(self, sig: EmbeddedPdfSignature) -> bool:
+        """Whether the timestamp's chain is trusted when revocation is not asked about at all (embedded
+        responses about other certificates must not turn "unknown" into "invalid chain")."""
+        bare = ValidationContext(trust_roots=self.trust.roots, other_certs=[*self.trust.others, *self.embedded.certs],
+                                 revocation_mode="soft-fail", allow_fetching=False)
+        try:
+            return bool((await async_validate_pdf_timestamp(sig, validation_context=bare)).trusted)
+        except _PARSE_ERRORS:
+            return False
+
     async def document_timestamp(self, sig: EmbeddedPdfSignature, revisions: list[RevisionInfo],
                                  permission: int | None) -> SignatureResult:
         """A document timestamp (B-LTA): intact, trusted TSA, nothing disallowed appended after it."""
@@ -317,8 +327,12 @@ class Checker:
             sub = "SIG_CRYPTO_FAILURE"
         elif status.trust_problem_indic is not None:
             sub = status.trust_problem_indic.standard_name
+            if status.trust_problem_indic == AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE \
+                    and await self._trusted_without_revocation(sig):
+                sub = "TRY_LATER"  # the TSA's chain holds; only its revocation status is unknown
         tsa = status.signing_cert
-        reasons = [reason(sub, issuer=tsa.issuer.human_friendly, detail=sub)] if sub else []
+        reasons = [reason(sub, issuer=tsa.issuer.human_friendly, detail=sub, online=online_note(self.offline))] \
+            if sub else []
         sub, mod_note = self._with_modifications(sig, status, sub, reasons)
         if sub is None:
             reasons.append(reason("ok_timestamp"))

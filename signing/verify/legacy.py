@@ -27,6 +27,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESIndeterminate
 from pyhanko.sign.fields import SigSeedSubFilter, enumerate_sig_fields
 from pyhanko.sign.validation.generic_cms import async_validate_cms_signature
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureStatus
 
 from sohoa.common.reasons import foreign
@@ -34,12 +35,43 @@ from sohoa.signing.pdfinput import LIBRARY_FAILURES
 from sohoa.signing.verify.checks import Checker, cert_info
 from sohoa.signing.verify.model import Revocation, SignatureResult
 from sohoa.signing.verify.modifications import modification_verdict
-from sohoa.signing.verify.revisions import RevisionInfo
+from sohoa.signing.verify.revisions import RevisionInfo, page_refs
 from sohoa.signing.verify.verdicts import RANK, Reason, indication_for, reason
 
 PKCS7_SHA1 = "/adbe.pkcs7.sha1"
 RSA_SHA1 = "/adbe.x509.rsa_sha1"
 KNOWN = frozenset(s.value for s in SigSeedSubFilter)
+
+
+def orphan_signatures(reader: PdfFileReader, known: set[str]) -> list[EmbeddedPdfSignature]:
+    """Filled signature widgets on the pages that the form (``/AcroForm /Fields``) does not list.
+
+    Why: poppler's ``pdfsig -add-signature`` on a file that already has a form writes its field this way,
+    and poppler shows it as a signature while pyHanko's enumeration (the form's fields) never sees it;
+    a verifier that says nothing about a signature another reader displays is not trustworthy."""
+    found: list[EmbeddedPdfSignature] = []
+    seen: set[tuple[int, int]] = set()
+    for index in range(len(page_refs(reader.get_historical_resolver(reader.xrefs.total_revisions - 1)))):
+        page, _ref = reader.find_page_for_modification(index)
+        annots = page.get_object().get("/Annots")
+        annots = annots.get_object() if isinstance(annots, generic.IndirectObject) else annots
+        if not isinstance(annots, generic.ArrayObject):
+            continue
+        for i in range(len(annots)):
+            raw = annots.raw_get(i)
+            widget = annots[i]
+            if not isinstance(widget, generic.DictionaryObject) or widget.get("/Subtype") != "/Widget":
+                continue
+            holder = widget if "/V" in widget or "/Parent" not in widget else widget["/Parent"]
+            name = str(holder.get("/T", ""))
+            key = (raw.idnum, raw.generation) if isinstance(raw, generic.IndirectObject) else (-1, i)
+            if key in seen or holder.get("/FT") != "/Sig" or "/V" not in holder or name in known:
+                continue
+            seen.add(key)
+            if isinstance(holder["/V"], generic.DictionaryObject) and \
+                    str(holder["/V"].get("/SubFilter", "")) in KNOWN:
+                found.append(EmbeddedPdfSignature(reader, holder, name or f"(page {index + 1})"))
+    return found
 
 
 def skipped_fields(reader: PdfFileReader) -> list[tuple[str, generic.DictionaryObject]]:
@@ -107,6 +139,8 @@ def _verdict(name: str, status: SignatureStatus, revision: int, checker: Checker
         sub = status.trust_problem_indic.standard_name
     else:
         sub = "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"  # the document digest is SHA-1
+    if sub == "CRYPTO_CONSTRAINTS_FAILURE":
+        sub = "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"  # no timestamp proves it was made while SHA-1 was accepted
     reasons: list[Reason] = [reason(sub if sub != "CRYPTO_CONSTRAINTS_FAILURE_NO_POE" else "legacy_pkcs7_sha1",
                                     issuer=signer.issuer.human_friendly, detail=sub)]
     if sub != "CRYPTO_CONSTRAINTS_FAILURE_NO_POE":

@@ -108,8 +108,8 @@ class ModificationJudge:
                 judgement.outcome, judgement.forbidden = "failed", ["rendering"]
                 return judgement
         if explained or not ({"resources", "objects-replaced"} & set(changes)) and (
-                not isinstance(diff, SuspiciousModification) or "annotations" in changes):
-            return judgement  # pyHanko's rules, or permitted annotations (its policy has no rule for them)
+                not isinstance(diff, SuspiciousModification) or {"annotations", "signature-objects"} & set(changes)):
+            return judgement  # pyHanko's rules, or permitted annotations or a new signature's own objects
         judgement.outcome = "unexplained"
         return judgement
 

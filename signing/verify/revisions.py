@@ -29,7 +29,8 @@ from sohoa.signing.pdfinput import LIBRARY_FAILURES
 log = logging.getLogger(__name__)
 
 # Change codes that never count as tampering after a signature (PAdES LTV, further signatures).
-BENIGN = frozenset({"signature", "document-timestamp", "dss", "form-filling", "metadata", "rewritten"})
+BENIGN = frozenset({"signature", "document-timestamp", "dss", "form-filling", "metadata", "rewritten",
+                    "signature-objects"})
 # Changes that prove nothing by themselves (a tool may rewrite resources or annotations harmlessly): the
 # pages are rendered before and after, and only a visible difference counts (see modifications.py).
 EXPLAINED_BY_RENDERING = frozenset({"resources", "annotations"})
@@ -262,6 +263,37 @@ def unexplained_objects(detail: str) -> list[str]:
     return list(dict.fromkeys(refs))[:20]
 
 
+def _signature_owned(old: HistoricalResolver, new: HistoricalResolver, touched: set[tuple[int, int]]) -> set[str]:
+    """Objects ("12 0 R") that a revision adding a signature needs for it: the new or re-filled signature
+    fields and their widgets with everything their appearance uses, the form's default resources (the
+    appearance font), the catalog and form dictionaries, and pages whose only change is their widgets.
+
+    Why: poppler's ``pdfsig`` (and other signers) write the signature's appearance font and the form's
+    /DR along with the field; pyHanko's policy does not whitelist those, yet they draw only the new
+    widget — and the pages are rendered before a pass is given (modifications.py)."""
+    owned: set[tuple[int, int]] = set()
+    root = new.root
+    form = root.raw_get("/AcroForm") if "/AcroForm" in root else None
+    owned |= _refs_of(form)
+    form_dict = new(form.reference) if isinstance(form, generic.IndirectObject) else form
+    if isinstance(form_dict, generic.DictionaryObject) and "/DR" in form_dict:
+        owned |= _deep_refs(new, form_dict.raw_get("/DR"), depth=4)
+    for index, ref in enumerate(page_refs(new)):
+        page = new(ref)
+        owned.add((ref.idnum, ref.generation))  # its facts were checked: only /Annots may differ
+        owned |= _refs_of(page.raw_get("/Annots")) if "/Annots" in page else set()  # an indirect array
+        for key in _annot_refs(new, page):
+            widget = new(generic.Reference(*key))
+            holder = widget.get("/Parent") if isinstance(widget, generic.DictionaryObject) and "/FT" not in widget \
+                else widget
+            if isinstance(holder, generic.DictionaryObject) and holder.get("/FT") == "/Sig" and key in touched:
+                owned |= {key} | _deep_refs(new, widget, depth=6)
+        del index
+    catalog = new.trailer_view.raw_get("/Root")
+    owned |= _refs_of(catalog)
+    return {f"{a} {b} R" for a, b in owned}
+
+
 def _written(old: HistoricalResolver, new: HistoricalResolver, touched: set[tuple[int, int]]) -> list[str]:
     """The objects a revision rewrote with a different value, as ``1 0 R /Catalog`` (when pyHanko's
     explanation names none)."""
@@ -326,9 +358,14 @@ def _describe(info: RevisionInfo, reader: PdfFileReader, rev: int, docmdp: MDPPe
         except SuspiciousModification as exc:
             info.modification_level = ModificationLevel.OTHER.name
             info.detail = info.detail or str(exc)
-            if not ({"content", "pages-added", "pages-removed"} & set(facts) or _annotation_only_suspicion(facts)):
+            unexplained = unexplained_objects(str(exc))
+            if {"content", "pages-added", "pages-removed"} & set(facts) or _annotation_only_suspicion(facts):
+                pass
+            elif info.signatures and unexplained and set(unexplained) <= _signature_owned(old, new, touched):
+                facts.append("signature-objects")  # a new signature's own appearance, fonts and form entries
+            else:
                 facts.append("objects-replaced")
-                info.unexplained = unexplained_objects(str(exc)) or _written(old, new, touched)
+                info.unexplained = unexplained or _written(old, new, touched)
         except LIBRARY_FAILURES as exc:
             info.modification_level = ModificationLevel.OTHER.name
             info.detail = info.detail or f"{type(exc).__name__}: {exc}"

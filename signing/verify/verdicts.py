@@ -92,6 +92,8 @@ SENTENCES: dict[str, str] = {
     "legacy_pkcs7_sha1": N_("The signature uses the legacy adbe.pkcs7.sha1 format: the document is protected only "
                             "by a SHA-1 digest, which is no longer secure; the signature value and the certificate "
                             "were checked."),
+    "orphan_field": N_("The signature field {field} is not listed in the document's form: some readers do not "
+                       "show this signature."),
     # --- further reasons (details, warnings) ---
     "expired_after_proven_time": N_(
         "The certificate expired on {not_after}, but a timestamp proves the signature was made at "
@@ -125,6 +127,7 @@ CHANGE_WORDS: dict[str, str] = {
     "certification": N_("changes the certification does not allow"),
     "metadata": N_("metadata updated"),
     "rewritten": N_("objects rewritten unchanged"),
+    "signature-objects": N_("the new signature's appearance and form entries"),
 }
 
 PERMISSIONS: dict[int, str] = {

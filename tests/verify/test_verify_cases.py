@@ -47,7 +47,7 @@ CASES: list[tuple[str, bool, str, str | None, set[str]]] = [
     ("image-replaced", False, "TOTAL-FAILED", "FORMAT_FAILURE", {"RENDERED_DIFFERENCE"}),
     ("overlay-signed", False, "TOTAL-PASSED", None, {"ok"}),
     ("shadow-hide", False, "TOTAL-FAILED", "FORMAT_FAILURE", {"RENDERED_DIFFERENCE"}),
-    ("pkcs7-sha1", False, "INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE", {"legacy_pkcs7_sha1"}),
+    ("pkcs7-sha1", False, "INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE_NO_POE", {"legacy_pkcs7_sha1"}),
     ("pkcs7-sha1-tampered", False, "TOTAL-FAILED", "HASH_FAILURE", set()),
     ("rsa-sha1", False, "TOTAL-FAILED", "FORMAT_FAILURE", {"legacy_rsa_sha1"}),
     ("form-approval-filled", False, "TOTAL-PASSED", None, {"later_revisions_allowed", "rendered_same"}),

@@ -126,20 +126,6 @@ def _plain(producer: str, online: Verdict = (PASSED, None), split: str = "tuning
     return Case(producer, producer, "-", online, split, lambda c: c.signed(producer), **kw)  # type: ignore[arg-type]
 
 
-SHA1_BUG = ("adbe.pkcs7.sha1 (SHA-1 everywhere, no timestamp) is INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE; "
-            "with no proof of existence before SHA-1 stopped being acceptable, DSS says "
-            "INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE_NO_POE (ETSI EN 319 102-1, 5.2.8)")
-
-TS_CHAIN_BUG = ("offline, a document timestamp whose TSA has no validation data in the file gets "
-                "CERTIFICATE_CHAIN_GENERAL_FAILURE ('The certificate chain is not valid: "
-                "CERTIFICATE_CHAIN_GENERAL_FAILURE'), "
-                "where a signature in the same state gets TRY_LATER; DSS: INDETERMINATE/TRY_LATER")
-POPPLER_SECOND_BUG = ("poppler's second signature adds its appearance font (an embedded CFF font file, font "
-                      "dictionaries, AcroForm /DR) and re-writes the page object unchanged; pyHanko's diff policy "
-                      "cannot explain those xrefs (level OTHER), so the first signature is INDETERMINATE/GENERIC "
-                      "'unexplained changes' although a new signature is an allowed change and nothing rendered "
-                      "differs (DSS: TOTAL-PASSED)")
-
 DUPLICATE_KEY_BUG = ("the catalog holds /AcroForm twice; pyHanko keeps the first, so the verifier sees only "
                      "pdfsignerpy's signature (INDETERMINATE/GENERIC 'unexplained changes') and never mentions the "
                      "@signpdf signature that pdfsig and qpdf see; a duplicate key in the catalog should be judged "
@@ -166,7 +152,7 @@ CASES: list[Case] = [
     _plain("signpdf", split="held-out", needs=("node",)),
     _plain("openssl"),
     _plain("openssl-noattr", split="held-out"),
-    _plain("openssl-pkcs7-sha1", (INDET, "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"), bug=SHA1_BUG),
+    _plain("openssl-pkcs7-sha1", (INDET, "CRYPTO_CONSTRAINTS_FAILURE_NO_POE")),
     # not a PAdES/CAdES format (deprecated since PDF 2.0): ETSI EN 319 102-1 table 5 puts FORMAT_FAILURE under
     # TOTAL-FAILED; the signature value itself is good (pdfsig: "Signature has not yet been verified")
     _plain("openssl-x509-rsa-sha1", (FAILED, "FORMAT_FAILURE")),
@@ -175,7 +161,7 @@ CASES: list[Case] = [
          lambda c: post.ltv_fix(c.signed("endesive"), c.pki), offline=(PASSED, None)),
     Case("pdfsig+ltvfix+doc-ts", "pdfsig", "pyHanko ltvfix, then a pyHanko document timestamp", (PASSED, None),
          "tuning", lambda c: post.doc_timestamp(post.ltv_fix(c.signed("pdfsig"), c.pki), c.pki.tsa_url),
-         offline=TRY_LATER, needs=("pdfsig",), offline_bug=TS_CHAIN_BUG),
+         offline=TRY_LATER, needs=("pdfsig",)),
     Case("endesive+ltvfix+doc-ts+ltvfix", "endesive", "pyHanko ltvfix, document timestamp, ltvfix of the timestamp",
          (PASSED, None), "tuning", lambda c: post.ltv_fix(post.doc_timestamp(post.ltv_fix(
              c.signed("endesive"), c.pki), c.pki.tsa_url), c.pki, timestamp=True), offline=(PASSED, None)),
@@ -189,8 +175,7 @@ CASES: list[Case] = [
          "tuning", lambda c: post.fill_text_field(c.signed("hanko-certify-p2", post.add_text_field(c.base),
                                                            "field"))),
     Case("endesive+pdfsig", "endesive", "second signature by pdfsig", (PASSED, None), "tuning",
-         lambda c: c.signed("pdfsig", c.signed("endesive"), "second"), needs=("pdfsig",),
-         online_bug=POPPLER_SECOND_BUG),
+         lambda c: c.signed("pdfsig", c.signed("endesive"), "second"), needs=("pdfsig",)),
     Case("openssl+endesive", "openssl", "second signature by endesive", (PASSED, None), "tuning",
          lambda c: c.signed("endesive", c.signed("openssl"), "second")),
     Case("signpdf+hanko", "signpdf", "second signature by pyHanko (SHA-384, B-T)", (PASSED, None), "held-out",
