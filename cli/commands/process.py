@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sohoa.config.settings import Settings
-from sohoa.pipeline.job import DocumentJob, JobResult, run_document_job
-from sohoa.records.service import Records
+if TYPE_CHECKING:
+    from sohoa.config.settings import Settings
+    from sohoa.pipeline.job import JobResult
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -40,6 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from sohoa.pipeline.job import DocumentJob, run_document_job
+    from sohoa.records.service import Records
+
     if args.languages:
         settings.ocr.languages = args.languages
     if args.jobs is not None:
