@@ -42,7 +42,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from sohoa.pipeline.job import DocumentJob, run_document_job
-    from sohoa.records.service import Records
 
     if args.languages:
         settings.ocr.languages = args.languages
@@ -53,7 +52,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     job = DocumentJob(inputs=args.inputs, output=args.output, dossier_code=args.dossier, kind=args.kind,
                       title=args.title, digitized_by=args.digitized_by, sign_profiles=args.sign,
                       redo_ocr=args.redo_ocr, sidecar=args.sidecar)
-    records = Records.open(settings.records, settings.data_dir) if args.dossier else None
+    records = None
+    if args.dossier:  # SQLAlchemy only when the document is filed
+        from sohoa.records.service import Records
+
+        records = Records.open(settings.records, settings.data_dir)
     try:
         result = run_document_job(job, settings, records=records)
     finally:
