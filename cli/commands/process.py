@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sohoa.config.settings import Settings
+    from sohoa.pipeline.executor import PageExecutor
     from sohoa.pipeline.job import JobResult
 
 
@@ -41,12 +42,25 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from sohoa.pipeline.job import DocumentJob, run_document_job
+    from sohoa.pipeline.executor import PageExecutor, planned_workers
 
     if args.languages:
         settings.ocr.languages = args.languages
     if args.jobs is not None:
         settings.ocr.workers = max(1, args.jobs)
+    # The workers and their OCR helpers start now, while this process imports the document job and
+    # opens the records (issue 14: start-up of one `sohoa process` per document).
+    executor = PageExecutor(planned_workers(args.inputs, settings.ocr.workers))
+    try:
+        executor.warm(settings.ocr, executor.workers)
+        return _run(args, settings, executor)
+    finally:
+        executor.close()
+
+
+def _run(args: argparse.Namespace, settings: Settings, executor: PageExecutor) -> int:
+    from sohoa.pipeline.job import DocumentJob, run_document_job
+
     if args.image_mode:
         settings.output.image_mode = args.image_mode
     job = DocumentJob(inputs=args.inputs, output=args.output, dossier_code=args.dossier, kind=args.kind,
@@ -58,7 +72,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         records = Records.open(settings.records, settings.data_dir)
     try:
-        result = run_document_job(job, settings, records=records)
+        result = run_document_job(job, settings, records=records, executor=executor)
     finally:
         if records is not None:
             records.close()
