@@ -126,10 +126,47 @@ def run_daemon(docs: list[Path], pki: object, root: Path) -> dict[str, object]:
     return {"wall_s": round(wall, 2), "docs_per_min": round(len(docs) / wall * 60, 1), "steps_mean_s": steps}
 
 
+def run_in_process(docs: list[Path], config_text: str, work: Path, password: str) -> dict[str, object]:
+    """The documents through ``run_document_job`` in this process, one warm pool: the daemon's fixed cost.
+
+    Why: wall times on a shared machine move with its load; the CPU this process spends on a document
+    (everything but the pages, which are in the workers) is what the daemon's single process pays per
+    document, and it moves much less. The first two documents warm the pool and are not counted.
+    """
+    from sohoa.config.settings import load_settings
+    from sohoa.pipeline.executor import PageExecutor
+    from sohoa.pipeline.job import DocumentJob, run_document_job
+    from sohoa.records.service import Records
+
+    work.mkdir(parents=True)
+    config = work / "sohoa.toml"
+    config.write_text(config_text.replace('data_dir = "var"', f'data_dir = "{work / "var"}"'), encoding="utf-8")
+    os.environ[P12_ENV] = password
+    settings = load_settings(config)
+    steps: dict[str, list[float]] = {s: [] for s in STEPS}
+    cpu: list[float] = []
+    walls: list[float] = []
+    with Records.open(settings.records, settings.data_dir) as records, PageExecutor(2) as executor:
+        for n, doc in enumerate(docs):
+            job = DocumentJob(inputs=sorted(doc.iterdir()), output=work / f"{doc.name}.pdf", dossier_code=doc.name,
+                              sign_profiles=["digitizer"])
+            mark, mark_cpu = time.perf_counter(), time.process_time()
+            result = run_document_job(job, settings, records=records, executor=executor)
+            if n < 2:
+                continue
+            walls.append(time.perf_counter() - mark)
+            cpu.append(time.process_time() - mark_cpu)
+            for step in STEPS:
+                steps[step].append(float(getattr(result, "timings", {}).get(step, 0.0)))
+    return {"wall_per_doc_s": round(statistics.mean(walls), 3), "main_cpu_per_doc_s": round(statistics.mean(cpu), 3),
+            "steps_mean_s": {s: round(statistics.mean(v), 4) for s, v in steps.items()}}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=16)
     parser.add_argument("--label", default="after")
+    parser.add_argument("--only", choices=["in_process"], help="run only this part (and keep the label's others)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-perdoc-"))
     try:
@@ -145,15 +182,18 @@ def main() -> int:
         config = root / "cli" / "sohoa.toml"
         config.write_text(config_text, encoding="utf-8")
         env = {**os.environ, P12_ENV: pki.signer("digitizer").p12_password, "OMP_THREAD_LIMIT": "1"}
-        entry = {"docs": len(docs), "pages": pages, "cores": len(os.sched_getaffinity(0)),
-                 "cli": run_cli(docs, config, root / "cli", env),
-                 "batch": run_batch(docs, config_text, root / "batch", env),
-                 "daemon": run_daemon(docs, pki, root / "daemon"),
-                 "load_after": round(os.getloadavg()[0], 2)}
+        store = RESULTS / "per-document.json"
+        data = json.loads(store.read_text(encoding="utf-8")) if store.exists() else {}
+        entry = data.get(args.label, {}) if args.only else {}
+        entry.update({"docs": len(docs), "pages": pages, "cores": len(os.sched_getaffinity(0))})
+        if not args.only:
+            entry.update({"cli": run_cli(docs, config, root / "cli", env),
+                          "batch": run_batch(docs, config_text, root / "batch", env),
+                          "daemon": run_daemon(docs, pki, root / "daemon")})
+        entry["in_process"] = run_in_process(docs, config_text, root / "in-process", env[P12_ENV])
+        entry["load_after"] = round(os.getloadavg()[0], 2)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    store = RESULTS / "per-document.json"
-    data = json.loads(store.read_text(encoding="utf-8")) if store.exists() else {}
     data[args.label] = entry
     store.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     report = render(data)
@@ -175,6 +215,21 @@ def render(data: dict[str, dict]) -> str:
         lines.append(f"| {label} | {e['docs']} ({e['pages']}) | {cli['docs_per_min']} | {batch['docs_per_min']}"
                      f" | {daemon['docs_per_min']} | {ratio:.2f} | {cli['median_doc_s']} | {cli['cpu_per_doc_s']}"
                      f" | {e['load_after']} |")
+    lines += ["", "## The daemon's fixed cost: one process, one warm pool, documents one after the other", "",
+              "CPU of the calling process per document (everything but the pages, which run in the workers), "
+              "and its wall time; the first two documents are not counted.", "",
+              "| label | main-process CPU s/doc | wall s/doc | sign | gate | attach | assemble + pdfa + write |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
+    for label, e in data.items():
+        p = e.get("in_process")
+        if p:
+            st = p["steps_mean_s"]
+            rest = st.get("assemble", 0) + st.get("pdfa", 0) + st.get("write", 0)
+            cells = [f"{st[k]:.3f}" for k in ("sign", "gate", "attach")] + [f"{rest:.3f}"]
+            if not any(st.values()):  # code from before the step timings
+                cells = ["-"] * 4
+            lines.append(f"| {label} | {p['main_cpu_per_doc_s']:.3f} | {p['wall_per_doc_s']:.3f} | "
+                         + " | ".join(cells) + " |")
     lines += ["", "## Where a document's time goes (mean seconds per document, wall, in the document's process)", "",
               "`pages` is the page pool from first submit to last page back (load, clean, OCR, prepare in the "
               "workers, and in the CLI the pool's start); the daemon's page stages are summed per document.", "",

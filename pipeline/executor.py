@@ -140,16 +140,16 @@ class PageExecutor:
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, label: str = "") -> Iterator[R]:
         items = list(items)
         if self.workers == 1:
-            if self._warming_here is not None:
-                self._warming_here.join()
-                self._warming_here = None
+            here, self._warming_here = self._warming_here, None
+            if here is not None:
+                here.join()
             _init_worker()
             yield from (fn(item) for item in items)
             return
         pool = self._get_pool()
-        if self._warming:
-            wait(self._warming)
-            self._warming = []
+        warming, self._warming = self._warming, []  # documents in parallel: one of them waits
+        if warming:
+            wait(warming)
         futures = [pool.submit(fn, item) for item in items]
         try:
             for future in futures:
