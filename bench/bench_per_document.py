@@ -230,18 +230,22 @@ def render(data: dict[str, dict]) -> str:
                 cells = ["-"] * 4
             lines.append(f"| {label} | {p['main_cpu_per_doc_s']:.3f} | {p['wall_per_doc_s']:.3f} | "
                          + " | ".join(cells) + " |")
+    timed = {label: e for label, e in data.items() if any(e["cli"]["steps_mean_s"].values())}  # code with timings
     lines += ["", "## Where a document's time goes (mean seconds per document, wall, in the document's process)", "",
               "`pages` is the page pool from first submit to last page back (load, clean, OCR, prepare in the "
               "workers, and in the CLI the pool's start); the daemon's page stages are summed per document.", "",
-              "| step | " + " | ".join(f"{label} CLI | {label} daemon" for label in data) + " |",
-              "|---|" + "---:|---:|" * len(data)]
+              "| step | " + " | ".join(f"{label} CLI | {label} daemon" for label in timed) + " |",
+              "|---|" + "---:|---:|" * len(timed)]
     for step in (*STEPS, *PAGE_STAGES):
         cells = []
-        for e in data.values():
+        for e in timed.values():
             cli = e["cli"]["steps_mean_s"].get(step)
             cells += ["-" if cli is None else f"{cli:.3f}", f"{e['daemon']['steps_mean_s'].get(step, 0.0):.3f}"]
         lines.append(f"| {step} | " + " | ".join(cells) + " |")
     lines.append("")
+    notes = RESULTS / "per-document-notes.md"  # the reading of these numbers, written by hand
+    if notes.exists():
+        lines += [notes.read_text(encoding="utf-8").rstrip(), ""]
     return "\n".join(lines)
 
 
