@@ -1,4 +1,10 @@
-"""The ``sohoa`` command line: global options, subcommand discovery, errors → sentences and exit codes."""
+"""The ``sohoa`` command line: global options, subcommand discovery, errors → sentences and exit codes.
+
+Why the imports are few: every call builds the whole parser, so building it must not load pyHanko,
+SQLAlchemy, FastAPI, pydantic or OpenCV (``sohoa --help`` took 1.5 s when it did). Command modules
+import only argparse-level things at the top and the layers below inside their handlers; the settings
+model is loaded after the arguments are parsed. ``tests/cli/test_startup.py`` keeps it so.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +17,13 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sohoa.cli.commands as commands_pkg
 from sohoa.common.errors import InternalError, SohoaError, UsageError
-from sohoa.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sohoa.config import Settings
 
 log = logging.getLogger("sohoa")
 
@@ -62,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     lang = args.lang or os.environ.get("SOHOA_LANG") or "vi"
     json_out = bool(getattr(args, "json", False))
     try:
+        from sohoa.config import load_settings
+
         settings = load_settings(args.config)
         lang = args.lang or settings.language
         _setup_logging(settings, args.verbose, args.quiet)

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from sohoa.common.errors import ProcessingError
 from sohoa.common.lifeline import die_with_parent
 from sohoa.common.messages import _
+
+if TYPE_CHECKING:
+    from sohoa.config.settings import OcrSettings
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -40,6 +45,22 @@ def _init_worker(owner: int | None = None) -> None:
     cv2.setNumThreads(1)
 
 
+def warm_worker(settings: OcrSettings) -> None:
+    """Worker side of ``PageExecutor.warm``: import the page stages and start this worker's OCR helper.
+
+    A failure is left for the first page, which reports it as a typed error in the document's terms.
+    """
+    from sohoa.common.errors import SohoaError
+
+    try:
+        import sohoa.pipeline.run  # noqa: F401 - what unpickling the first page would import
+        from sohoa.stages.ocr import get_engine
+
+        get_engine(settings)
+    except SohoaError:
+        pass
+
+
 def default_workers(configured: int) -> int:
     return configured if configured > 0 else max(1, len(os.sched_getaffinity(0)))
 
@@ -50,6 +71,28 @@ def page_workers(configured: int, pages: int) -> int:
     Why: a 300-page file once started a worker (and a warm OCR helper) per page and exhausted memory.
     """
     return max(1, min(default_workers(configured), pages))
+
+
+# a PDF or TIFF may hold many pages; every other input is one page
+_MULTI_PAGE_HEADS = (b"%PDF", b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+
+
+def planned_workers(inputs: Sequence[Path], configured: int) -> int:
+    """``page_workers`` for a document whose pages are not counted yet (only the first bytes are read).
+
+    Why a guess: ``sohoa process`` starts its workers before the inputs are checked and decoded (see
+    ``PageExecutor.warm``). A wrong guess costs speed only: an unreadable file counts as one page.
+    """
+
+    def multi_page(path: Path) -> bool:
+        try:
+            with open(path, "rb") as fh:
+                return fh.read(4) in _MULTI_PAGE_HEADS
+        except OSError:
+            return False
+
+    pages = default_workers(configured) if any(multi_page(p) for p in inputs) else len(inputs)
+    return page_workers(configured, pages)
 
 
 class PageExecutor:
@@ -66,6 +109,23 @@ class PageExecutor:
     def __init__(self, workers: int = 0) -> None:
         self.workers = default_workers(workers)
         self._pool: Executor | None = None
+        self._warming: list[Future[None]] = []
+        self._warming_here: threading.Thread | None = None
+
+    def warm(self, settings: OcrSettings, count: int) -> None:
+        """Start ``count`` workers now, each with its OCR helper (``warm_worker``), without waiting.
+
+        Why: ``sohoa process`` then imports signing and the records and opens the database while the
+        workers start and load the model, instead of before (issue 14). ``map`` waits for these first,
+        so each page goes to a warm worker rather than making the pool start one more.
+        """
+        if self.workers == 1:  # pages run inline: the helper starts in a thread (it mostly waits for the model)
+            self._warming_here = threading.Thread(target=warm_worker, args=(settings,), name="sohoa-warm",
+                                                  daemon=True)
+            self._warming_here.start()
+            return
+        pool = self._get_pool()
+        self._warming += [pool.submit(warm_worker, settings) for _ in range(min(count, self.workers))]
 
     def _get_pool(self) -> Executor:
         if self._pool is None:
@@ -80,10 +140,16 @@ class PageExecutor:
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, label: str = "") -> Iterator[R]:
         items = list(items)
         if self.workers == 1:
+            here, self._warming_here = self._warming_here, None
+            if here is not None:
+                here.join()
             _init_worker()
             yield from (fn(item) for item in items)
             return
         pool = self._get_pool()
+        warming, self._warming = self._warming, []  # documents in parallel: one of them waits
+        if warming:
+            wait(warming)
         futures = [pool.submit(fn, item) for item in items]
         try:
             for future in futures:

@@ -6,18 +6,28 @@ writes a new file atomically (temp → fsync → rename) in ``workdir``; the fin
 attached; the caller releases its sources only after ``run_document_job`` returns.
 Signing audit events go to the records database when a records store is used (the pipeline is the
 one layer that may join ``signing`` and ``records``), else to the JSON-lines audit file.
+
+Why ``signing`` and ``records`` are imported inside the functions: they are the heaviest imports of
+``sohoa process`` (pyHanko, SQLAlchemy, Alembic: ~0.6 s), a document without ``--sign``/``--dossier``
+needs neither, and one that does imports them in a thread while its pages are in the workers, where
+the calling process would otherwise only wait (issue 14).
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
 import os
 import shutil
 import socket
+import sys
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sohoa.common.atomic import check_writable_dir, fsync_dir
 from sohoa.common.display import person
@@ -27,15 +37,18 @@ from sohoa.common.messages import _
 from sohoa.common.reasons import foreign
 from sohoa.config.settings import Settings
 from sohoa.pipeline.executor import PageExecutor
-from sohoa.pipeline.run import ProcessResult, process_document
-from sohoa.records.audit import AuditEvent as RecordsAuditEvent
-from sohoa.records.service import Records
-from sohoa.records.types import AttachMeta, AttachResult, NewDossier, SignatureInfo, SourceFile
-from sohoa.signing.audit import AuditEvent as SigningAuditEvent
-from sohoa.signing.audit import AuditSink, JsonLinesAuditSink
-from sohoa.signing.sign import SignResult, sign_pdf
+from sohoa.pipeline.run import ProcessResult, StepClock, process_document
 from sohoa.stages.conformance import check_pdfa
 from sohoa.stages.model import DocumentMeta
+
+if TYPE_CHECKING:
+    from sohoa.records.service import Records
+    from sohoa.records.types import AttachMeta, AttachResult, NewDossier, SourceFile
+    from sohoa.signing.audit import AuditEvent as SigningAuditEvent
+    from sohoa.signing.audit import AuditSink
+    from sohoa.signing.sign import SignResult
+
+log = logging.getLogger("sohoa.pipeline")
 
 
 @dataclass
@@ -65,12 +78,15 @@ class JobResult:
     process: ProcessResult
     signatures: list[SignResult] = field(default_factory=list)
     attached: AttachResult | None = None
+    # the document's steps: process's own (ingest, pages, assemble, pdfa, write), then sign, gate, attach
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self, low_confidence: float) -> dict[str, object]:
         data = self.process.to_dict(low_confidence)
         data["output"] = str(self.output)
         data["sha256"] = self.sha256
         data["size"] = self.output.stat().st_size
+        data["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
         data["signatures"] = [{"profile": s.profile, "signer": s.signer, "level": s.level, "time": s.signing_time}
                               for s in self.signatures]
         if self.attached is not None:
@@ -94,6 +110,8 @@ class RecordsAuditSink:
         self.dossier_code = dossier_code
 
     def record(self, event: SigningAuditEvent) -> None:
+        from sohoa.records.audit import AuditEvent as RecordsAuditEvent
+
         details = {k: v for k, v in event.to_dict().items() if k not in ("src", "dst")}
         self.records.record_audit(RecordsAuditEvent(action="sign", actor=event.key_name,
                                                     dossier_code=self.dossier_code,
@@ -109,6 +127,7 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
     is durable — the watch daemon's crash test hook (``runners/watch/crash.py``) listens there.
     """
     workdir = workdir or job.output.parent
+    loading = _import_in_background(["sohoa.signing.sign"] if job.sign_profiles else [])
     meta = DocumentMeta(title=job.title, dossier_code=job.dossier_code, kind=job.kind,  # type: ignore[arg-type]
                         author=job.digitized_by)
     signatures: list[SignResult] = []
@@ -126,14 +145,17 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
                                      sidecar=job.sidecar, executor=executor)
         if on_step is not None:
             on_step("processed")
-        audit: AuditSink = (RecordsAuditSink(records, job.dossier_code) if records is not None
-                            else JsonLinesAuditSink(settings.resolve(settings.signing.audit_file)))
+        clock = StepClock()
+        if loading is not None:
+            loading.join()
         for number, profile in enumerate(job.sign_profiles, start=1):
             target = (final_dir if number == len(job.sign_profiles) else scratch) / f"signed-{number}.pdf"
-            signatures.append(sign_pdf(current, target, profile=profile, settings=settings.signing, audit=audit))
+            signatures.append(_sign(current, target, profile, job, settings, records))
             current = target
+            clock.step("sign")
         if signatures:
             _gate_signed(current, unsigned=scratch / "pdfa.pdf", output=job.output)
+            clock.step("gate")
         if on_step is not None and job.sign_profiles:
             on_step("signed")
     finally:
@@ -141,11 +163,46 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
         if final_dir != scratch:
             shutil.rmtree(final_dir, ignore_errors=True)
     digest = signatures[-1].sha256_after if signatures else processed.sha256
-    result = JobResult(output=job.output, sha256=digest, process=processed, signatures=signatures)
+    result = JobResult(output=job.output, sha256=digest, process=processed, signatures=signatures,
+                       timings={**processed.timings, **clock.timings})
     if records is not None and job.dossier_code:
         result.attached = records.attach(job.output, dossier_code=job.dossier_code, kind=job.kind,
                                          meta=_attach_meta(job, processed, signatures, settings))
+        clock.step("attach")
+        result.timings["attach"] = clock.timings["attach"]
     return result
+
+
+def _sign(src: Path, dst: Path, profile: str, job: DocumentJob, settings: Settings,
+          records: Records | None) -> SignResult:
+    from sohoa.signing.audit import JsonLinesAuditSink
+    from sohoa.signing.sign import sign_pdf
+
+    audit: AuditSink = (RecordsAuditSink(records, job.dossier_code) if records is not None
+                        else JsonLinesAuditSink(settings.resolve(settings.signing.audit_file)))
+    return sign_pdf(src, dst, profile=profile, settings=settings.signing, audit=audit)
+
+
+def _import_in_background(modules: list[str]) -> threading.Thread | None:
+    """Import ``modules`` in a thread: it runs while this thread waits for the page workers.
+
+    A failed import is only logged here; the import where the module is used raises it properly.
+    Nothing is started for modules already imported (a daemon's second document).
+    """
+    todo = [m for m in modules if m not in sys.modules]
+    if not todo:
+        return None
+
+    def load() -> None:
+        for name in todo:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - reported again, typed, by the import that needs it
+                log.debug("background import of %s failed", name, exc_info=True)
+
+    thread = threading.Thread(target=load, name="sohoa-import", daemon=True)
+    thread.start()
+    return thread
 
 
 def _gate_signed(signed: Path, *, unsigned: Path, output: Path) -> None:
@@ -170,6 +227,8 @@ def _gate_signed(signed: Path, *, unsigned: Path, output: Path) -> None:
 
 
 def _source_file(path: Path) -> SourceFile:
+    from sohoa.records.types import SourceFile
+
     digest, size = sha256_file(path)
     return SourceFile(name=path.name, sha256=digest, size=size)
 
@@ -189,6 +248,8 @@ def _digitizer_of(signatures: list[SignResult]) -> str | None:
 
 def _attach_meta(job: DocumentJob, processed: ProcessResult, signatures: list[SignResult],
                  settings: Settings) -> AttachMeta:
+    from sohoa.records.types import AttachMeta, SignatureInfo
+
     kept = [p for p in processed.pages if not p.dropped]
     return AttachMeta(
         title=job.title,

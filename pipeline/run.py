@@ -57,6 +57,10 @@ class ProcessResult:
     size: int
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    # Wall seconds of the document's own steps in the calling process (issue 14: where the fixed cost
+    # of a small document goes): ingest (checking every input), pages (the page pool, start to last
+    # page), assemble, pdfa (the conformance check), write (hash, sidecar). Per-page ones are in pages.
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def page_count(self) -> int:
@@ -82,6 +86,7 @@ class ProcessResult:
             "mean_confidence": None if self.mean_confidence is None else round(self.mean_confidence, 1),
             "low_confidence_pages": self.low_confidence_pages(threshold),
             "warnings": self.warnings,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "page_details": [
                 {"label": p.label, "words": p.words, "mean_confidence": p.mean_confidence,
                  "ocr_failed": p.ocr_failed, "blank": p.blank, "dropped": p.dropped,
@@ -149,8 +154,10 @@ def process_document(
 ) -> ProcessResult:
     """Turn the scans in ``inputs`` (pages of one document) into one PDF/A-2B at ``output``."""
     started = time.perf_counter()
+    clock = StepClock(started)
     check_writable_dir(output)
     refs = scan_inputs(inputs, settings.ingest, redo_ocr=redo_ocr)
+    clock.step("ingest")
     own_executor = executor is None
     runner = executor or PageExecutor(page_workers(settings.ocr.workers, len(refs)))
     # Page images wait on disk beside the output (same file system, dot-named so watchers skip it).
@@ -161,6 +168,7 @@ def process_document(
         finally:
             if own_executor:
                 runner.close()
+        clock.step("pages")
         prepared = [o.prepared for o in outcomes if o.prepared is not None]
         reports = [o.report for o in outcomes]
         if not prepared:
@@ -169,7 +177,9 @@ def process_document(
         with atomic_writer(output) as (stream, temp):
             build_pdfa(prepared, document_meta, settings.output, stream)
             stream.flush()
+            clock.step("assemble")
             violations = check_pdfa(temp)
+            clock.step("pdfa")
             if violations:
                 problems = "; ".join(f"{v.clause}: {v.message}" for v in violations[:5])
                 clauses = ", ".join(dict.fromkeys(v.clause for v in violations[:5]))
@@ -181,5 +191,19 @@ def process_document(
     if sidecar is not None:
         write_bytes_atomic(sidecar, sidecar_text(prepared).encode("utf-8"))
     warnings = [w for r in reports for w in r.warnings]
+    clock.step("write")
     return ProcessResult(output=output, pages=reports, sha256=data_hash, size=size,
-                         seconds=time.perf_counter() - started, warnings=warnings)
+                         seconds=time.perf_counter() - started, warnings=warnings, timings=clock.timings)
+
+
+class StepClock:
+    """Wall seconds per named step, each from the end of the one before (steps may repeat: they add up)."""
+
+    def __init__(self, started: float | None = None) -> None:
+        self.mark = time.perf_counter() if started is None else started
+        self.timings: dict[str, float] = {}
+
+    def step(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + now - self.mark
+        self.mark = now

@@ -19,14 +19,13 @@ from pathlib import Path
 import numpy as np
 from fontTools.ttLib import TTFont
 from pyhanko.pdf_utils import layout
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.stamp import TextStampStyle
 
 from sohoa.config.signing import Appearance
 from sohoa.signing.placement import find_place
-from sohoa.signing.pyhanko_compat import pdf_ready_font
+from sohoa.signing.pyhanko_compat import LayoutFreeAccumulatorFactory, pdf_ready_font
 
 # fontTools warns on every subset of tables it cannot subset (FFTM in Liberation fonts): noise for a clerk.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
@@ -146,7 +145,7 @@ def plan_stamp(appearance: Appearance, page_index: int, page_box: tuple[float, f
     lines = wrap(appearance.font, size, unicodedata.normalize("NFC", text), max(box_w - text_left - 4, 10))
     final_text = "\n".join(lines)
     text_style = TextBoxStyle(
-        font=GlyphAccumulatorFactory(str(pdf_ready_font(appearance.font)), font_size=int(round(size))),
+        font=LayoutFreeAccumulatorFactory(str(pdf_ready_font(appearance.font)), font_size=int(round(size))),
         font_size=int(round(size)), leading=int(round(size * _LEADING)), text_color=_rgb(appearance.text_color))
     inner = layout.SimpleBoxLayoutRule(
         x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MID,

@@ -18,6 +18,11 @@ The seams:
   PDF reads as thousandths of an em; for 2048-unit fonts (Liberation, DejaVu) glyphs are spaced twice
   too wide and the widths disagree with the embedded program (PDF/A 6.2.11.5). A copy of the font
   rescaled to 1000 units per em makes both right.
+- ``LayoutFreeAccumulatorFactory``: pyHanko 0.38 subsets the stamp font with GSUB, GPOS and GDEF in
+  its drop list, but fontTools' subsetter first decompiles those tables (``_compact_layout_tables``):
+  ~60 ms of every signature for tables that never reach the PDF. Shaping has already happened in
+  HarfBuzz, from the font file's bytes, so the accumulator's parsed copy can go without them; the
+  embedded subset is byte-for-byte the same (issue 14, ``tests/pipeline/test_document_reuse.py``).
 - ``InMemoryKeySigner``: ``SimpleSigner.sign_raw`` re-parses the DER private key on every signature
   (three per document: key check, size estimate, the real one; ~40 ms each for RSA).
 """
@@ -39,6 +44,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.scaleUpem import scale_upem
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata import model
 from pyhanko.pdf_utils.metadata.xmp_xml import MetadataStream
@@ -161,6 +167,25 @@ def _font_target(path: Path) -> Path:
             return path
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     return private_cache_dir("sohoa-fonts") / f"{path.stem}-{digest}-upem1000.ttf"
+
+
+# --- the stamp font's subset without decompiling the layout tables it drops --------------------------
+
+# what pyHanko 0.38's GlyphAccumulator._extract_subset drops with its default options
+_DROPPED_LAYOUT = ("GPOS", "GDEF", "GSUB")
+
+
+class LayoutFreeAccumulatorFactory(GlyphAccumulatorFactory):
+    """``GlyphAccumulatorFactory`` whose accumulators' fontTools copy has no GSUB/GPOS/GDEF (see above)."""
+
+    def create_font_engine(self, writer: object, obj_stream: object = None) -> GlyphAccumulator:
+        engine = super().create_font_engine(writer, obj_stream)  # type: ignore[arg-type]
+        if "GPOS" in engine.tt and "kern" in engine.tt:
+            del engine.tt["kern"]  # the subsetter drops 'kern' where GPOS is (its legacy_kern = False)
+        for tag in _DROPPED_LAYOUT:
+            if tag in engine.tt:
+                del engine.tt[tag]
+        return engine
 
 
 # --- a signer that parses its key once ----------------------------------------------------------------

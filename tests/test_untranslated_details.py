@@ -210,7 +210,8 @@ def test_the_status_page_shows_failure_reasons_in_the_page_language(client: tupl
 
 
 def _kinds() -> list[type[SohoaError]]:
-    import sohoa.cli.commands.batch  # noqa: F401 - imports every error kind of the layers below
+    import sohoa.cli.commands.batch  # noqa: F401 - its own error kind
+    import sohoa.runners.batch.runner  # noqa: F401 - imports every error kind of the layers below
     import sohoa.web.app  # noqa: F401
 
     found: list[type[SohoaError]] = []

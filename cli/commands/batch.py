@@ -15,22 +15,14 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sohoa.common.errors import ConfigError, SohoaError
 from sohoa.common.messages import N_, _, ngettext, normalize_lang
-from sohoa.config.settings import Settings
-from sohoa.pipeline.executor import default_workers
-from sohoa.runners.batch.journal import FINAL, BatchJournal
-from sohoa.runners.batch.manifest import ManifestInvalid, Plan, plan_batch
-from sohoa.runners.batch.report import ProgressView, summarize, summary_text, write_report
-from sohoa.runners.batch.runner import (
-    ItemOutcome,
-    StopFlag,
-    low_confidence_threshold,
-    prepare_run,
-    run_local,
-    worker_records,
-)
+
+if TYPE_CHECKING:
+    from sohoa.config.settings import Settings
+    from sohoa.runners.batch.manifest import Plan
 
 
 class BatchIncomplete(SohoaError):
@@ -94,6 +86,19 @@ def _check_profiles(plan: Plan, settings: Settings) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from sohoa.pipeline.executor import default_workers
+    from sohoa.runners.batch.journal import FINAL, BatchJournal
+    from sohoa.runners.batch.manifest import ManifestInvalid, plan_batch
+    from sohoa.runners.batch.report import ProgressView, summarize, summary_text, write_report
+    from sohoa.runners.batch.runner import (
+        ItemOutcome,
+        StopFlag,
+        low_confidence_threshold,
+        prepare_run,
+        run_local,
+        worker_records,
+    )
+
     batch = settings.batch
     lang = args.lang or settings.language
     plan = plan_batch(args.src, args.manifest, settings, batch)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
-from sohoa.config.settings import Settings
-from sohoa.pipeline.doctor import run_checks
+if TYPE_CHECKING:
+    from sohoa.config.settings import Settings
 
 EXIT_MISSING = 4
 
@@ -18,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from sohoa.pipeline.doctor import run_checks
+
     results = run_checks(settings)
     if args.json:
         print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))

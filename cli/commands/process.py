@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sohoa.common.display import person
-from sohoa.config.settings import Settings
-from sohoa.pipeline.job import DocumentJob, JobResult, run_document_job
-from sohoa.records.service import Records
+if TYPE_CHECKING:
+    from sohoa.config.settings import Settings
+    from sohoa.pipeline.executor import PageExecutor
+    from sohoa.pipeline.job import JobResult
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -41,18 +42,37 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from sohoa.pipeline.executor import PageExecutor, planned_workers
+
     if args.languages:
         settings.ocr.languages = args.languages
     if args.jobs is not None:
         settings.ocr.workers = max(1, args.jobs)
+    # The workers and their OCR helpers start now, while this process imports the document job and
+    # opens the records (issue 14: start-up of one `sohoa process` per document).
+    executor = PageExecutor(planned_workers(args.inputs, settings.ocr.workers))
+    try:
+        executor.warm(settings.ocr, executor.workers)
+        return _run(args, settings, executor)
+    finally:
+        executor.close()
+
+
+def _run(args: argparse.Namespace, settings: Settings, executor: PageExecutor) -> int:
+    from sohoa.pipeline.job import DocumentJob, run_document_job
+
     if args.image_mode:
         settings.output.image_mode = args.image_mode
     job = DocumentJob(inputs=args.inputs, output=args.output, dossier_code=args.dossier, kind=args.kind,
                       title=args.title, digitized_by=args.digitized_by, sign_profiles=args.sign,
                       redo_ocr=args.redo_ocr, sidecar=args.sidecar)
-    records = Records.open(settings.records, settings.data_dir) if args.dossier else None
+    records = None
+    if args.dossier:  # SQLAlchemy only when the document is filed
+        from sohoa.records.service import Records
+
+        records = Records.open(settings.records, settings.data_dir)
     try:
-        result = run_document_job(job, settings, records=records)
+        result = run_document_job(job, settings, records=records, executor=executor)
     finally:
         if records is not None:
             records.close()
@@ -64,6 +84,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def summary(job: JobResult, settings: Settings) -> str:
+    from sohoa.common.display import person
+
     result = job.process
     conf = result.mean_confidence
     low = result.low_confidence_pages(settings.ocr.low_confidence)

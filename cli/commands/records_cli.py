@@ -15,15 +15,18 @@ import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sohoa.common.messages import ngettext
 from sohoa.common.reasons import foreign
-from sohoa.config import Settings
-from sohoa.records import NewDossier, Records
-from sohoa.records.errors import AuditChainBroken
-from sohoa.records.export import export_dossier
-from sohoa.records.types import KINDS
+
+if TYPE_CHECKING:
+    from sohoa.config import Settings
+    from sohoa.records import Records
+
+# The document kinds, spelled here so that building the parser does not load SQLAlchemy (the records
+# package opens with its service); a test keeps them equal to ``sohoa.records.types.KINDS``.
+KINDS = ("component", "result", "copy")
 
 
 def _date(value: str) -> date:
@@ -118,6 +121,8 @@ def _group_of_one(subparsers: Any, group: tuple[str, str], action: tuple[str, st
 
 
 def _open(settings: Settings) -> Records:
+    from sohoa.records import Records
+
     return Records.open(settings.records, settings.data_dir)
 
 
@@ -136,6 +141,8 @@ def _actor() -> str:
 
 
 def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
+    from sohoa.records import NewDossier
+
     new = NewDossier(code=args.code, unit_code=args.unit, received_date=args.date, procedure_code=args.procedure,
                      applicant_name=args.applicant_name, applicant_id=args.applicant_id,
                      receiving_unit=args.receiving_unit, due_date=args.due)
@@ -180,6 +187,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from sohoa.records.export import export_dossier
+
     with _open(settings) as rec:
         result = export_dossier(rec, args.code, args.target, actor=_actor())
     _emit(args, {"folder": str(result.folder), "files": [str(f) for f in result.files]},
@@ -188,6 +197,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from sohoa.records import Records
+
     rec = Records(settings.records, settings.data_dir)
     try:
         before, after = rec.upgrade()
@@ -210,6 +221,8 @@ def cmd_store_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from sohoa.records.errors import AuditChainBroken
+
     with _open(settings) as rec:
         report = rec.verify_audit()
     _emit(args, {**report.__dict__, "ok": report.ok},

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import TYPE_CHECKING
 
 from sohoa.common.errors import MissingDependency
 from sohoa.common.messages import _
-from sohoa.config import Settings
+
+if TYPE_CHECKING:
+    from sohoa.config import Settings
 
 log = logging.getLogger(__name__)
 

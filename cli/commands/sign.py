@@ -13,11 +13,17 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sohoa.common.errors import UsageError
 from sohoa.common.messages import _
-from sohoa.config import Settings
-from sohoa.signing import LEVELS, JsonLinesAuditSink, sign_pdf, sign_pdf_adhoc
+
+if TYPE_CHECKING:
+    from sohoa.config import Settings
+
+# The PAdES levels, spelled here so that building the parser does not load pyHanko; a test keeps
+# them equal to ``sohoa.signing.LEVELS``.
+LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,6 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from sohoa.signing import JsonLinesAuditSink, sign_pdf, sign_pdf_adhoc
+
     audit = JsonLinesAuditSink(settings.resolve(settings.signing.audit_file))
     if args.profile and args.pkcs12:
         raise UsageError(detail=_("use either --profile or --pkcs12, not both"))

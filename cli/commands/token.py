@@ -13,11 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from sohoa.cli.commands.records_cli import _nested_common  # global options after the action, as in `sohoa db`
-from sohoa.config import Settings
-from sohoa.records import Records
-from sohoa.web.tokens import ROLES, Tokens
+
+if TYPE_CHECKING:
+    from sohoa.config import Settings
+
+# The roles, spelled here so that building the parser does not load SQLAlchemy; a test keeps them
+# equal to ``sohoa.web.tokens.ROLES``.
+ROLES = ("clerk", "system", "admin")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,6 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from sohoa.records import Records
+    from sohoa.web.tokens import Tokens
+
     with Records.open(settings.records, settings.data_dir) as records:
         tokens = Tokens(records)
         if args.token_command == "create":

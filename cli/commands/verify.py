@@ -18,16 +18,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-
-from sohoa.common.atomic import atomic_writer
 from sohoa.common.errors import InputError, UsageError
 from sohoa.common.messages import _
-from sohoa.config import Settings
-from sohoa.pipeline.verification import records_lookup
-from sohoa.signing.verify import VerificationReport, verify
-from sohoa.signing.verify.report import error_dict, html_report, print_error, print_report
+
+if TYPE_CHECKING:
+    from sohoa.config import Settings
+    from sohoa.signing.verify import VerificationReport
 
 log = logging.getLogger(__name__)
 EXIT_UNREADABLE = 3
@@ -64,6 +62,13 @@ def exit_code(reports: list[VerificationReport], unreadable: int) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from rich.console import Console
+
+    from sohoa.common.atomic import atomic_writer
+    from sohoa.pipeline.verification import records_lookup
+    from sohoa.signing.verify import verify
+    from sohoa.signing.verify.report import error_dict, html_report, print_error, print_report
+
     lang = args.lang or settings.language
     if args.verbose < 2:  # pyHanko logs every failed path with a traceback; the verdict already says why
         for name in ("pyhanko", "pyhanko_certvalidator"):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sohoa.config.settings import Settings
-from sohoa.config.watch import WatchFolder
-from sohoa.runners.watch.daemon import Daemon
+if TYPE_CHECKING:
+    from sohoa.config.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,6 +39,9 @@ def _port(text: str) -> int | str:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from sohoa.config.watch import WatchFolder
+    from sohoa.runners.watch.daemon import Daemon
+
     watch = settings.watch.model_copy(deep=True)
     if args.folder:
         extra = [WatchFolder(path=p.resolve(), sign_profiles=args.sign, polling=args.polling) for p in args.folder]

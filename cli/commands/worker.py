@@ -12,12 +12,13 @@ import argparse
 import logging
 import os
 import socket
+from typing import TYPE_CHECKING
 
 from sohoa.common.errors import UsageError
 from sohoa.common.messages import _
-from sohoa.config.settings import Settings
-from sohoa.pipeline.executor import default_workers
-from sohoa.records.service import Records
+
+if TYPE_CHECKING:
+    from sohoa.config.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from sohoa.pipeline.executor import default_workers
+    from sohoa.records.service import Records
     from sohoa.runners.batch.celery_app import check_broker, make_app
 
     batch = settings.batch

@@ -244,6 +244,7 @@ def process_item(item_id: int, settings: Settings, *, worker: str, executor: Pag
     for page in result.process.pages:
         for stage, spent in page.timings.items():
             timings[stage] = round(timings.get(stage, 0.0) + spent, 3)
+    timings.update({step: round(spent, 3) for step, spent in result.timings.items()})  # ingest … attach
     processed = result.process
     doc_id = result.attached.document.id if result.attached else None
     journal.finish(item_id, worker, "done", seconds=round(seconds, 3), pages=processed.page_count,

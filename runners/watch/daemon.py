@@ -104,6 +104,8 @@ class Daemon:
         self.records = Records.open(self.settings.records, self.settings.data_dir)
         self.journal = Journal(self.records)
         self.executor = PageExecutor(default_workers(self.watch.workers or self.settings.ocr.workers))
+        # workers and OCR helpers start now, from this long-lived thread, while the first files settle
+        self.executor.warm(self._settings_for(self.inboxes[0]).ocr, self.executor.workers)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
         self._recover()

@@ -231,6 +231,7 @@ def _run_document(job: Claim, plan: DocPlan, folder: WatchFolder, settings: Sett
         for stage, seconds in page.timings.items():
             timings[stage] = timings.get(stage, 0.0) + seconds
     total = time.perf_counter() - started
+    timings.update(result.timings)  # the document's own steps (ingest … attach) beside the page stages
     timings["process"] = result.process.seconds
     timings["sign_attach"] = max(0.0, total - result.process.seconds)
     attached = result.attached

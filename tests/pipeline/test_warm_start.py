@@ -1,0 +1,47 @@
+"""Workers (and their OCR helpers) started ahead of the pages: the same pool, no extra processes.
+
+``sohoa process`` starts them before it imports signing and opens the records (issue 14); the pages
+then go to those workers, and a pool never grows past the workers planned for the document.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sohoa.config.settings import OcrSettings
+from sohoa.pipeline.executor import PageExecutor, default_workers, planned_workers
+
+
+def _pid(_: int) -> int:
+    return os.getpid()
+
+
+def test_planned_workers_count_image_inputs_and_assume_many_pages_in_pdf_and_tiff(tmp_path: Path) -> None:
+    jpg = tmp_path / "a.jpg"
+    jpg.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 16)
+    pdf = tmp_path / "b.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n")
+    tif = tmp_path / "c.tif"
+    tif.write_bytes(b"II*\x00" + b"\0" * 8)
+    assert planned_workers([jpg], 2) == 1
+    assert planned_workers([jpg, jpg, jpg], 2) == 2
+    assert planned_workers([pdf], 2) == 2
+    assert planned_workers([tif], 0) == default_workers(0)
+    assert planned_workers([tmp_path / "missing.jpg"], 2) == 1  # refused later, with its sentence
+
+
+def test_a_warmed_pool_runs_the_pages_on_the_warmed_workers() -> None:
+    settings = OcrSettings(languages="vie")
+    with PageExecutor(2) as pool:
+        pool.warm(settings, 2)
+        pids = set(pool.map(_pid, range(6)))
+        assert 1 <= len(pids) <= 2
+        assert os.getpid() not in pids
+
+
+def test_warming_an_inline_executor_runs_the_pages_here_after_it() -> None:
+    settings = OcrSettings(languages="vie")
+    with PageExecutor(1) as pool:
+        pool.warm(settings, 1)
+        assert list(pool.map(_pid, range(2))) == [os.getpid()] * 2
