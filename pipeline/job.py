@@ -37,6 +37,7 @@ from sohoa.common.messages import _
 from sohoa.common.reasons import foreign
 from sohoa.config.settings import Settings
 from sohoa.pipeline.executor import PageExecutor
+from sohoa.pipeline.result_data import EXTRACT_KINDS, ResultData, merge
 from sohoa.pipeline.run import ProcessResult, StepClock, process_document
 from sohoa.stages.conformance import check_pdfa
 from sohoa.stages.model import DocumentMeta
@@ -80,6 +81,7 @@ class JobResult:
     attached: AttachResult | None = None
     # the document's steps: process's own (ingest, pages, assemble, pdfa, write), then sign, gate, attach
     timings: dict[str, float] = field(default_factory=dict)
+    data: ResultData = field(default_factory=ResultData)  # the result's Decree-30 data, as filed
 
     def to_dict(self, low_confidence: float) -> dict[str, object]:
         data = self.process.to_dict(low_confidence)
@@ -89,6 +91,8 @@ class JobResult:
         data["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
         data["signatures"] = [{"profile": s.profile, "signer": s.signer, "level": s.level, "time": s.signing_time}
                               for s in self.signatures]
+        if self.data.metadata:
+            data["metadata"] = self.data.metadata
         if self.attached is not None:
             doc = self.attached.document
             data["attached"] = {"dossier": self.attached.document.dossier_code, "document_id": doc.id,
@@ -142,7 +146,8 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
     try:
         current = scratch / "pdfa.pdf" if job.sign_profiles else job.output
         processed = process_document(job.inputs, current, settings, meta=meta, redo_ocr=job.redo_ocr,
-                                     sidecar=job.sidecar, executor=executor)
+                                     sidecar=job.sidecar, executor=executor,
+                                     extract_layout=settings.extract.enabled and job.kind in EXTRACT_KINDS)
         if on_step is not None:
             on_step("processed")
         clock = StepClock()
@@ -164,10 +169,12 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
             shutil.rmtree(final_dir, ignore_errors=True)
     digest = signatures[-1].sha256_after if signatures else processed.sha256
     result = JobResult(output=job.output, sha256=digest, process=processed, signatures=signatures,
-                       timings={**processed.timings, **clock.timings})
+                       timings={**processed.timings, **clock.timings},
+                       data=merge(processed.metadata, doc_number=job.doc_number, issue_date=job.issue_date,
+                                  issuing_agency=job.issuing_agency))
     if records is not None and job.dossier_code:
         result.attached = records.attach(job.output, dossier_code=job.dossier_code, kind=job.kind,
-                                         meta=_attach_meta(job, processed, signatures, settings))
+                                         meta=_attach_meta(job, processed, signatures, settings, result.data))
         clock.step("attach")
         result.timings["attach"] = clock.timings["attach"]
     return result
@@ -247,15 +254,15 @@ def _digitizer_of(signatures: list[SignResult]) -> str | None:
 
 
 def _attach_meta(job: DocumentJob, processed: ProcessResult, signatures: list[SignResult],
-                 settings: Settings) -> AttachMeta:
+                 settings: Settings, data: ResultData) -> AttachMeta:
     from sohoa.records.types import AttachMeta, SignatureInfo
 
     kept = [p for p in processed.pages if not p.dropped]
     return AttachMeta(
         title=job.title,
-        doc_number=job.doc_number,
-        issue_date=job.issue_date,
-        issuing_agency=job.issuing_agency,
+        doc_number=data.doc_number,
+        issue_date=data.issue_date,
+        issuing_agency=data.issuing_agency,
         digitized_by=job.digitized_by or _digitizer_of(signatures),
         page_texts=[p.text for p in kept],
         page_confidences=[p.mean_confidence for p in kept],
@@ -265,6 +272,6 @@ def _attach_meta(job: DocumentJob, processed: ProcessResult, signatures: list[Si
         signatures=[SignatureInfo(profile=s.profile or "adhoc", signer=person(s.signer), time=_signing_time(s),
                                   level=s.level) for s in signatures],
         actor=job.digitized_by or f"sohoa@{socket.gethostname()}",
-        extra=dict(job.extra),
+        extra={**job.extra, **({"metadata": data.metadata} if data.metadata else {})},
         new_dossier=job.new_dossier,
     )

@@ -25,8 +25,9 @@ from sohoa.pipeline.executor import PageExecutor, page_workers
 from sohoa.stages.assemble import PreparedPage, build_pdfa, kept_page, prepare_page, sidecar_text, spool_page
 from sohoa.stages.clean import clean_page
 from sohoa.stages.conformance import check_pdfa
+from sohoa.stages.extract import Extracted, extract
 from sohoa.stages.ingest import PageRef, existing_text, load_page, scan_inputs
-from sohoa.stages.model import DocumentMeta
+from sohoa.stages.model import DocumentMeta, PageOcr
 from sohoa.stages.ocr import get_engine, ocr_page
 
 log = logging.getLogger("sohoa.pipeline")
@@ -47,6 +48,10 @@ class PageReport:
     skew: float = 0.0
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # the OCR lines with their boxes and the upright page size, kept only for the pages the result-data
+    # extraction reads (the first, and the last two: a blank back page may follow the signature)
+    layout: PageOcr | None = None
+    size: tuple[int, int] | None = None
 
 
 @dataclass
@@ -57,6 +62,7 @@ class ProcessResult:
     size: int
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    metadata: Extracted | None = None  # the Decree-30 fields, when extraction was asked for
     # Wall seconds of the document's own steps in the calling process (issue 14: where the fixed cost
     # of a small document goes): ingest (checking every input), pages (the page pool, start to last
     # page), assemble, pdfa (the conformance check), write (hash, sidecar). Per-page ones are in pages.
@@ -103,9 +109,10 @@ class _PageOutcome:
     prepared: PreparedPage | None
 
 
-def _process_page(job: tuple[PageRef, Settings, Path]) -> _PageOutcome:
-    """Worker side: one page through every per-page stage; its image bytes go to the spool folder."""
-    ref, settings, spool = job
+def _process_page(job: tuple[PageRef, Settings, Path, bool]) -> _PageOutcome:
+    """Worker side: one page through every per-page stage; its image bytes go to the spool folder.
+    The last item says whether the page's OCR layout comes back too (for the data extraction)."""
+    ref, settings, spool, keep_layout = job
     if ref.keep_as_is:
         label = f"{ref.path.name}#{ref.index + 1}"
         text = existing_text(ref)
@@ -134,6 +141,9 @@ def _process_page(job: tuple[PageRef, Settings, Path]) -> _PageOutcome:
         report.ocr_failed = page.ocr.failed
         if page.ocr.failed:
             page.warnings.append(f"{page.label}: OCR failed ({page.ocr.failed}); page kept as image only")
+        elif keep_layout:
+            report.layout = page.ocr
+            report.size = page.upright_size()
     mark = time.perf_counter()
     prepared = spool_page(prepare_page(page, settings.output), spool)
     page.timings["prepare"] = time.perf_counter() - mark
@@ -151,8 +161,10 @@ def process_document(
     redo_ocr: bool = False,
     sidecar: Path | None = None,
     executor: PageExecutor | None = None,
+    extract_layout: bool = False,
 ) -> ProcessResult:
-    """Turn the scans in ``inputs`` (pages of one document) into one PDF/A-2B at ``output``."""
+    """Turn the scans in ``inputs`` (pages of one document) into one PDF/A-2B at ``output``.
+    ``extract_layout``: also bring back the OCR layout of the pages the result-data extraction reads."""
     started = time.perf_counter()
     clock = StepClock(started)
     check_writable_dir(output)
@@ -162,7 +174,8 @@ def process_document(
     runner = executor or PageExecutor(page_workers(settings.ocr.workers, len(refs)))
     # Page images wait on disk beside the output (same file system, dot-named so watchers skip it).
     with tempfile.TemporaryDirectory(prefix=f".{output.name}.", suffix=".spool", dir=output.parent) as spool:
-        jobs = [(ref, settings, Path(spool)) for ref in refs]
+        wanted = {0, len(refs) - 2, len(refs) - 1} if extract_layout else set()
+        jobs = [(ref, settings, Path(spool), i in wanted) for i, ref in enumerate(refs)]
         try:
             outcomes = list(runner.map(_process_page, jobs, label=str(output)))
         finally:
@@ -171,6 +184,7 @@ def process_document(
         clock.step("pages")
         prepared = [o.prepared for o in outcomes if o.prepared is not None]
         reports = [o.report for o in outcomes]
+        metadata = _extract(reports, settings) if extract_layout else None
         if not prepared:
             raise InputAllBlank(path=inputs[0])
         document_meta = meta or DocumentMeta()
@@ -193,7 +207,19 @@ def process_document(
     warnings = [w for r in reports for w in r.warnings]
     clock.step("write")
     return ProcessResult(output=output, pages=reports, sha256=data_hash, size=size,
-                         seconds=time.perf_counter() - started, warnings=warnings, timings=clock.timings)
+                         seconds=time.perf_counter() - started, warnings=warnings, timings=clock.timings,
+                         metadata=metadata)
+
+
+def _extract(reports: list[PageReport], settings: Settings) -> Extracted:
+    """The Decree-30 fields from the pages that came back with their layout (then dropped: not kept)."""
+    kept = [r for r in reports if not r.dropped]
+    chosen = [(n, r) for n, r in enumerate(kept, start=1) if r.layout is not None and r.size is not None]
+    found = extract([(r.layout, r.size) for _, r in chosen], settings.extract,  # type: ignore[misc]
+                    numbers=[n for n, _ in chosen]) if chosen else Extracted()
+    for report in reports:
+        report.layout = None
+    return found
 
 
 class StepClock:

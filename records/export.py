@@ -2,9 +2,11 @@
 
 Why these field names: they follow the digitization metadata the provincial one-stop systems
 exchange (dossier code, document name, digitized by/at, kind 0/1, number/symbol, issue date, issuing
-agency, signer, validity period, OCR text, size, approval status), so an export can be imported
-there with a column mapping rather than a conversion program. Every file is written temp → fsync →
-rename, and each PDF is re-hashed on the way out, so an export never ships silently damaged bytes.
+agency, document type, subject (trích yếu), signer and title, validity period, OCR text, size,
+approval status; the Decree-30 fields extracted from results, the manifest's values winning), so an
+export can be imported there with a column mapping rather than a conversion program. Every file is
+written temp → fsync → rename, and each PDF is re-hashed on the way out, so an export never ships
+silently damaged bytes.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from sohoa.records.types import KIND_CODES, DocumentInfo
 
 CSV_FIELDS = [
     "dossier_code", "seq", "file", "document_name", "kind", "kind_code", "document_number", "issue_date",
-    "issuing_agency", "signer", "validity_period", "digitized_by", "digitized_at", "size", "page_count",
+    "issuing_agency", "document_type", "subject", "signer", "signer_title", "validity_period", "digitized_by",
+    "digitized_at", "size", "page_count",
     "sha256", "version", "supersedes_sha256", "mean_ocr_confidence", "low_confidence_pages", "approval_status",
-    "ocr_text",
+    "needs_review", "ocr_text",
 ]
 
 
@@ -48,17 +51,28 @@ def _copy_verified(doc: DocumentInfo, target: Path) -> None:
         copy_atomic(src, target, verify=check)
 
 
+def _field(doc: DocumentInfo, name: str) -> str | None:
+    """An extracted Decree-30 field of the document (``extra.metadata``), or None."""
+    found = ((doc.extra.get("metadata") or {}).get("fields") or {}).get(name)
+    return found.get("value") if isinstance(found, dict) else None
+
+
 def document_record(doc: DocumentInfo, file_name: str, pages: list[str]) -> dict[str, Any]:
-    signer = doc.extra.get("signer") or (doc.signatures[0]["signer"] if doc.signatures else None)
+    signer = doc.extra.get("signer") or _field(doc, "signer_name") or \
+        (doc.signatures[0]["signer"] if doc.signatures else None)
+    review = (doc.extra.get("metadata") or {}).get("needs_review") or []
     return {
         "dossier_code": doc.dossier_code, "seq": doc.seq, "file": file_name, "document_name": doc.title,
         "kind": doc.kind, "kind_code": KIND_CODES.get(doc.kind), "document_number": doc.doc_number,
         "issue_date": doc.issue_date.isoformat() if doc.issue_date else None,
-        "issuing_agency": doc.issuing_agency, "signer": signer, "validity_period": doc.extra.get("validity_period"),
+        "issuing_agency": doc.issuing_agency, "document_type": _field(doc, "doc_type"),
+        "subject": _field(doc, "subject"), "signer": signer, "signer_title": _field(doc, "signer_title"),
+        "validity_period": doc.extra.get("validity_period") or _field(doc, "valid_until"),
         "digitized_by": doc.digitized_by, "digitized_at": doc.digitized_at.isoformat(), "size": doc.size,
         "page_count": doc.page_count, "sha256": doc.sha256, "version": doc.version,
         "supersedes_sha256": doc.supersedes_sha256, "mean_ocr_confidence": doc.mean_confidence,
         "low_confidence_pages": doc.low_confidence_pages, "approval_status": doc.extra.get("approval_status"),
+        "needs_review": " ".join(review), "metadata": doc.extra.get("metadata"),
         "signatures": doc.signatures, "source_files": doc.source_files, "ocr_pages": pages,
     }
 

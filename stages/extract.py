@@ -73,18 +73,23 @@ class Extracted:
 
 
 def extract(pages: list[tuple[PageOcr, tuple[int, int]]], settings: ExtractSettings,
-            today: dt.date | None = None) -> Extracted:
-    """The Decree-30 fields of a document; ``pages`` are (OCR, (width, height) in upright pixels)."""
+            today: dt.date | None = None, numbers: list[int] | None = None) -> Extracted:
+    """The Decree-30 fields of a document; ``pages`` are (OCR, (width, height) in upright pixels) of the
+    first page and, when there are more, the last ones (the signature block is on the last page that
+    has it); ``numbers`` are their 1-based page numbers (default 1, 2, …)."""
     out = Extracted()
     if not pages:
         return out
+    numbers = numbers or list(range(1, len(pages) + 1))
     first, size = pages[0]
     lines = lines_of(first, size)
     _header(lines, out, settings)
     _title_and_subject(lines, out)
-    last, last_size = pages[-1]
-    _signature_block(lines_of(last, last_size), len(pages), out)
-    for number, (ocr, page_size) in enumerate(pages, start=1):
+    for (ocr, page_size), number in reversed(list(zip(pages, numbers, strict=True))):
+        _signature_block(lines_of(ocr, page_size), number, out)
+        if "signer_name" in out.fields or "signer_title" in out.fields:
+            break
+    for (ocr, page_size), number in zip(pages, numbers, strict=True):
         _validity(lines_of(ocr, page_size), number, out)
         if "valid_until" in out.fields:
             break

@@ -40,6 +40,12 @@ STAGE_WORDS = {"ingest": N_("reading the scan"), "separate": N_("splitting by co
                "clean": N_("cleaning"), "ocr": N_("text recognition"), "assemble": N_("building the PDF/A"),
                "process": N_("processing"), "write": N_("writing the output"), "sign": N_("signing"),
                "attach": N_("filing in the records"), "conformance": N_("PDF/A check")}
+FIELD_WORDS = {"doc_number": N_("Number"), "doc_type": N_("Type"), "issue_date": N_("Issued on"),
+               "issue_place": N_("Place"), "issuing_agency": N_("Issuing agency"), "parent_agency": N_("Parent agency"),
+               "subject": N_("Subject"), "signer_name": N_("Signed by"), "signer_title": N_("Signer's title"),
+               "signer_authority": N_("On behalf of"), "recipients": N_("Recipients"), "valid_until": N_("Valid until")}
+FIELD_ORDER = ["doc_number", "doc_type", "issue_date", "issuing_agency", "subject", "signer_name", "signer_title",
+               "valid_until"]
 STATE_WORDS = {"done": pgettext("job state", "done"), "failed": pgettext("job state", "failed"),
                "review": pgettext("job state", "needs review"), "claimed": pgettext("job state", "claimed"),
                "processing": pgettext("job state", "processing"), "released": pgettext("job state", "paused")}
@@ -67,7 +73,8 @@ def user(request: Request) -> TokenInfo:
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     lang = lang_of(request)
     ctx = {"request": request, "lang": lang, "verdicts": LABELS, "kinds": KIND_WORDS, "states": STATE_WORDS,
-           "stages": STAGE_WORDS, "detail": lambda text: foreign(text).render(lang) if text else "",
+           "stages": STAGE_WORDS, "field_words": FIELD_WORDS, "field_order": FIELD_ORDER,
+           "detail": lambda text: foreign(text).render(lang) if text else "",
            "csrf": csrf_token(request), "user": context.pop("user", None), **context}
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("vi", "en"):

@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--dossier", metavar="CODE",
                         help="attach the finished PDF to this dossier in the records database (and note it in the XMP)")
     parser.add_argument("--kind", choices=["component", "result", "copy"], default="component",
-                        help="document kind when attaching (default: component)")
+                        help="document kind (default: component); results and copies get their Decree-30 data "
+                        "extracted ([extract])")
     parser.add_argument("--sign", action="append", default=[], metavar="PROFILE",
                         help="sign with this signing profile as the last stage; repeat for several signatures "
                         "(e.g. --sign digitizer --sign organization)")

@@ -40,7 +40,11 @@ def server(tmp_path: Path, signing_settings: SigningSettings, case: Callable[[st
     records.create_dossier(NewDossier(code=CODE, applicant_name="Lê Thị Thu"))
     when = dt.datetime(2026, 12, 1, 15, 54, tzinfo=dt.timezone(dt.timedelta(hours=7)))
     records.attach(case("b-lt"), dossier_code=CODE, kind="component", meta=AttachMeta(
-        title="Đơn đề nghị", page_texts=["Đơn đề nghị cấp giấy phép"], signatures=[
+        title="Đơn đề nghị", page_texts=["Đơn đề nghị cấp giấy phép"],
+        extra={"metadata": {"fields": {
+            "doc_number": {"value": "123/QĐ-STP", "confidence": 0.97, "page": 1, "box": [1, 2, 3, 4]},
+            "signer_name": {"value": "Nguyễn Văn Hùng", "confidence": 0.61, "page": 1, "box": [5, 6, 7, 8]}},
+            "needs_review": ["signer_name"]}}, signatures=[
             SignatureInfo(profile="digitizer", signer=OLD_STYLE, time=when, level="B-LT"),
             SignatureInfo(profile="organization", signer="Trung tâm PVHCC", time=when, level="B-LT")]))
     journal = Journal(records)
@@ -80,6 +84,9 @@ def test_clerk_screens(server: tuple[str, str]) -> None:
             assert any(s.startswith("người số hóa: Nguyễn Thị Số Hóa — Trung tâm PVHCC") for s in signers), signers
             assert any("15:54 ngày 01/12/2026" in s for s in signers), signers
             assert page.inner_text(".digitized-by") == "Nguyễn Thị Số Hóa — Trung tâm PVHCC"
+            data = page.inner_text("dl.result-data")
+            assert "Số, ký hiệu" in data and "123/QĐ-STP" in data and "Nguyễn Văn Hùng" in data, data
+            assert page.locator("dd.review").count() == 1, "the field to review is not marked"
             box = page.locator("img.thumb").first.bounding_box()
             assert box is not None and box["height"] > 100, f"the thumbnail keeps no room while loading: {box}"
             page.screenshot(path=str(ARTIFACTS / "clerk-dossier.png"), full_page=True)

@@ -1,0 +1,69 @@
+"""A result's Decree-30 data through the document job: extracted in ``sohoa process --json``, filed with the
+document (typed columns and the metadata JSON), manifest values winning and conflicts flagged."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from sohoa.pipeline.result_data import merge
+from sohoa.stages.extract import Extracted, ExtractedField
+from tests.pipeline.test_process_cli import sohoa
+from tests.stages.decree30_pages import TUNING, fonts_present, render
+
+
+def _extracted(**values: str) -> Extracted:
+    return Extracted(fields={k: ExtractedField(v, 0.95, 1, (1, 2, 3, 4)) for k, v in values.items()})
+
+
+def test_manifest_values_win_and_disagreements_are_flagged() -> None:
+    found = _extracted(doc_number="123/QĐ-STP", issue_date="2022-09-06", issuing_agency="SỞ TƯ PHÁP")
+    same = merge(found, doc_number="123/qđ-stp", issue_date=dt.date(2022, 9, 6), issuing_agency="Sở Tư pháp")
+    assert same.metadata["needs_review"] == [] and "conflicts" not in same.metadata
+    other = merge(found, doc_number="124/QĐ-STP", issue_date=None, issuing_agency=None)
+    assert other.doc_number == "124/QĐ-STP", "the manifest's value is filed"
+    assert other.issue_date == dt.date(2022, 9, 6) and other.issuing_agency == "SỞ TƯ PHÁP"
+    assert other.metadata["conflicts"] == {"doc_number": {"manifest": "124/QĐ-STP", "extracted": "123/QĐ-STP"}}
+    assert "doc_number" in other.metadata["needs_review"]
+    assert merge(None, doc_number="1/GP", issue_date=None, issuing_agency=None).metadata == {}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not fonts_present(), reason="fonts-liberation2, fonts-noto-core, fonts-dejavu-core")
+def test_process_json_and_filing_carry_the_data(tmp_path: Path) -> None:
+    doc = TUNING[0]
+    scan = tmp_path / "ket-qua.png"
+    Image.fromarray(render(doc)).save(scan, dpi=(doc.dpi, doc.dpi))
+    config = tmp_path / "sohoa.toml"
+    config.write_text(f'data_dir = "{tmp_path / "var"}"\n[extract]\nagencies = ["UBND TỈNH QUẢNG TRỊ", "SỞ TƯ PHÁP"]\n',
+                      encoding="utf-8")
+    code = "000.00.31.H50-220906-0042"
+    done = sohoa("process", str(scan), "-o", str(tmp_path / "out.pdf"), "--kind", "result", "--json",
+                 "--dossier", code, "--config", str(config), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    fields = report["metadata"]["fields"]
+    assert fields["doc_number"]["value"] == "123/QĐ-STP" and fields["doc_number"]["page"] == 1
+    assert fields["issue_date"]["value"] == "2022-09-06" and fields["signer_name"]["value"] == "Nguyễn Văn Hùng"
+    assert all(f["value"] for f in fields.values()) and len(fields["doc_number"]["box"]) == 4
+    shown = sohoa("dossier", "show", code, "--json", "--config", str(config), cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    filed = json.loads(shown.stdout)["documents"][0]
+    assert filed["doc_number"] == "123/QĐ-STP" and filed["issue_date"] == "2022-09-06", filed
+    assert filed["issuing_agency"] == "SỞ TƯ PHÁP", filed
+    exported = sohoa("dossier", "export", code, "--to", str(tmp_path / "export"), "--config", str(config),
+                     cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    row = next(csv.DictReader(io.StringIO((tmp_path / "export" / f"{code}.csv").read_text(encoding="utf-8-sig"))))
+    assert row["document_number"] == "123/QĐ-STP" and row["document_type"] == "QUYẾT ĐỊNH", row
+    assert row["subject"].startswith("Về việc cấp phiếu") and row["signer"] == "Nguyễn Văn Hùng", row
+    assert row["signer_title"] == "PHÓ GIÁM ĐỐC", row
+    component = sohoa("process", str(scan), "-o", str(tmp_path / "c.pdf"), "--json", "--config", str(config),
+                      cwd=tmp_path)
+    assert "metadata" not in json.loads(component.stdout), "a dossier component is not a Decree-30 result"
