@@ -132,8 +132,10 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
     """
     workdir = workdir or job.output.parent
     loading = _import_in_background(["sohoa.signing.sign"] if job.sign_profiles else [])
+    given = {"doc_number": job.doc_number, "issue_date": job.issue_date.isoformat() if job.issue_date else None,
+             "issuing_agency": job.issuing_agency}
     meta = DocumentMeta(title=job.title, dossier_code=job.dossier_code, kind=job.kind,  # type: ignore[arg-type]
-                        author=job.digitized_by)
+                        author=job.digitized_by, result_data={k: v for k, v in given.items() if v})
     signatures: list[SignResult] = []
     # Intermediate files live in a private folder beside the output (mkdtemp: never a pid-only name,
     # which threads of one daemon share), so a signed file is renamed into place on the same disk.

@@ -12,7 +12,7 @@ import logging
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sohoa.common.atomic import atomic_writer, check_writable_dir, write_bytes_atomic
@@ -188,6 +188,9 @@ def process_document(
         if not prepared:
             raise InputAllBlank(path=inputs[0])
         document_meta = meta or DocumentMeta()
+        if metadata is not None and metadata.fields:  # the XMP carries the data, the caller's values winning
+            read = {name: f.value for name, f in metadata.fields.items()}
+            document_meta = replace(document_meta, result_data={**read, **document_meta.result_data})
         with atomic_writer(output) as (stream, temp):
             build_pdfa(prepared, document_meta, settings.output, stream)
             stream.flush()

@@ -141,6 +141,7 @@ class DocumentMeta:
     author: str | None = None
     subject: str | None = None
     keywords: list[str] = field(default_factory=list)
+    result_data: dict[str, str] = field(default_factory=dict)  # Decree-30 fields written to the XMP
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from xml.sax.saxutils import escape
@@ -35,7 +35,26 @@ _ICC_FIXED_DATE = (2024, 1, 1, 0, 0, 0)  # header creation date pinned so the pr
 SOHOA_PROPERTIES = {
     "dossierCode": "Dossier code (ma ho so) the document belongs to, Circular 01/2018/TT-VPCP art. 19",
     "documentKind": "Kind of document in the dossier: component, result or copy",
+    # the Decree-30 data of a result as extracted at digitization (stages/extract.py), Circular 01/2023
+    "issuingAgency": "Issuing agency (co quan ban hanh)",
+    "parentAgency": "Parent agency (co quan chu quan)",
+    "docNumber": "Number and symbol (so, ky hieu)",
+    "docType": "Document type (ten loai van ban)",
+    "issuePlace": "Place of issue (dia danh)",
+    "issueDate": "Date of issue, ISO 8601 (ngay ban hanh)",
+    "documentSubject": "Subject line (trich yeu noi dung)",
+    "signerAuthority": "Signing authority (TM., KT., TL. ...)",
+    "signerTitle": "Title of the signer (chuc vu)",
+    "signerName": "Name of the signer (nguoi ky)",
+    "recipients": "Recipients (noi nhan)",
+    "validUntil": "End of validity, ISO 8601 (thoi han hieu luc)",
 }
+# stages.extract field name → its XMP property
+RESULT_PROPERTIES = {"issuing_agency": "issuingAgency", "parent_agency": "parentAgency", "doc_number": "docNumber",
+                     "doc_type": "docType", "issue_place": "issuePlace", "issue_date": "issueDate",
+                     "subject": "documentSubject", "signer_authority": "signerAuthority",
+                     "signer_title": "signerTitle", "signer_name": "signerName", "recipients": "recipients",
+                     "valid_until": "validUntil"}
 
 
 def icc_header_problem(profile: bytes, expected_components: int | None = None) -> str | None:
@@ -120,13 +139,15 @@ class DocInfo:
     modified: datetime
     dossier_code: str | None = None
     kind: str | None = None
+    result_data: dict[str, str] = field(default_factory=dict)  # stages.extract field name → value
 
 
 def doc_info(meta: DocumentMeta, *, creator: str, producer: str, now: datetime) -> DocInfo:
     keywords = ", ".join(k for k in meta.keywords if k) or None
     return DocInfo(title=meta.title or None, author=meta.author or None, subject=meta.subject or None,
                    keywords=keywords, creator=creator, producer=producer, created=_aware(now),
-                   modified=_aware(now), dossier_code=meta.dossier_code or None, kind=meta.kind or None)
+                   modified=_aware(now), dossier_code=meta.dossier_code or None, kind=meta.kind or None,
+                   result_data={k: v for k, v in meta.result_data.items() if k in RESULT_PROPERTIES and v})
 
 
 def set_info(pdf: pikepdf.Pdf, info: DocInfo) -> None:
@@ -190,6 +211,9 @@ def xmp_packet(info: DocInfo, *, padding: int = 2048) -> bytes:
         sohoa.append(f"<sohoa:dossierCode>{escape(info.dossier_code)}</sohoa:dossierCode>")
     if info.kind:
         sohoa.append(f"<sohoa:documentKind>{escape(info.kind)}</sohoa:documentKind>")
+    for name, value in info.result_data.items():
+        prop = RESULT_PROPERTIES[name]
+        sohoa.append(f"<sohoa:{prop}>{escape(value)}</sohoa:{prop}>")
     parts = [
         "<rdf:Description rdf:about=\"\" xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">"
         "<pdfaid:part>2</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance></rdf:Description>",

@@ -67,3 +67,24 @@ def test_process_json_and_filing_carry_the_data(tmp_path: Path) -> None:
     component = sohoa("process", str(scan), "-o", str(tmp_path / "c.pdf"), "--json", "--config", str(config),
                       cwd=tmp_path)
     assert "metadata" not in json.loads(component.stdout), "a dossier component is not a Decree-30 result"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not fonts_present(), reason="fonts-liberation2, fonts-noto-core, fonts-dejavu-core")
+def test_the_pdfa_xmp_carries_the_data_and_still_conforms(tmp_path: Path) -> None:
+    import pikepdf
+
+    from sohoa.stages.conformance import check_pdfa
+
+    doc = TUNING[0]
+    scan = tmp_path / "ket-qua.png"
+    Image.fromarray(render(doc)).save(scan, dpi=(doc.dpi, doc.dpi))
+    out = tmp_path / "out.pdf"
+    done = sohoa("process", str(scan), "-o", str(out), "--kind", "result", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with pikepdf.open(out) as pdf:
+        xmp = bytes(pdf.Root.Metadata.read_bytes()).decode("utf-8")
+    assert "<sohoa:docNumber>123/QĐ-STP</sohoa:docNumber>" in xmp, xmp[:2000]
+    assert "<sohoa:issueDate>2022-09-06</sohoa:issueDate>" in xmp and "sohoa:signerName" in xmp
+    assert "<pdfaProperty:name>docNumber</pdfaProperty:name>" in xmp, "the property must be declared for PDF/A"
+    assert check_pdfa(out) == [], "the data in the XMP must not break PDF/A-2B"
