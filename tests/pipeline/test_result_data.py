@@ -34,12 +34,18 @@ def test_manifest_values_win_and_disagreements_are_flagged() -> None:
     assert merge(None, doc_number="1/GP", issue_date=None, issuing_agency=None).metadata == {}
 
 
+def _tuning_scan(folder: Path) -> Path:
+    """The tuning Decree-30 page as a scan file (the extraction rules were written against it)."""
+    doc = TUNING[0]
+    scan = folder / "ket-qua.png"
+    Image.fromarray(render(doc)).save(scan, dpi=(doc.dpi, doc.dpi))
+    return scan
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not fonts_present(), reason="fonts-liberation2, fonts-noto-core, fonts-dejavu-core")
 def test_process_json_and_filing_carry_the_data(tmp_path: Path) -> None:
-    doc = TUNING[0]
-    scan = tmp_path / "ket-qua.png"
-    Image.fromarray(render(doc)).save(scan, dpi=(doc.dpi, doc.dpi))
+    scan = _tuning_scan(tmp_path)
     config = tmp_path / "sohoa.toml"
     config.write_text(f'data_dir = "{tmp_path / "var"}"\n[extract]\nagencies = ["UBND TỈNH QUẢNG TRỊ", "SỞ TƯ PHÁP"]\n',
                       encoding="utf-8")
@@ -76,9 +82,7 @@ def test_the_pdfa_xmp_carries_the_data_and_still_conforms(tmp_path: Path) -> Non
 
     from sohoa.stages.conformance import check_pdfa
 
-    doc = TUNING[0]
-    scan = tmp_path / "ket-qua.png"
-    Image.fromarray(render(doc)).save(scan, dpi=(doc.dpi, doc.dpi))
+    scan = _tuning_scan(tmp_path)
     out = tmp_path / "out.pdf"
     done = sohoa("process", str(scan), "-o", str(out), "--kind", "result", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
