@@ -179,6 +179,29 @@ def search(svc: Svc, _who: Clerk, q: Annotated[str, Query(min_length=1, max_leng
     return [h.__dict__ | {} for h in hits]
 
 
+@router.get("/results", summary="Digitized results an applicant owns: their data, validity, signature verdict",
+            responses=ERRORS)
+def owned_results(svc: Svc, _who: Clerk, applicant: Annotated[str, Query(min_length=1, max_length=64)],
+                  type: Annotated[str | None, Query(max_length=100)] = None,  # noqa: A002 - the API's word
+                  valid_on: date | None = None) -> list[dict[str, Any]]:
+    from sohoa.pipeline.owned_results import owned_results as find
+
+    return find(svc.records, svc.settings, applicant, doc_type=type, valid_on=valid_on,
+                offline=svc.web.verify_offline)
+
+
+@router.post("/results/{doc_id}/reuse", status_code=201, summary="File an existing result under another dossier "
+             "(the same stored file, no copy)", responses=ERRORS)
+def reuse_owned_result(svc: Svc, who: Clerk, doc_id: Annotated[int, Path(ge=1, le=2**62)],
+                       dossier: Annotated[str, Query(min_length=1, max_length=64)]
+                       ) -> dict[str, Any]:
+    from sohoa.records.results import result_by_id, reuse_result
+
+    done = reuse_result(svc.records, result_by_id(svc.records, doc_id), dossier_code=dossier, actor=f"api:{who.name}")
+    return {"dossier": done.document.dossier_code, "document_id": done.document.id, "created": done.created,
+            "reused_from": doc_id}
+
+
 @router.get("/status", summary="Daemon health, job counts, recent failures, digitization rate", responses=ERRORS)
 def status(svc: Svc, _who: Clerk) -> dict[str, Any]:
     return status_mod.collect(svc.records, svc.web.daemon_health_url, svc.web.daemon_timeout_s).to_dict()

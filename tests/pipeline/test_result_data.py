@@ -92,3 +92,40 @@ def test_the_pdfa_xmp_carries_the_data_and_still_conforms(tmp_path: Path) -> Non
     assert "<sohoa:issueDate>2022-09-06</sohoa:issueDate>" in xmp and "sohoa:signerName" in xmp
     assert "<pdfaProperty:name>docNumber</pdfaProperty:name>" in xmp, "the property must be declared for PDF/A"
     assert check_pdfa(out) == [], "the data in the XMP must not break PDF/A-2B"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not fonts_present(), reason="fonts-liberation2, fonts-noto-core, fonts-dejavu-core")
+def test_an_applicants_results_are_found_and_reused_without_a_copy(tmp_path: Path) -> None:
+    scan = _tuning_scan(tmp_path)
+    config = tmp_path / "sohoa.toml"
+    config.write_text(f'data_dir = "{tmp_path / "var"}"\n', encoding="utf-8")
+    first, second = "000.00.31.H50-220906-0050", "000.00.31.H50-261201-0051"
+    for code in (first, second):
+        made = sohoa("dossier", "create", "--code", code, "--applicant-id", "001203004567", "--config", str(config),
+                     cwd=tmp_path)
+        assert made.returncode == 0, made.stderr
+    done = sohoa("process", str(scan), "-o", str(tmp_path / "kq.pdf"), "--kind", "result", "--dossier", first,
+                 "--config", str(config), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    found = sohoa("results", "find", "--applicant", "001203004567", "--type", "quyet dinh", "--json",
+                  "--config", str(config), cwd=tmp_path)
+    assert found.returncode == 0, found.stderr
+    [entry] = json.loads(found.stdout)
+    assert entry["dossier_code"] == first and entry["fields"]["doc_number"] == "123/QĐ-STP" and entry["valid"]
+    assert entry["signature"]["indication"] == "INDETERMINATE", "an unsigned result says so, never a pass"
+    none = sohoa("results", "find", "--applicant", "001203004567", "--type", "giấy phép", "--json",
+                 "--config", str(config), cwd=tmp_path)
+    assert json.loads(none.stdout) == []
+    stored = sorted((tmp_path / "var" / "store").rglob("*.pdf"))
+    reused = sohoa("results", "reuse", str(entry["document_id"]), "--dossier", second, "--json",
+                   "--config", str(config), cwd=tmp_path)
+    assert reused.returncode == 0, reused.stderr
+    assert json.loads(reused.stdout)["created"] is True
+    assert sorted((tmp_path / "var" / "store").rglob("*.pdf")) == stored, "reuse must not copy the file"
+    shown = json.loads(sohoa("dossier", "show", second, "--json", "--config", str(config), cwd=tmp_path).stdout)
+    assert shown["documents"][0]["extra"]["reused_from"]["dossier"] == first
+    audit = sohoa("audit", "verify", "--json", "--config", str(config), cwd=tmp_path)
+    assert audit.returncode == 0, audit.stdout
+    missing = sohoa("results", "reuse", "99999", "--dossier", second, "--config", str(config), cwd=tmp_path)
+    assert missing.returncode == 75 and "99999" in missing.stderr, missing.stderr

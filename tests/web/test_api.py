@@ -127,3 +127,30 @@ def test_status_copes_with_daemon_down(web: Web) -> None:
     assert body["daemon"] is None and body["daemon_error"], body
     month = body["digitization"]["month"]
     assert month is not None and "components_pct" in month, body
+
+
+def test_results_an_applicant_owns_and_their_reuse(web: Web, case: Callable[[str], Path]) -> None:
+    from sohoa.records import AttachMeta, NewDossier
+
+    code = "000.00.31.H50-220906-0077"
+    web.records.create_dossier(NewDossier(code=code, applicant_name="Phan Thị Lan", applicant_id="079301001234"))
+    web.records.attach(case("b-lt"), dossier_code=code, kind="result", meta=AttachMeta(
+        title="Giấy phép xây dựng", extra={"metadata": {"fields": {
+            "doc_type": {"value": "GIẤY PHÉP", "confidence": 0.95, "page": 1, "box": [1, 2, 3, 4]},
+            "valid_until": {"value": "2030-01-01", "confidence": 0.9, "page": 1, "box": [1, 2, 3, 4]}}}}))
+    answer = web.client.get("/api/v1/results", params={"applicant": "079301001234", "type": "giay phep"},
+                            headers=web.auth("clerk"))
+    assert answer.status_code == 200, answer.text
+    [entry] = answer.json()
+    assert entry["valid"] and entry["valid_until"] == "2030-01-01" and entry["fields"]["doc_type"] == "GIẤY PHÉP"
+    assert entry["signature"]["indication"] == "TOTAL-PASSED", entry["signature"]
+    expired = web.client.get("/api/v1/results", params={"applicant": "079301001234", "valid_on": "2031-01-01"},
+                             headers=web.auth("clerk"))
+    assert expired.json() == [], "a result past its validity is not offered for reuse on that day"
+    reused = web.client.post(f"/api/v1/results/{entry['document_id']}/reuse", params={"dossier": CODE2},
+                             headers=web.auth("clerk"))
+    assert reused.status_code == 201 and reused.json()["created"] is True, reused.text
+    docs = web.client.get(f"/api/v1/dossiers/{CODE2}/documents", headers=web.auth("clerk")).json()
+    assert docs[-1]["sha256"] == entry["sha256"], "the same stored file, filed under the other dossier"
+    missing = web.client.post("/api/v1/results/999999/reuse", params={"dossier": CODE2}, headers=web.auth("clerk"))
+    assert missing.status_code == 404, missing.text
