@@ -220,6 +220,7 @@ def _extract(reports: list[PageReport], settings: Settings) -> Extracted:
     chosen = [(n, r) for n, r in enumerate(kept, start=1) if r.layout is not None and r.size is not None]
     found = extract([(r.layout, r.size) for _, r in chosen], settings.extract,  # type: ignore[misc]
                     numbers=[n for n, _ in chosen]) if chosen else Extracted()
+    found.page_sizes = {n: r.size for n, r in chosen if r.size is not None}
     for report in reports:
         report.layout = None
     return found

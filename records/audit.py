@@ -26,7 +26,8 @@ from sohoa.records.models import AuditEventRow, AuditHead
 
 GENESIS = "0" * 64
 ACTIONS = frozenset(
-    {"attach", "sign", "supersede", "export", "delete", "dossier_create", "dossier_update", "verify", "store_remove"}
+    {"attach", "sign", "supersede", "export", "delete", "dossier_create", "dossier_update", "verify", "store_remove",
+     "correct_field"}
 )
 
 

@@ -67,9 +67,14 @@ class Extracted:
     fields: dict[str, ExtractedField] = field(default_factory=dict)
     needs_review: list[str] = field(default_factory=list)
     problems: dict[str, str] = field(default_factory=dict)  # field → the check it failed (English code)
+    page_sizes: dict[int, tuple[int, int]] = field(default_factory=dict)  # page → upright (width, height)
 
     def to_dict(self) -> dict[str, object]:
-        return {"fields": {k: v.to_dict() for k, v in self.fields.items()}, "needs_review": self.needs_review}
+        data: dict[str, object] = {"fields": {k: v.to_dict() for k, v in self.fields.items()},
+                                   "needs_review": self.needs_review}
+        if self.page_sizes:  # so that a box can be drawn on the page image (the review page)
+            data["page_sizes"] = {str(k): list(v) for k, v in self.page_sizes.items()}
+        return data
 
 
 def extract(pages: list[tuple[PageOcr, tuple[int, int]]], settings: ExtractSettings,

@@ -27,7 +27,7 @@ from sohoa.common.reasons import validation_problems
 from sohoa.config import Settings
 from sohoa.config.web import WebSettings
 from sohoa.records import Records
-from sohoa.web import api, pages
+from sohoa.web import api, pages, review_pages
 from sohoa.web.errors import Unexpected, ValidationFailed, http_error_body, status_for
 from sohoa.web.security import session_secret
 from sohoa.web.service import WebService
@@ -66,6 +66,7 @@ def create_app(settings: Settings, web: WebSettings | None = None) -> FastAPI:
     app.state.web = WebService(settings, web, records)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(review_pages.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
 
     app.add_exception_handler(SohoaError, _sohoa_error)

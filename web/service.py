@@ -150,16 +150,17 @@ class WebService:
                 self._badges.popitem(last=False)
         return badge
 
-    def thumbnail(self, doc: DocumentInfo) -> bytes:
-        """PNG of page 1, THUMB_WIDTH wide, rendered by pdftoppm and cached by content hash."""
+    def thumbnail(self, doc: DocumentInfo, *, page: int = 1, width: int = THUMB_WIDTH) -> bytes:
+        """PNG of a page (page 1, THUMB_WIDTH wide by default), rendered by pdftoppm, cached by content hash."""
+        key = f"{doc.sha256}:{page}:{width}"
         with self._thumb_lock:
-            cached = self._thumbs.get(doc.sha256)
+            cached = self._thumbs.get(key)
             if cached is not None:
-                self._thumbs.move_to_end(doc.sha256)
+                self._thumbs.move_to_end(key)
                 return cached
-        png = render_first_page(doc.path, THUMB_WIDTH)
+        png = render_first_page(doc.path, width, page) if 1 <= page <= doc.page_count else b""
         with self._thumb_lock:
-            self._thumbs[doc.sha256] = png
+            self._thumbs[key] = png
             while len(self._thumbs) > THUMB_CACHE:
                 self._thumbs.popitem(last=False)
         return png
@@ -185,9 +186,10 @@ def relabel(err: InputError, label: str) -> InputError:
     return type(err)(**fields)
 
 
-def render_first_page(pdf: Path, width: int) -> bytes:
-    """Render page 1 with poppler's pdftoppm to PNG bytes (stdout, no temp files)."""
-    cmd = ["pdftoppm", "-f", "1", "-l", "1", "-png", "-scale-to-x", str(width), "-scale-to-y", "-1", str(pdf)]
+def render_first_page(pdf: Path, width: int, page: int = 1) -> bytes:
+    """Render page ``page`` (1-based) with poppler's pdftoppm to PNG bytes (stdout, no temp files)."""
+    cmd = ["pdftoppm", "-f", str(page), "-l", str(page), "-png", "-scale-to-x", str(width), "-scale-to-y", "-1",
+           str(pdf)]
     try:
         done = subprocess.run(cmd, capture_output=True, timeout=PDFTOPPM_TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -1,6 +1,7 @@
 """The clerk's screens in a real browser (issue 18): people and times written for a person, the
-digitizer taken from its certificate, a failure's whole sentence with its stage and note file, an
-unknown address as a page of the site, thumbnails that keep their place while loading.
+digitizer taken from its certificate, a result's extracted data with the fields to check, the review
+queue (issue 16: the field's box on its page, corrected by the clerk), a failure's whole sentence with
+its stage and note file, an unknown address as a page of the site, thumbnails that keep their place.
 
 Playwright drives Debian's Chromium against the app on a loopback socket bound to port 0 by the fixture.
 Screenshots go to tests/web/artifacts/ (ignored by git) for a developer to look at.
@@ -39,12 +40,12 @@ def server(tmp_path: Path, signing_settings: SigningSettings, case: Callable[[st
     records = app.state.web.records
     records.create_dossier(NewDossier(code=CODE, applicant_name="Lê Thị Thu"))
     when = dt.datetime(2026, 12, 1, 15, 54, tzinfo=dt.timezone(dt.timedelta(hours=7)))
-    records.attach(case("b-lt"), dossier_code=CODE, kind="component", meta=AttachMeta(
+    records.attach(case("b-lt"), dossier_code=CODE, kind="result", meta=AttachMeta(
         title="Đơn đề nghị", page_texts=["Đơn đề nghị cấp giấy phép"],
         extra={"metadata": {"fields": {
             "doc_number": {"value": "123/QĐ-STP", "confidence": 0.97, "page": 1, "box": [1, 2, 3, 4]},
-            "signer_name": {"value": "Nguyễn Văn Hùng", "confidence": 0.61, "page": 1, "box": [5, 6, 7, 8]}},
-            "needs_review": ["signer_name"]}}, signatures=[
+            "signer_name": {"value": "Nguyen Van Hung", "confidence": 0.61, "page": 1, "box": [420, 900, 700, 940]}},
+            "needs_review": ["signer_name"], "page_sizes": {"1": [827, 1169]}}}, signatures=[
             SignatureInfo(profile="digitizer", signer=OLD_STYLE, time=when, level="B-LT"),
             SignatureInfo(profile="organization", signer="Trung tâm PVHCC", time=when, level="B-LT")]))
     journal = Journal(records)
@@ -85,12 +86,25 @@ def test_clerk_screens(server: tuple[str, str]) -> None:
             assert any("15:54 ngày 01/12/2026" in s for s in signers), signers
             assert page.inner_text(".digitized-by") == "Nguyễn Thị Số Hóa — Trung tâm PVHCC"
             data = page.inner_text("dl.result-data")
-            assert "Số, ký hiệu" in data and "123/QĐ-STP" in data and "Nguyễn Văn Hùng" in data, data
+            assert "Số, ký hiệu" in data and "123/QĐ-STP" in data and "Nguyen Van Hung" in data, data
             assert page.locator("dd.review").count() == 1, "the field to review is not marked"
             box = page.locator("img.thumb").first.bounding_box()
             assert box is not None and box["height"] > 100, f"the thumbnail keeps no room while loading: {box}"
             page.screenshot(path=str(ARTIFACTS / "clerk-dossier.png"), full_page=True)
 
+            page.click("#nav-review")  # the review queue: the field on its page, corrected by the clerk
+            page.wait_for_selector(".review-item")
+            box = page.locator(".field-box").bounding_box()
+            image = page.locator(".page-with-box img").bounding_box()
+            assert box and image and image["x"] < box["x"] < image["x"] + image["width"], (box, image)
+            assert box["y"] > image["y"] + image["height"] / 2, "the signer's box is in the page's lower half"
+            page.screenshot(path=str(ARTIFACTS / "clerk-review.png"), full_page=True)
+            page.fill(".review-form input[name=value]", "Nguyễn Văn Hùng")
+            page.click(".review-form .confirm")
+            page.wait_for_selector("#corrected")
+            assert page.locator("#nothing").count() == 1, "the corrected field is still on the queue"
+            page.goto(f"{base}/dossiers/{CODE}")
+            assert "Nguyễn Văn Hùng" in page.inner_text("dl.result-data") and page.locator("dd.review").count() == 0
             page.goto(f"{base}/status")
             reason = page.locator("#failures .reason").first.inner_text()
             assert "tệp ảnh bị hỏng" in reason, reason
