@@ -163,6 +163,12 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         conf = f"{d.mean_confidence:.0f}" if d.mean_confidence is not None else "-"
         lines.append(f"  #{d.seq:<3} {d.kind:<9} v{d.version} {d.page_count:>3} p  OCR {conf:>3}  "
                      f"{d.sha256[:16]}  {d.title or ''}")
+        data = ((d.extra.get("metadata") or {}).get("fields") or {})
+        shown = [str(data[k]["value"]) for k in ("doc_number", "doc_type", "issue_date", "issuing_agency", "subject",
+                                                 "signer_name") if isinstance(data.get(k), dict)]
+        if shown:
+            review = (d.extra.get("metadata") or {}).get("needs_review") or []
+            lines.append("       " + " · ".join(shown) + (f"  (to review: {', '.join(review)})" if review else ""))
     _emit(args, {"dossier": info.to_dict(), "documents": [d.to_dict() for d in docs]}, "\n".join(lines))
     return 0
 
