@@ -167,7 +167,10 @@ def _lang_alt(tag: str, value: str) -> str:
     return (f"<{tag}><rdf:Alt><rdf:li xml:lang=\"x-default\">{escape(value)}</rdf:li></rdf:Alt></{tag}>")
 
 
-def _extension_schema() -> str:
+def _extension_schema(result_data: dict[str, str]) -> str:
+    """The PDF/A extension schema of the sohoa properties: the dossier ones always, the result-data ones
+    only when the document carries them (each declaration costs ~250 bytes per file)."""
+    used = {RESULT_PROPERTIES[name] for name in result_data}
     props = "".join(
         "<rdf:li rdf:parseType=\"Resource\">"
         f"<pdfaProperty:name>{name}</pdfaProperty:name>"
@@ -175,7 +178,7 @@ def _extension_schema() -> str:
         "<pdfaProperty:category>external</pdfaProperty:category>"
         f"<pdfaProperty:description>{escape(desc)}</pdfaProperty:description>"
         "</rdf:li>"
-        for name, desc in SOHOA_PROPERTIES.items()
+        for name, desc in SOHOA_PROPERTIES.items() if name in ("dossierCode", "documentKind") or name in used
     )
     return (
         "<rdf:Description rdf:about=\"\""
@@ -230,7 +233,7 @@ def xmp_packet(info: DocInfo, *, padding: int = 2048) -> bytes:
     if sohoa:
         parts.append(f"<rdf:Description rdf:about=\"\" xmlns:{SOHOA_PREFIX}=\"{SOHOA_NS}\">"
                      + "".join(sohoa) + "</rdf:Description>")
-    parts.append(_extension_schema())
+    parts.append(_extension_schema(info.result_data))
     body = (
         "<?xpacket begin=\"\ufeff\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
         "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n"
