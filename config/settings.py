@@ -70,8 +70,9 @@ class OcrSettings(_Section):
     reread_below: float = Field(95.0, ge=0, le=100, description="Word confidence under which the re-read is tried")
     antialias_bitonal: bool = Field(True, description="OCR a bitonal page from a softened grey copy: thin "
                                     "strokes and printer halftone dots become solid for Tesseract")
-    upscale_to_dpi: float = Field(300.0, ge=0, description="Pages scanned below this DPI are enlarged to it "
-                                  "for OCR (small text); 0 = never")
+    upscale_to_dpi: float = Field(0.0, ge=0, description="Pages scanned below this DPI are enlarged to it "
+                                  "for OCR (small text); 0 = never (the default: it helped the tuning pages "
+                                  "but not the held-out ones)")
 
 
 class OutputSettings(_Section):
