@@ -187,7 +187,8 @@ def ocr_page(page: Page, settings: OcrSettings, *, engine: OcrEngine | None = No
     dpi = max(1, round(dpi * factor))
     lines: list[OcrLine] = []
     failed: str | None = None
-    fixer = WordFixer(engine, image, dpi=dpi, settings=settings)
+    fixer = WordFixer(engine, image, dpi=dpi, settings=settings,
+                      deadline=time.monotonic() + settings.page_timeout_s)
     try:
         text = engine.hocr(RawImage.from_array(image), dpi=dpi, timeout_s=settings.page_timeout_s,
                            variables=CHOICE_VARIABLES if settings.lexicon else None)
@@ -213,8 +214,11 @@ REREAD_TIMEOUT_S = 10.0
 class WordFixer:
     """``parse_hocr``'s word hook: the lexicon correction, then the re-read of foreign words."""
 
-    def __init__(self, engine: OcrEngine, image: np.ndarray, *, dpi: int, settings: OcrSettings) -> None:
+    def __init__(self, engine: OcrEngine, image: np.ndarray, *, dpi: int, settings: OcrSettings,
+                 deadline: float | None = None) -> None:
+        """``deadline`` (monotonic): no re-read starts after it, so a page stays near its time limit."""
         self.engine, self.image, self.dpi, self.settings = engine, image, dpi, settings
+        self.deadline = deadline
         self.rereads = 0
         self.corrected = 0
 
@@ -227,7 +231,8 @@ class WordFixer:
                 log.debug("lexicon: %s -> %s", text, fixed.text)
                 return fixed.text, confidence
         if (self.settings.reread_languages and confidence < self.settings.reread_below
-                and self.rereads < REREAD_MAX_WORDS and _foreign_looking(text)):
+                and self.rereads < REREAD_MAX_WORDS and _foreign_looking(text)
+                and (self.deadline is None or time.monotonic() < self.deadline)):
             self.rereads += 1
             other = self._reread(box)
             log.debug("re-read: %s (%.0f) -> %s", text, confidence, other)
@@ -244,7 +249,9 @@ class WordFixer:
         if crop.size == 0:
             return None
         try:
-            text = self.engine.hocr(RawImage.from_array(crop), dpi=self.dpi, timeout_s=REREAD_TIMEOUT_S,
+            left_s = REREAD_TIMEOUT_S if self.deadline is None else self.deadline - time.monotonic()
+            text = self.engine.hocr(RawImage.from_array(crop), dpi=self.dpi,
+                                    timeout_s=max(0.5, min(REREAD_TIMEOUT_S, left_s)),
                                     languages=self.settings.reread_languages, psm=REREAD_PSM)
             words = [w for line in parse_hocr(text) for w in line.words]
         except (TesseractTimeout, TesseractFailed, ET.ParseError):
