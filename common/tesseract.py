@@ -173,11 +173,27 @@ class RawImage:
         return memoryview(np.bitwise_not(np.frombuffer(self.data, dtype=np.uint8))).cast("B")
 
 
+def check_variables(variables: Mapping[str, str] | None) -> list[str]:
+    """``-c name=value`` arguments for Tesseract; names and values are plain words (no options, no paths).
+
+    The variables come from sohoa's own code, never from a user: a bad one is a bug (ValueError)."""
+    args: list[str] = []
+    for name, value in (variables or {}).items():
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+            raise ValueError(f"bad Tesseract variable {name!r}={value!r}")
+        args += ["-c", f"{name}={value}"]
+    return args
+
+
 def run_cli(info: TesseractInfo, image: RawImage, *, languages: str, psm: int, dpi: int,
-            timeout_s: float) -> str:
-    """One ``tesseract`` process for one page; hOCR text, or ``TesseractTimeout``/``TesseractFailed``."""
+            timeout_s: float, variables: Mapping[str, str] | None = None) -> str:
+    """One ``tesseract`` process for one page; hOCR text, or ``TesseractTimeout``/``TesseractFailed``.
+
+    ``variables``: Tesseract parameters for this run (``{"lstm_choice_mode": "2"}`` adds each
+    character's alternatives to the hOCR)."""
     split_languages(languages)
-    args = [str(info.path), "stdin", "stdout", "-l", languages, "--psm", str(psm), "--dpi", str(dpi), "hocr"]
+    args = [str(info.path), "stdin", "stdout", "-l", languages, "--psm", str(psm), "--dpi", str(dpi),
+            *check_variables(variables), "hocr"]
     try:
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env=tesseract_env())

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from sohoa.common.lifeline import die_with_parent
@@ -31,6 +32,7 @@ from sohoa.common.tesseract import (
     TesseractFailed,
     TesseractInfo,
     TesseractTimeout,
+    check_variables,
     split_languages,
     tesseract_env,
 )
@@ -154,8 +156,16 @@ class WarmTesseract:
         with self._lock:
             self._ensure()
 
-    def recognize(self, image: RawImage, *, dpi: int, timeout_s: float) -> str:
-        """hOCR of one page, or ``TesseractTimeout``/``TesseractFailed``; a hung helper is killed."""
+    def recognize(self, image: RawImage, *, dpi: int, timeout_s: float, languages: str | None = None,
+                  psm: int | None = None, variables: Mapping[str, str] | None = None) -> str:
+        """hOCR of one page, or ``TesseractTimeout``/``TesseractFailed``; a hung helper is killed.
+
+        ``languages``/``psm`` other than the helper's own load a second model in the same helper
+        (kept for the next call: the English re-read of single words); ``variables`` are Tesseract
+        parameters for this call only."""
+        if languages is not None:
+            split_languages(languages)
+        check_variables(variables)
         with self._lock:
             try:
                 proc = self._ensure()
@@ -165,7 +175,9 @@ class WarmTesseract:
             assert proc.stdin is not None and proc.stdout is not None
             request = {"width": image.width, "height": image.height, "bpp": image.bpp,
                        "bytes_per_line": image.bytes_per_line, "dpi": dpi,
-                       "timeout_ms": max(1, round(timeout_s * 1000))}
+                       "timeout_ms": max(1, round(timeout_s * 1000)),
+                       "languages": languages or self.languages, "psm": self.psm if psm is None else psm,
+                       "variables": dict(variables or {})}
             payload = image.tesseract_bits()
             request["size"] = payload.nbytes
             try:
@@ -214,11 +226,16 @@ def _serve(tessdata: str, languages: str, psm: int) -> int:
         import tesserocr
 
         path = tessdata.rstrip("/") + "/" if tessdata else None
-        api = tesserocr.PyTessBaseAPI(path=path, lang=languages, psm=psm) if path else \
-            tesserocr.PyTessBaseAPI(lang=languages, psm=psm)
+
+        def load(lang: str, mode: int) -> Any:
+            return tesserocr.PyTessBaseAPI(path=path, lang=lang, psm=mode) if path else \
+                tesserocr.PyTessBaseAPI(lang=lang, psm=mode)
+
+        apis = {(languages, psm): load(languages, psm)}
     except (ImportError, RuntimeError) as exc:
         _send(out, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
         return 1
+    defaults = {"lstm_choice_mode": "0"}
     _send(out, {"ok": True, "version": tesserocr.tesseract_version().split()[1]})
     while True:
         head = inp.read(_FRAME.size)
@@ -227,7 +244,14 @@ def _serve(tessdata: str, languages: str, psm: int) -> int:
         request = json.loads(inp.read(_FRAME.unpack(head)[0]))
         data = inp.read(request["size"])
         started = time.monotonic()
+        key = (request.get("languages") or languages, int(request.get("psm", psm)))
+        variables = {**defaults, **(request.get("variables") or {})}
+        api = apis.get(key)
         try:
+            if api is None:
+                api = apis[key] = load(*key)
+            for name, value in variables.items():
+                api.SetVariable(name, value)
             api.SetImageBytes(data, request["width"], request["height"], request["bpp"],
                               request["bytes_per_line"])
             api.SetSourceResolution(request["dpi"])
@@ -240,7 +264,8 @@ def _serve(tessdata: str, languages: str, psm: int) -> int:
         except RuntimeError as exc:
             reply = {"ok": False, "error": str(exc)}
         finally:
-            api.Clear()
+            if api is not None:
+                api.Clear()
             del data
         _send(out, reply)
 

@@ -55,7 +55,8 @@ class CleanSettings(_Section):
 
 
 class OcrSettings(_Section):
-    languages: str = "vie+eng"
+    languages: str = Field("vie", description="Tesseract languages; vie alone keeps faint tone marks "
+                           "(vie+eng lets the English model win on them, bench/results/vietnamese.md)")
     engine: Literal["auto", "subprocess", "tesserocr"] = Field(
         "auto", description="auto = warm tesserocr engine when installed, else one tesseract process per page"
     )
@@ -63,6 +64,16 @@ class OcrSettings(_Section):
     workers: int = Field(0, ge=0, description="OCR worker processes; 0 = number of CPU cores")
     psm: int = Field(3, ge=0, le=13, description="Tesseract page segmentation mode")
     low_confidence: float = Field(60.0, ge=0, le=100, description="Mean word confidence under which a page is flagged")
+    lexicon: bool = Field(True, description="Replace a word that is not a Vietnamese syllable by the syllable "
+                          "made of Tesseract's per-character alternatives, when there is one")
+    reread_languages: str = Field("eng", description="Languages that re-read a low-confidence word that is "
+                                  "not a Vietnamese syllable (English words inside Vietnamese text); empty = off")
+    reread_below: float = Field(95.0, ge=0, le=100, description="Word confidence under which the re-read is tried")
+    antialias_bitonal: bool = Field(True, description="OCR a bitonal page from a softened grey copy: thin "
+                                    "strokes and printer halftone dots become solid for Tesseract")
+    upscale_to_dpi: float = Field(0.0, ge=0, description="Pages scanned below this DPI are enlarged to it "
+                                  "for OCR (small text); 0 = never (the default: it helped the tuning pages "
+                                  "but not the held-out ones)")
 
 
 class OutputSettings(_Section):

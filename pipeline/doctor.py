@@ -41,7 +41,8 @@ def check_tesseract(settings: Settings) -> list[CheckResult]:
     except MissingDependency as err:
         return [CheckResult("tesseract", False, err.message("en"), str(err.fields.get("fix", "")))]
     results = [CheckResult("tesseract", True, f"{info.tool.version_text} ({info.path})")]
-    for lang in dict.fromkeys([*split_languages(settings.ocr.languages), "osd"]):
+    reread = split_languages(settings.ocr.reread_languages) if settings.ocr.reread_languages else []
+    for lang in dict.fromkeys([*split_languages(settings.ocr.languages), *reread, "osd"]):
         if lang in info.languages:
             results.append(CheckResult(f"tesseract {lang} model", True, "installed"))
         else:
@@ -105,7 +106,21 @@ def check_pyhanko_range(settings: Settings) -> list[CheckResult]:
     return [CheckResult("pyHanko tested range", True, ", ".join(r.spec for r in TESTED))]
 
 
-CHECKS: list[Check] = [check_tesseract, check_poppler, check_fonts, check_python_modules, check_pyhanko_range]
+def check_lexicon(settings: Settings) -> list[CheckResult]:
+    """The OCR lexicon reads hunspell-vi's syllable list; without it only the spelling rules correct words."""
+    from sohoa.stages.vietnamese import HUNSPELL_VI, dictionary
+
+    if not settings.ocr.lexicon:
+        return [CheckResult("hunspell-vi (OCR lexicon)", True, "lexicon off ([ocr] lexicon = false)")]
+    words = dictionary()
+    if not words:
+        return [CheckResult("hunspell-vi (OCR lexicon)", False, f"{HUNSPELL_VI} not found or empty",
+                            apt_command("hunspell-vi"))]
+    return [CheckResult("hunspell-vi (OCR lexicon)", True, f"{len(words)} words ({HUNSPELL_VI})")]
+
+
+CHECKS: list[Check] = [check_tesseract, check_poppler, check_fonts, check_python_modules, check_pyhanko_range,
+                       check_lexicon]
 
 
 def run_checks(settings: Settings) -> list[CheckResult]:

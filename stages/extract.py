@@ -31,7 +31,9 @@ FIELDS = ("issuing_agency", "parent_agency", "doc_number", "doc_type", "issue_pl
 DOC_TYPES = ("QUYẾT ĐỊNH", "GIẤY PHÉP", "THÔNG BÁO", "GIẤY CHỨNG NHẬN", "GIẤY XÁC NHẬN", "NGHỊ QUYẾT", "CHỈ THỊ",
              "TỜ TRÌNH", "BÁO CÁO", "KẾ HOẠCH", "BIÊN BẢN", "HƯỚNG DẪN", "CÔNG VĂN", "GIẤY MỜI", "QUY ĐỊNH",
              "GIẤY ỦY QUYỀN", "GIẤY GIỚI THIỆU", "THÔNG TƯ", "NGHỊ ĐỊNH", "CHỨNG CHỈ", "PHIẾU CHUYỂN")
-AUTHORITY = re.compile(r"^(TM|KT|TL|TUQ|Q|TP)\s*[.:]\s*\S")
+AUTHORITY = re.compile(r"^(TM|KT|KI|K1|TL|TI|T1|TUQ|TUO|Q|TP)\s*[.:,]\s*\S")
+# what OCR makes of the authority abbreviations in bold capitals ("KI." for "KT.")
+AUTHORITY_SLIPS = {"KI": "KT", "K1": "KT", "TI": "TL", "T1": "TL", "TUO": "TUQ"}
 NUMBER = re.compile(r"\bSO\s*[:;.]?\s*(\d{1,6}\s*/\s*(?:\d{4}\s*/\s*)?[A-Z0-9][A-Z0-9\-]*)")
 DATE_LINE = re.compile(r"^(?P<place>[^,]{2,40}),\s*NGAY\s+\S+\s+THANG\s+\S+\s+NAM\s+\S+")
 VALIDITY = re.compile(r"(?:CO\s+(?:GIA\s+TRI|HIEU\s+LUC)|THOI\s+HAN)[^.]{0,40}?(?:DEN|TOI)\s+(?:HET\s+)?"
@@ -229,10 +231,15 @@ def _signature_block(lines: list[Line], page: int, out: Extracted) -> None:
 
 
 def _listed(text: str) -> str:
-    """A title or authority line written as listed when only its marks differ ("KT. GIAM ĐỐC")."""
-    prefix, _, rest = text.partition(". ") if AUTHORITY.match(fold(text)) else ("", "", text)
-    folded = fold(rest).strip()
-    canonical = next((t for t in TITLES if fold(t) == folded), rest.strip())
+    """A title or authority line written as listed when it is one of them read with slips
+    ("KI. GLÁM ĐỐC" → "KT. GIÁM ĐỐC"): the lists are fixed, OCR of bold capitals is not."""
+    found = AUTHORITY.match(fold(text))
+    prefix, rest = "", text
+    if found:
+        prefix = AUTHORITY_SLIPS.get(found.group(1), found.group(1))
+        rest = text[found.end() - 1:]
+    best = process.extractOne(fold(rest).strip(), [fold(t) for t in TITLES], scorer=fuzz.ratio)
+    canonical = TITLES[best[2]] if best is not None and best[1] >= 85 else rest.strip()
     return f"{prefix}. {canonical}" if prefix else canonical
 
 

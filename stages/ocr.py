@@ -1,9 +1,9 @@
 """OCR stage: a cleaned, upright page image → words with boxes, confidences and line baselines.
 
-Why hOCR for both engines: it is the one Tesseract output that carries word boxes, word confidences
-*and* each line's baseline (which assemble uses to lay the invisible text along the printed line), and
-the CLI and the in-memory API produce the same markup, so one parser serves both engines and switching
-engine can never change the shape of the result.
+Both engines return hOCR, parsed by ``stages.hocr`` (one parser: switching engine cannot change the
+shape of the result). Each word then passes ``WordFixer``: the lexicon correction from Tesseract's
+character alternatives (``stages.ocr_lexicon``) and the English re-read of words that are not
+Vietnamese syllables. The image Tesseract reads is prepared first (``stages.ocr_prepare``).
 
 Failure policy: a page that times out or that Tesseract cannot read comes back as
 ``PageOcr(failed=reason)`` with no words (the page keeps its image; the document is still produced).
@@ -21,11 +21,10 @@ import atexit
 import importlib.util
 import logging
 import os
-import re
 import threading
 import time
-import unicodedata
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from typing import ClassVar, Literal
 
 import cv2
@@ -42,7 +41,11 @@ from sohoa.common.tesseract import (
 )
 from sohoa.common.tesseract_warm import WarmTesseract
 from sohoa.config.settings import OcrSettings
-from sohoa.stages.model import OcrLine, OcrWord, Page, PageOcr
+from sohoa.stages.hocr import parse_hocr
+from sohoa.stages.model import OcrLine, Page, PageOcr
+from sohoa.stages.ocr_lexicon import correct_word
+from sohoa.stages.ocr_prepare import CHOICE_VARIABLES, prepare_ocr_image
+from sohoa.stages.vietnamese import is_valid_syllable
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +67,10 @@ class OcrEngine:
         """The Tesseract version that reads the pages (for reports and ``sohoa doctor``)."""
         return self.info.tool.version_text
 
-    def hocr(self, image: RawImage, *, dpi: int, timeout_s: float) -> str:
+    def hocr(self, image: RawImage, *, dpi: int, timeout_s: float, languages: str | None = None,
+             psm: int | None = None, variables: Mapping[str, str] | None = None) -> str:
+        """hOCR of ``image``; ``languages``/``psm`` override the engine's for this call (the English
+        re-read of one word), ``variables`` are Tesseract parameters for this call."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -79,8 +85,10 @@ class SubprocessEngine(OcrEngine):
 
     kind = "subprocess"
 
-    def hocr(self, image: RawImage, *, dpi: int, timeout_s: float) -> str:
-        return run_cli(self.info, image, languages=self.languages, psm=self.psm, dpi=dpi, timeout_s=timeout_s)
+    def hocr(self, image: RawImage, *, dpi: int, timeout_s: float, languages: str | None = None,
+             psm: int | None = None, variables: Mapping[str, str] | None = None) -> str:
+        return run_cli(self.info, image, languages=languages or self.languages,
+                       psm=self.psm if psm is None else psm, dpi=dpi, timeout_s=timeout_s, variables=variables)
 
 
 class WarmEngine(OcrEngine):
@@ -102,8 +110,10 @@ class WarmEngine(OcrEngine):
     def version(self) -> str:
         return self._warm.library_version or "?"  # tesserocr's bundled libtesseract, not the system's
 
-    def hocr(self, image: RawImage, *, dpi: int, timeout_s: float) -> str:
-        return self._warm.recognize(image, dpi=dpi, timeout_s=timeout_s)
+    def hocr(self, image: RawImage, *, dpi: int, timeout_s: float, languages: str | None = None,
+             psm: int | None = None, variables: Mapping[str, str] | None = None) -> str:
+        return self._warm.recognize(image, dpi=dpi, timeout_s=timeout_s, languages=languages, psm=psm,
+                                    variables=variables)
 
     def close(self) -> None:
         self._warm.close()
@@ -142,6 +152,8 @@ def get_engine(settings: OcrSettings) -> OcrEngine:
     with _engines_lock:
         engine = _engines.get(key)
         if engine is None:
+            if settings.reread_languages:
+                require_languages(settings.reread_languages)  # MissingDependency now, not on a page
             engine = _engines[key] = make_engine(kind, settings.languages, settings.psm)
     return engine
 
@@ -170,11 +182,18 @@ def ocr_page(page: Page, settings: OcrSettings, *, engine: OcrEngine | None = No
     image = np.ascontiguousarray(full[area[1]:area[3], area[0]:area[2]]) if area else full
     dpi_x, dpi_y = page.upright_dpi()
     dpi = max(1, round((dpi_x / scale[0] + dpi_y / scale[1]) / 2))
+    image, factor = prepare_ocr_image(image, dpi=dpi, upscale_to_dpi=settings.upscale_to_dpi,
+                                      antialias=settings.antialias_bitonal and page.mode == "bitonal")
+    dpi = max(1, round(dpi * factor))
     lines: list[OcrLine] = []
     failed: str | None = None
+    fixer = WordFixer(engine, image, dpi=dpi, settings=settings,
+                      deadline=time.monotonic() + settings.page_timeout_s)
     try:
-        text = engine.hocr(RawImage.from_array(image), dpi=dpi, timeout_s=settings.page_timeout_s)
-        lines = parse_hocr(text, scale=scale, origin=(left, top))
+        text = engine.hocr(RawImage.from_array(image), dpi=dpi, timeout_s=settings.page_timeout_s,
+                           variables=CHOICE_VARIABLES if settings.lexicon else None)
+        lines = parse_hocr(text, scale=(scale[0] / factor, scale[1] / factor),
+                           origin=(left * factor, top * factor), on_word=fixer)
     except TesseractTimeout:
         failed = f"timeout: OCR took longer than {settings.page_timeout_s:g} s"
     except TesseractFailed as exc:
@@ -185,6 +204,69 @@ def ocr_page(page: Page, settings: OcrSettings, *, engine: OcrEngine | None = No
         log.warning("OCR failed on %s: %s", page.label, failed)
     return PageOcr(lines=lines, languages=engine.languages, seconds=time.perf_counter() - started,
                    failed=failed)
+
+
+REREAD_PSM = 7  # one text line: the word crop alone
+REREAD_MAX_WORDS = 40  # per page: the re-read costs one recognition per word
+REREAD_TIMEOUT_S = 10.0
+
+
+class WordFixer:
+    """``parse_hocr``'s word hook: the lexicon correction, then the re-read of foreign words."""
+
+    def __init__(self, engine: OcrEngine, image: np.ndarray, *, dpi: int, settings: OcrSettings,
+                 deadline: float | None = None) -> None:
+        """``deadline`` (monotonic): no re-read starts after it, so a page stays near its time limit."""
+        self.engine, self.image, self.dpi, self.settings = engine, image, dpi, settings
+        self.deadline = deadline
+        self.rereads = 0
+        self.corrected = 0
+
+    def __call__(self, text: str, box: tuple[int, int, int, int], confidence: float,
+                 choices: list[list[tuple[str, float]]]) -> tuple[str, float]:
+        if self.settings.lexicon and choices:
+            fixed = correct_word(text, choices)
+            if fixed.changes:
+                self.corrected += 1
+                log.debug("lexicon: %s -> %s", text, fixed.text)
+                return fixed.text, confidence
+        if (self.settings.reread_languages and confidence < self.settings.reread_below
+                and self.rereads < REREAD_MAX_WORDS and _foreign_looking(text)
+                and (self.deadline is None or time.monotonic() < self.deadline)):
+            self.rereads += 1
+            other = self._reread(box)
+            log.debug("re-read: %s (%.0f) -> %s", text, confidence, other)
+            if other is not None and other[1] > confidence:
+                return other
+        return text, confidence
+
+    def _reread(self, box: tuple[int, int, int, int]) -> tuple[str, float] | None:
+        left, top, right, bottom = box
+        pad = max(4, (bottom - top) // 3)
+        h, w = self.image.shape[:2]
+        crop = np.ascontiguousarray(self.image[max(0, top - pad):min(h, bottom + pad),
+                                               max(0, left - pad):min(w, right + pad)])
+        if crop.size == 0:
+            return None
+        try:
+            left_s = REREAD_TIMEOUT_S if self.deadline is None else self.deadline - time.monotonic()
+            text = self.engine.hocr(RawImage.from_array(crop), dpi=self.dpi,
+                                    timeout_s=max(0.5, min(REREAD_TIMEOUT_S, left_s)),
+                                    languages=self.settings.reread_languages, psm=REREAD_PSM)
+            words = [w for line in parse_hocr(text) for w in line.words]
+        except (TesseractTimeout, TesseractFailed, ET.ParseError):
+            return None
+        if len(words) != 1:
+            return None  # split or empty: the crop did not hold one word
+        return words[0].text, words[0].confidence
+
+
+def _foreign_looking(word: str) -> bool:
+    """A word worth reading in English: Latin letters, no Vietnamese-only letter, not a syllable."""
+    core = word.strip(".,:;!?()[]\"'«»“”-–—/…")
+    if len(core) < 2 or not core.isalpha() or any(ord(ch) > 0x7F for ch in core):
+        return False
+    return not is_valid_syllable(core)
 
 
 # OCR runs on the page's inked area only when that saves at least this share of the pixels: Tesseract's
@@ -232,69 +314,3 @@ def _ocr_input(page: Page) -> np.ndarray:
         raise ProcessingError(path=page.label, stage="ocr",
                               detail=_("unsupported OCR image {dtype} {shape}", dtype=image.dtype, shape=image.shape))
     return image
-
-
-# --- hOCR → typed lines --------------------------------------------------------------------------
-
-_LINE_CLASSES = frozenset({"ocr_line", "ocr_textfloat", "ocr_header", "ocr_caption"})
-_PAGE_START = re.compile(r"<div\s+class=['\"]ocr_page['\"]")
-
-
-def _title(element: ET.Element) -> dict[str, list[str]]:
-    """hOCR properties: ``"bbox 1 2 3 4; x_wconf 96"`` → ``{"bbox": [...], "x_wconf": ["96"]}``."""
-    props: dict[str, list[str]] = {}
-    for part in element.get("title", "").split(";"):
-        fields = part.split()
-        if fields:
-            props[fields[0]] = fields[1:]
-    return props
-
-
-def _box(props: dict[str, list[str]], scale: tuple[float, float],
-         offset: tuple[int, int] = (0, 0)) -> tuple[int, int, int, int] | None:
-    values = props.get("bbox")
-    if not values or len(values) != 4:
-        return None
-    dx, dy = offset
-    left, top, right, bottom = (int(v) for v in values)
-    sx, sy = scale
-    return (round((left + dx) * sx), round((top + dy) * sy), round((right + dx) * sx), round((bottom + dy) * sy))
-
-
-def parse_hocr(text: str, *, scale: tuple[float, float] = (1.0, 1.0),
-               origin: tuple[int, int] = (0, 0)) -> list[OcrLine]:
-    """Lines of non-empty NFC words from Tesseract hOCR (a whole document or the page ``div`` alone).
-
-    ``origin`` is where the recognised crop sits in the OCR image; ``scale`` then multiplies every
-    coordinate (OCR image pixels → upright-frame pixels).
-    """
-    start = _PAGE_START.search(text)
-    if start is None:
-        return []
-    end = text.rfind("</body>")
-    root = ET.fromstring("<root>" + text[start.start():end if end > start.start() else len(text)] + "</root>")
-    lines: list[OcrLine] = []
-    for element in root.iter():
-        if element.get("class") not in _LINE_CLASSES:
-            continue
-        words: list[OcrWord] = []
-        for span in element.iter():
-            if span.get("class") != "ocrx_word":
-                continue
-            word = unicodedata.normalize("NFC", "".join(span.itertext())).strip()
-            props = _title(span)
-            box = _box(props, scale, origin)
-            if not word or box is None:
-                continue
-            confidence = float(props.get("x_wconf", ["0"])[0])
-            words.append(OcrWord(text=word, box=box, confidence=min(100.0, max(0.0, confidence))))
-        line_props = _title(element)
-        line_box = _box(line_props, scale, origin)
-        if not words or line_box is None:
-            continue
-        slope, offset = 0.0, 0.0
-        if len(line_props.get("baseline", [])) == 2:
-            slope = float(line_props["baseline"][0]) * scale[1] / scale[0]
-            offset = float(line_props["baseline"][1]) * scale[1]
-        lines.append(OcrLine(words=words, box=line_box, baseline=(slope, offset)))
-    return lines

@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="scan files (pages in name order)")
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.pdf")
-    parser.add_argument("-l", "--languages", help="Tesseract languages (default from config: vie+eng)")
+    parser.add_argument("-l", "--languages", help="Tesseract languages (default from config: vie; English "
+                        "words are re-read with [ocr] reread_languages)")
     parser.add_argument("--redo-ocr", action="store_true", help="replace the text layer of PDFs that already have one")
     parser.add_argument("--sidecar", type=Path, metavar="FILE.txt",
                         help="also write the OCR text (UTF-8, form feed between pages)")

@@ -1,4 +1,4 @@
-"""OCR stage against the real Tesseract (vie+eng) on small rendered pages, through both engines."""
+"""OCR stage against the real Tesseract (the default languages, vie) on small rendered pages, through both engines."""
 
 from __future__ import annotations
 
