@@ -44,7 +44,7 @@ def test_counts_exact_then_capped(records: Records, tmp_path: Path, monkeypatch:
     monkeypatch.setattr(search, "COUNT_CAP", 4)
     capped = records.search_result("uy ban", limit=20)
     assert (capped.total, capped.capped) == (4, True), "beyond the cap: 'more than 4'"
-    assert len(capped.hits) == 5, "the candidates are the first cap + 1 matches"
+    assert len(capped.hits) == 6, "the newest CANDIDATES are ranked and shown, whatever the count cap"
     assert records.search_result("khai sinh").total == 1
     assert records.search_result("không có từ này").total == 0
 
