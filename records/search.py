@@ -79,20 +79,23 @@ def _filter_sql(filters: Filters, params: dict[str, Any], *, pg: bool) -> str:
     if filters.kind:
         clauses.append("d.kind = :kind")
         params["kind"] = filters.kind
-    clauses.extend(_date_clauses(filters, params))
+    # The id range (``_id_range``) is what the walk uses; written as an expression, the date no longer
+    # tempts the planner into the (received_date, id) index, whose rows it would then sort (it
+    # multiplies the two ranges' selectivities as if independent: 80 rows estimated, 7,600 found).
+    clauses.extend(_date_clauses(filters, params, "d.received_date + 0" if pg else "+d.received_date"))
     if not filters.include_superseded:
         clauses.append("NOT EXISTS (SELECT 1 FROM documents n WHERE n.supersedes_id = d.id)")
     return "".join(f" AND {c}" for c in clauses)
 
 
-def _date_clauses(filters: Filters, params: dict[str, Any]) -> list[str]:
+def _date_clauses(filters: Filters, params: dict[str, Any], column: str = "d.received_date") -> list[str]:
     """The received-date conditions on ``documents d`` (its copy of the dossier's date)."""
     clauses: list[str] = []
     if filters.date_from:
-        clauses.append("d.received_date >= :date_from")
+        clauses.append(f"{column} >= :date_from")
         params["date_from"] = filters.date_from
     if filters.date_to:
-        clauses.append("d.received_date <= :date_to")
+        clauses.append(f"{column} <= :date_to")
         params["date_to"] = filters.date_to
     return clauses
 
@@ -116,7 +119,9 @@ def _id_range(session: Session, filters: Filters, params: dict[str, Any]) -> str
         return ""
     bounds: dict[str, Any] = {}
     where = " AND ".join(_date_clauses(filters, bounds))
-    sql = f"SELECT min(d.id) AS lo, max(d.id) AS hi FROM documents d WHERE {where}"
+    # ``+ 0``: PostgreSQL would answer min/max by walking the primary key from either end, filtering
+    # dates (310 ms for a year at 1M documents); this way it reads the date range of the index (17 ms)
+    sql = f"SELECT min(d.id + 0) AS lo, max(d.id + 0) AS hi FROM documents d WHERE {where}"
     row = session.execute(_typed(sql, bounds), bounds).one()
     if row.lo is None:
         return None
