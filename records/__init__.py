@@ -14,11 +14,12 @@ from sohoa.records.types import (
     DossierInfo,
     NewDossier,
     SearchHit,
+    SearchResult,
     SignatureInfo,
     SourceFile,
 )
 
 __all__ = [
     "AttachMeta", "AttachResult", "AuditEvent", "AuditReport", "DocumentInfo", "DossierInfo", "NewDossier",
-    "Records", "SearchHit", "SignatureInfo", "SourceFile", "StoreReport",
+    "Records", "SearchHit", "SearchResult", "SignatureInfo", "SourceFile", "StoreReport",
 ]

@@ -5,8 +5,9 @@ Why this shape:
   it row-locks the dossier on PostgreSQL (and SQLite serialises writers), so two processes attaching
   at once get distinct ``Document.seq`` numbers; the unique constraints are the last line of defence.
 - ``DossierSequence`` holds the last daily sequence number per (unit, day) for new dossier codes.
-- OCR text is one row per page so a search hit can name the page; the full-text index over it is
-  created by the migration (FTS5 on SQLite, a tsvector column + GIN on PostgreSQL), not mapped here.
+- OCR text is one row per page so a search hit can name the page; the full-text index is one row per
+  document, created by the migrations (FTS5 on SQLite, a tsvector column + GIN on PostgreSQL), not
+  mapped here (records/search.py, docs/search.md).
 - Audit timestamps and details are stored as text: the hash chain covers the exact stored strings,
   so verification does not depend on how a driver round-trips datetimes or JSON.
 """
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -58,6 +60,7 @@ class Document(Base):
         UniqueConstraint("dossier_id", "seq", name="uq_documents_dossier_seq"),
         UniqueConstraint("dossier_id", "sha256", name="uq_documents_dossier_sha256"),
         UniqueConstraint("supersedes_id", name="uq_documents_supersedes"),
+        Index("ix_documents_received_id", "received_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -83,6 +86,8 @@ class Document(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    # the dossier's received date, copied at attach: search turns a date range into a document id range
+    received_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     dossier: Mapped[Dossier] = relationship(back_populates="documents")

@@ -46,6 +46,7 @@ from sohoa.records.types import (
     DossierInfo,
     NewDossier,
     SearchHit,
+    SearchResult,
     source_identity,
 )
 
@@ -226,6 +227,7 @@ class Records:
             signatures=[{"profile": g.profile, "signer": g.signer, "time": g.time.isoformat(), "level": g.level}
                         for g in meta.signatures],
             extra=dict(meta.extra), version=version, supersedes_id=supersedes_id, created_at=utcnow(),
+            received_date=dossier.received_date,
         )
         s.add(doc)
         s.flush()
@@ -234,7 +236,7 @@ class Records:
                  for i, t in enumerate(texts)]
         s.add_all(pages)
         s.flush()
-        search.index_pages(s, [(p.id, p.text) for p in pages])
+        search.index_document(s, doc.id, texts)
         audit.append(s, audit.AuditEvent(
             action="attach", actor=actor, dossier_code=parsed.code, document_sha256=sha,
             details={"kind": kind, "seq": seq, "size": size, "pages": doc.page_count, "version": version,
@@ -277,9 +279,22 @@ class Records:
 
     def search(self, query: str, *, code_prefix: str | None = None, unit: str | None = None,
                kind: str | None = None, date_from: date | None = None, date_to: date | None = None,
-               limit: int | None = None) -> list[SearchHit]:
+               limit: int | None = None, include_superseded: bool = False) -> list[SearchHit]:
         """Ranked, diacritic-insensitive full-text search; one hit per document (its best page)."""
-        filters = search.Filters(code_prefix=code_prefix, unit=unit, kind=kind, date_from=date_from, date_to=date_to)
+        return self.search_result(query, code_prefix=code_prefix, unit=unit, kind=kind, date_from=date_from,
+                                  date_to=date_to, limit=limit, include_superseded=include_superseded).hits
+
+    def search_result(self, query: str, *, code_prefix: str | None = None, unit: str | None = None,
+                      kind: str | None = None, date_from: date | None = None, date_to: date | None = None,
+                      limit: int | None = None, include_superseded: bool = False) -> SearchResult:
+        """``search`` plus how many documents match (exact up to ``search.COUNT_CAP``).
+
+        The newest matches are ranked (``records.search``); superseded documents are left out unless
+        ``include_superseded``. An empty query with a filter (a code prefix, dates) lists that filter's
+        documents, newest first.
+        """
+        filters = search.Filters(code_prefix=code_prefix, unit=unit, kind=kind, date_from=date_from, date_to=date_to,
+                                 include_superseded=include_superseded)
         with self._session(write=False) as s:
             return search.search(s, query, filters, limit=limit or self.settings.search_limit,
                                  snippet_chars=self.settings.snippet_chars)

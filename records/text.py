@@ -1,45 +1,19 @@
-"""Diacritic- and case-insensitive text folding, query terms and snippets.
+"""Query terms and snippets over folded text (``common.folding``: diacritics and case ignored).
 
-Why our own folding: SQLite's ``unicode61 remove_diacritics`` strips combining marks but leaves
-``Đ``/``đ`` (a distinct letter, not a decomposable one), and a clerk typing "dong ha" on a keyboard
-without Telex must find "Đông Hà". Folding in Python gives SQLite and PostgreSQL the same terms, and
-lets snippets be cut from the original accented text with the match positions of the folded one.
+Why snippets are cut here from the original accented text with the match positions of the folded one:
+they look the same whichever database answered, and a clerk reads the marks the document has.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
-_SPECIAL = {"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l"}
+from sohoa.common.folding import fold, fold_with_offsets
+
+__all__ = ["fold", "fold_with_offsets", "snippet", "terms"]
+
 _TERM = re.compile(r"\w+", re.UNICODE)
-
-
-@lru_cache(maxsize=4096)
-def _fold_char(ch: str) -> str:
-    special = _SPECIAL.get(ch)
-    if special is not None:
-        return special
-    decomposed = unicodedata.normalize("NFD", ch)
-    base = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return base.lower()
-
-
-def fold(text: str) -> str:
-    """Lower-case, strip diacritics, ``đ`` → ``d``; NFC first so decomposed input folds the same."""
-    return "".join(_fold_char(ch) for ch in unicodedata.normalize("NFC", text))
-
-
-def fold_with_offsets(text: str) -> tuple[str, list[int]]:
-    """Folded text plus, for each folded character, the index of its source character in ``text``."""
-    out: list[str] = []
-    offsets: list[int] = []
-    for i, ch in enumerate(text):
-        folded = _fold_char(ch)
-        out.append(folded)
-        offsets.extend([i] * len(folded))
-    return "".join(out), offsets
 
 
 def terms(query: str) -> list[str]:

@@ -162,6 +162,22 @@ class SearchHit:
     snippet: str
 
 
+@dataclass(frozen=True)
+class SearchResult:
+    """The hits of one search and how many documents match: exact up to a cap, else "more than".
+
+    Why a cap: counting every match of a common word costs as much as ranking them all did; a clerk
+    needs "about how many" only to decide whether to narrow the search (``records.search.COUNT_CAP``).
+    """
+
+    hits: list[SearchHit]
+    total: int  # matching documents, exact when not ``capped``
+    capped: bool  # True: more than ``total`` documents match
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "total_capped": self.capped, "hits": [h.__dict__ | {} for h in self.hits]}
+
+
 def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in values.items():

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from sohoa.common.folding import fold as common_fold
 from sohoa.stages.model import OcrWord, PageOcr
 
 COLUMN_GAP = 1.5  # a gap of this many word heights between two words splits a line into columns
@@ -37,14 +38,13 @@ class Line:
 
 
 def fold(text: str) -> str:
-    """Marks removed, đ/Đ → D, upper case, NFC in, same length out."""
+    """Marks removed, đ/Đ → D, upper case, NFC in, same length out (``common.folding``, upper-cased one
+    character at a time so that a match in the folded text is a slice of the text as read)."""
+    text = unicodedata.normalize("NFC", text)
     out = []
-    for char in unicodedata.normalize("NFC", text):
-        if char in "đĐ":
-            out.append("D")
-            continue
-        base = unicodedata.normalize("NFD", char)[0]
-        out.append(base.upper() if len(base.upper()) == 1 else base)
+    for char in text:
+        folded = common_fold(char)
+        out.append(folded.upper() if len(folded) == 1 and len(folded.upper()) == 1 else char)
     return "".join(out)
 
 

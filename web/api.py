@@ -12,7 +12,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -168,15 +168,29 @@ def pdf_response(svc: WebService, code: str, doc_id: int, *, inline: bool) -> Fi
                         content_disposition_type="inline" if inline else "attachment")
 
 
-@router.get("/search", summary="Full-text search (diacritic-insensitive), one hit per document", responses=ERRORS)
-def search(svc: Svc, _who: Clerk, q: Annotated[str, Query(min_length=1, max_length=200)],
+SEARCH_HEADERS = {
+    "X-Total-Count": {"description": "Documents matching (exact up to the cap, see X-Total-Capped)",
+                      "schema": {"type": "integer"}},
+    "X-Total-Capped": {"description": "`true`: more than X-Total-Count documents match",
+                       "schema": {"type": "string", "enum": ["true", "false"]}},
+}
+
+
+@router.get("/search", summary="Full-text search (diacritic-insensitive), one hit per document",
+            responses={**ERRORS, 200: {"description": "The hits, best first", "headers": SEARCH_HEADERS}})
+def search(svc: Svc, _who: Clerk, response: Response, q: Annotated[str, Query(min_length=1, max_length=200)],
            code_prefix: Annotated[str | None, Query(max_length=64)] = None,
            kind: Literal["component", "result", "copy"] | None = None,
            date_from: date | None = None, date_to: date | None = None,
+           include_superseded: Annotated[bool, Query(description="also documents replaced by a newer version")]
+           = False,
            limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[dict[str, Any]]:
-    hits = svc.records.search(q, code_prefix=code_prefix, kind=kind, date_from=date_from, date_to=date_to,
-                              limit=limit)
-    return [h.__dict__ | {} for h in hits]
+    """The newest matches are ranked; the body stays a list of hits (as before), the count is in headers."""
+    result = svc.records.search_result(q, code_prefix=code_prefix, kind=kind, date_from=date_from, date_to=date_to,
+                                       limit=limit, include_superseded=include_superseded)
+    response.headers["X-Total-Count"] = str(result.total)
+    response.headers["X-Total-Capped"] = "true" if result.capped else "false"
+    return [h.__dict__ | {} for h in result.hits]
 
 
 @router.get("/results", summary="Digitized results an applicant owns: their data, validity, signature verdict",

@@ -152,9 +152,9 @@ def verify_upload(request: Request, file: Annotated[UploadFile | None, File()] =
 
 @router.get("/search", response_class=HTMLResponse)  # the URL a clerk types; the same page
 @router.get("/dossiers", response_class=HTMLResponse)
-def dossiers(request: Request, q: str = "") -> HTMLResponse:
+def dossiers(request: Request, q: str = "", superseded: bool = False) -> HTMLResponse:
     who = user(request)
-    found = svc(request).find(q[:200], limit=svc(request).web.page_size)
+    found = svc(request).find(q[:200], limit=svc(request).web.page_size, include_superseded=superseded)
     return render(request, "dossiers.html", {"user": who, "found": found, "q": q[:200]})
 
 

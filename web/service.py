@@ -49,6 +49,9 @@ class Found:
     exact: DossierInfo | None = None
     dossiers: list[DossierInfo] = field(default_factory=list)
     hits: list[SearchHit] = field(default_factory=list)
+    total: int = 0  # documents matching the text, exact unless ``capped`` ("more than total")
+    capped: bool = False
+    include_superseded: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,10 +116,10 @@ class WebService:
                 return doc
         raise NotFound(what=_("document {id} of dossier {code}", id=doc_id, code=code))
 
-    def find(self, query: str, *, limit: int) -> Found:
+    def find(self, query: str, *, limit: int, include_superseded: bool = False) -> Found:
         """A full dossier code opens that dossier; a code prefix lists dossiers; anything else is text."""
         query = query.strip()[:200]
-        found = Found(query)
+        found = Found(query, include_superseded=include_superseded)
         if not query:
             found.dossiers = self.records.list_dossiers(limit=limit)
             return found
@@ -127,7 +130,8 @@ class WebService:
             except (InvalidDossierCode, DossierNotFound):
                 found.exact = None
             found.dossiers = self.records.list_dossiers(prefix=code, limit=limit)
-        found.hits = self.records.search(query, limit=limit)
+        result = self.records.search_result(query, limit=limit, include_superseded=include_superseded)
+        found.hits, found.total, found.capped = result.hits, result.total, result.capped
         return found
 
     def badge(self, doc: DocumentInfo) -> Badge | None:
