@@ -62,3 +62,12 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
         out.append(folded)
         offsets.extend([i] * len(folded))
     return "".join(out), offsets
+
+
+def search_key(text: str | None) -> str | None:
+    """A value as the filters compare it: folded, spaces removed ("123/QĐ-UBND" → "123/qd-ubnd",
+    "Sở Tư pháp" → "sotuphap"); None for nothing."""
+    if not text:
+        return None
+    key = "".join(fold(text).split())
+    return key[:255] or None

@@ -88,6 +88,10 @@ class Document(Base):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     # the dossier's received date, copied at attach: search turns a date range into a document id range
     received_date: Mapped[date | None] = mapped_column(Date)
+    # common.folding.search_key of the number, the issuing agency and the document type (migration 0007)
+    number_key: Mapped[str | None] = mapped_column(String(100), index=True)
+    agency_key: Mapped[str | None] = mapped_column(String(255), index=True)
+    doc_type: Mapped[str | None] = mapped_column(String(100), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     dossier: Mapped[Dossier] = relationship(back_populates="documents")

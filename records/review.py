@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
+from sohoa.common.folding import search_key
 from sohoa.common.messages import _
 from sohoa.database.engine import translate_errors, writer
 from sohoa.records import audit
@@ -85,6 +86,9 @@ def correct_field(records: Records, document_id: int, name: str, value: str, *, 
         flag_modified(doc, "extra")
         if name in TYPED:
             setattr(doc, TYPED[name], dt.date.fromisoformat(value) if name == "issue_date" else value)
+        keys = {"doc_number": "number_key", "issuing_agency": "agency_key", "doc_type": "doc_type"}
+        if name in keys:
+            setattr(doc, keys[name], search_key(value))
         audit.append(s, audit.AuditEvent(action="correct_field", actor=actor, dossier_code=code,
                                          document_sha256=doc.sha256,
                                          details={"field": name, "value": value, "read_as": before.get("value")}))

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.orm import Session
 
+from sohoa.common.folding import search_key
 from sohoa.records.text import fold, snippet, terms
 from sohoa.records.types import SearchHit, SearchResult
 
@@ -41,9 +42,17 @@ class Filters:
     date_from: date | None = None  # dossier received date, inclusive
     date_to: date | None = None
     include_superseded: bool = False
+    # a result's data (issue 16), compared without marks, case or spaces (common.folding.search_key)
+    number: str | None = None  # exact number and symbol, e.g. 123/QĐ-UBND
+    number_prefix: str | None = None  # e.g. "123/" or "123/qd"
+    agency: str | None = None  # exact issuing agency
+    doc_type: str | None = None  # exact document type, e.g. "giấy phép"
+    issued_from: date | None = None  # the document's issue date, inclusive
+    issued_to: date | None = None
 
     def any(self) -> bool:
-        return bool(self.code_prefix or self.unit or self.kind or self.date_from or self.date_to)
+        return bool(self.code_prefix or self.unit or self.kind or self.date_from or self.date_to or self.number
+                    or self.number_prefix or self.agency or self.doc_type or self.issued_from or self.issued_to)
 
 
 def index_document(session: Session, document_id: int, page_texts: list[str]) -> None:
@@ -79,6 +88,7 @@ def _filter_sql(filters: Filters, params: dict[str, Any], *, pg: bool) -> str:
     if filters.kind:
         clauses.append("d.kind = :kind")
         params["kind"] = filters.kind
+    clauses.extend(_result_data_clauses(filters, params, pg=pg))
     # The id range (``_id_range``) is what the walk uses; written as an expression, the date no longer
     # tempts the planner into the (received_date, id) index, whose rows it would then sort (it
     # multiplies the two ranges' selectivities as if independent: 80 rows estimated, 7,600 found).
@@ -86,6 +96,31 @@ def _filter_sql(filters: Filters, params: dict[str, Any], *, pg: bool) -> str:
     if not filters.include_superseded:
         clauses.append("NOT EXISTS (SELECT 1 FROM documents n WHERE n.supersedes_id = d.id)")
     return "".join(f" AND {c}" for c in clauses)
+
+
+def _result_data_clauses(filters: Filters, params: dict[str, Any], *, pg: bool) -> list[str]:
+    """Number (exact or prefix), agency, type and issue-date conditions on the folded keys."""
+    clauses: list[str] = []
+    for name, column in (("number", "number_key"), ("agency", "agency_key"), ("doc_type", "doc_type")):
+        key = search_key(getattr(filters, name))
+        if key:
+            clauses.append(f"d.{column} = :{name}_key")
+            params[f"{name}_key"] = key
+    prefix = search_key(filters.number_prefix)
+    if prefix:
+        if pg:  # the varchar_pattern_ops index of migration 0007
+            clauses.append("d.number_key LIKE :number_prefix ESCAPE '\\'")
+            params["number_prefix"] = _escape_like(prefix) + "%"
+        else:
+            clauses.append("d.number_key >= :number_prefix AND d.number_key < :number_prefix_end")
+            params["number_prefix"], params["number_prefix_end"] = prefix, prefix + "\U0010ffff"
+    if filters.issued_from:
+        clauses.append("d.issue_date >= :issued_from")
+        params["issued_from"] = filters.issued_from
+    if filters.issued_to:
+        clauses.append("d.issue_date <= :issued_to")
+        params["issued_to"] = filters.issued_to
+    return clauses
 
 
 def _date_clauses(filters: Filters, params: dict[str, Any], column: str = "d.received_date") -> list[str]:
@@ -102,7 +137,7 @@ def _date_clauses(filters: Filters, params: dict[str, Any], column: str = "d.rec
 
 def _typed(sql: str, params: dict[str, Any]) -> Any:
     stmt = text(sql)
-    for name in ("date_from", "date_to"):
+    for name in ("date_from", "date_to", "issued_from", "issued_to"):
         if name in params:
             stmt = stmt.bindparams(bindparam(name, type_=Date))
     return stmt

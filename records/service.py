@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from sohoa.common.folding import search_key
 from sohoa.common.messages import _
 from sohoa.config.records import RecordsSettings
 from sohoa.database.engine import describe, ensure_schema, make_engine, translate_errors, upgrade, writer
@@ -227,7 +228,8 @@ class Records:
             signatures=[{"profile": g.profile, "signer": g.signer, "time": g.time.isoformat(), "level": g.level}
                         for g in meta.signatures],
             extra=dict(meta.extra), version=version, supersedes_id=supersedes_id, created_at=utcnow(),
-            received_date=dossier.received_date,
+            received_date=dossier.received_date, number_key=search_key(meta.doc_number),
+            agency_key=search_key(meta.issuing_agency), doc_type=search_key(_extracted_type(meta.extra)),
         )
         s.add(doc)
         s.flush()
@@ -279,22 +281,23 @@ class Records:
 
     def search(self, query: str, *, code_prefix: str | None = None, unit: str | None = None,
                kind: str | None = None, date_from: date | None = None, date_to: date | None = None,
-               limit: int | None = None, include_superseded: bool = False) -> list[SearchHit]:
+               limit: int | None = None, include_superseded: bool = False, **data: Any) -> list[SearchHit]:
         """Ranked, diacritic-insensitive full-text search; one hit per document (its best page)."""
         return self.search_result(query, code_prefix=code_prefix, unit=unit, kind=kind, date_from=date_from,
-                                  date_to=date_to, limit=limit, include_superseded=include_superseded).hits
+                                  date_to=date_to, limit=limit, include_superseded=include_superseded, **data).hits
 
     def search_result(self, query: str, *, code_prefix: str | None = None, unit: str | None = None,
                       kind: str | None = None, date_from: date | None = None, date_to: date | None = None,
-                      limit: int | None = None, include_superseded: bool = False) -> SearchResult:
+                      limit: int | None = None, include_superseded: bool = False, **data: Any) -> SearchResult:
         """``search`` plus how many documents match (exact up to ``search.COUNT_CAP``).
 
         The newest matches are ranked (``records.search``); superseded documents are left out unless
         ``include_superseded``. An empty query with a filter (a code prefix, dates) lists that filter's
-        documents, newest first.
+        documents, newest first. ``data``: a result's data filters of ``search.Filters`` (``number``,
+        ``number_prefix``, ``agency``, ``doc_type``, ``issued_from``, ``issued_to``; without marks or case).
         """
         filters = search.Filters(code_prefix=code_prefix, unit=unit, kind=kind, date_from=date_from, date_to=date_to,
-                                 include_superseded=include_superseded)
+                                 include_superseded=include_superseded, **data)
         with self._session(write=False) as s:
             return search.search(s, query, filters, limit=limit or self.settings.search_limit,
                                  snippet_chars=self.settings.snippet_chars)
@@ -325,6 +328,12 @@ class Records:
                     audit.append(s, audit.AuditEvent(action="store_remove", actor=actor or _default_actor(),
                                                      details={"removed": report.removed}))
         return report
+
+
+def _extracted_type(extra: Any) -> str | None:
+    """The document type read from a result (``extra.metadata``), for the type filter."""
+    found = ((extra or {}).get("metadata") or {}).get("fields", {}).get("doc_type")
+    return str(found["value"]) if isinstance(found, dict) and found.get("value") else None
 
 
 def _flag_same_source(meta: AttachMeta, other: DocumentInfo) -> AttachMeta:

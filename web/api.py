@@ -178,16 +178,24 @@ SEARCH_HEADERS = {
 
 @router.get("/search", summary="Full-text search (diacritic-insensitive), one hit per document",
             responses={**ERRORS, 200: {"description": "The hits, best first", "headers": SEARCH_HEADERS}})
-def search(svc: Svc, _who: Clerk, response: Response, q: Annotated[str, Query(min_length=1, max_length=200)],
+def search(svc: Svc, _who: Clerk, response: Response, q: Annotated[str, Query(max_length=200)] = "",
            code_prefix: Annotated[str | None, Query(max_length=64)] = None,
            kind: Literal["component", "result", "copy"] | None = None,
            date_from: date | None = None, date_to: date | None = None,
            include_superseded: Annotated[bool, Query(description="also documents replaced by a newer version")]
            = False,
+           number: Annotated[str | None, Query(max_length=100, description="a result's number, exact")] = None,
+           number_prefix: Annotated[str | None, Query(max_length=100)] = None,
+           agency: Annotated[str | None, Query(max_length=255, description="issuing agency, exact")] = None,
+           doc_type: Annotated[str | None, Query(max_length=100)] = None,
+           issued_from: date | None = None, issued_to: date | None = None,
            limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[dict[str, Any]]:
-    """The newest matches are ranked; the body stays a list of hits (as before), the count is in headers."""
+    """The newest matches are ranked; the body stays a list of hits (as before), the count is in headers.
+    Words may be left out when a filter is given; a result's data filters ignore marks, case and spaces."""
     result = svc.records.search_result(q, code_prefix=code_prefix, kind=kind, date_from=date_from, date_to=date_to,
-                                       limit=limit, include_superseded=include_superseded)
+                                       limit=limit, include_superseded=include_superseded, number=number,
+                                       number_prefix=number_prefix, agency=agency, doc_type=doc_type,
+                                       issued_from=issued_from, issued_to=issued_to)
     response.headers["X-Total-Count"] = str(result.total)
     response.headers["X-Total-Capped"] = "true" if result.capped else "false"
     return [h.__dict__ | {} for h in result.hits]

@@ -81,10 +81,16 @@ def register(subparsers: Any) -> None:
     _nested_common(p)
     p.set_defaults(func=cmd_list)
 
-    p = dsub.add_parser("search", help="full-text search over OCR text (accents optional)")
-    p.add_argument("query")
+    p = dsub.add_parser("search", help="full-text search over OCR text (accents optional), and a result's data")
+    p.add_argument("query", nargs="?", default="", help="words (may be empty with a filter)")
     _filters(p)
     p.add_argument("--kind", choices=KINDS)
+    p.add_argument("--number", help="a result's number and symbol, exact (marks and case ignored)")
+    p.add_argument("--number-prefix", help="a result's number starting with this, e.g. 123/")
+    p.add_argument("--agency", help="issuing agency, exact (marks and case ignored)")
+    p.add_argument("--type", dest="doc_type", help="document type, e.g. 'giấy phép'")
+    p.add_argument("--issued-from", type=_date, help="issued on or after (YYYY-MM-DD)")
+    p.add_argument("--issued-to", type=_date, help="issued on or before (YYYY-MM-DD)")
     _nested_common(p)
     p.set_defaults(func=cmd_search)
 
@@ -185,7 +191,9 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     with _open(settings) as rec:
         hits = rec.search(args.query, code_prefix=args.prefix, unit=args.unit, kind=args.kind,
-                          date_from=args.date_from, date_to=args.date_to, limit=args.limit)
+                          date_from=args.date_from, date_to=args.date_to, limit=args.limit, number=args.number,
+                          number_prefix=args.number_prefix, agency=args.agency, doc_type=args.doc_type,
+                          issued_from=args.issued_from, issued_to=args.issued_to)
     text = "\n".join(f"{h.dossier_code}  {h.kind:<9} p.{h.page_no:<3} {h.document_sha256[:12]}  {h.snippet}"
                      for h in hits)
     _emit(args, [h.__dict__ for h in hits], text)
