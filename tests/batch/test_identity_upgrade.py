@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from sohoa.config.records import RecordsSettings
-from sohoa.database.engine import _alembic_config, make_engine, upgrade, writer
+from sohoa.database.engine import _alembic_config, head_revision, make_engine, upgrade, writer
 from sohoa.records.service import Records
 from sohoa.runners.batch.journal import BatchJournal, ItemSpec
 from tests.batch.pages import code
@@ -74,7 +74,7 @@ def _legacy_rows(engine: sa.Engine) -> None:
 def test_upgrade_gives_documents_and_journal_the_one_identity(url: str, tmp_path: Path) -> None:
     engine = _database_at_0004(url)
     _legacy_rows(engine)
-    assert upgrade(engine, "test") == ("0004", "0005")
+    assert upgrade(engine, "test") == ("0004", head_revision())  # through 0005 and every later one
     with engine.connect() as conn:
         docs = dict(conn.execute(sa.text("SELECT id, source_identity FROM documents")).all())
         items = {r.item_key: r for r in conn.execute(sa.text("SELECT * FROM batch_items"))}
