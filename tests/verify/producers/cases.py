@@ -126,10 +126,10 @@ def _plain(producer: str, online: Verdict = (PASSED, None), split: str = "tuning
     return Case(producer, producer, "-", online, split, lambda c: c.signed(producer), **kw)  # type: ignore[arg-type]
 
 
-DUPLICATE_KEY_BUG = ("the catalog holds /AcroForm twice; pyHanko keeps the first, so the verifier sees only "
-                     "pdfsignerpy's signature (INDETERMINATE/GENERIC 'unexplained changes') and never mentions the "
-                     "@signpdf signature that pdfsig and qpdf see; a duplicate key in the catalog should be judged "
-                     "malformed (TOTAL-FAILED/FORMAT_FAILURE), as readers disagree on what was signed")
+DUPLICATE_KEY_BUG = ("the catalog holds /AcroForm twice; pyHanko keeps the first form, and the @signpdf signature "
+                     "is found only as a widget the form does not list: both signatures verify and the file comes "
+                     "out TOTAL-PASSED online (TRY_LATER offline), with no word about the duplicate key; readers "
+                     "disagree on what the form is, so it should be judged malformed (TOTAL-FAILED/FORMAT_FAILURE)")
 
 CASES: list[Case] = [
     # --- signers, nothing done after ---
