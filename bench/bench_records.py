@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from bench.corpus import SENTENCES
+from bench.postgres import postgres_url
 from sohoa.config.records import RecordsSettings
 from sohoa.records import AttachMeta, Records
 
@@ -86,19 +87,9 @@ def main() -> None:
             results["sqlite"] = run_backend("sqlite", f"sqlite:///{work / 'bench.db'}", args.docs, work, args.seed)
             print("sqlite", results["sqlite"], flush=True)
         if not args.skip_pg:
-            server = None
-            url = args.pg_url
-            if url is None:
-                from tests.services import PostgresServer
-
-                server = PostgresServer.start()
-                url = server.create_database("bench")
-            try:
+            with postgres_url(args.pg_url, "bench") as url:
                 results["postgresql"] = run_backend("postgresql", url, args.docs, work, args.seed)
                 print("postgresql", results["postgresql"], flush=True)
-            finally:
-                if server is not None:
-                    server.stop()
     if args.out:
         rows = ["| backend | docs | attach docs/s | search p50 ms | search p95 ms | mean hits | audit verify s |",
                 "|---|---|---|---|---|---|---|"]

@@ -25,6 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.postgres import postgres_url
 from bench.scale_corpus import DAYS, START, UNITS, Generator, rare_words
 from sohoa.common.folding import fold
 from sohoa.config.records import RecordsSettings
@@ -254,14 +255,7 @@ def main() -> None:
                     report.append(table("sqlite, unbounded ranking (rank all matches, then cut)", unbounded(rec, mix)))
             print("\n".join(report), flush=True)
         if not args.skip_pg:
-            server = None
-            url = args.pg_url
-            if url is None:
-                from tests.services import PostgresServer
-
-                server = PostgresServer.start()
-                url = server.create_database("scale")
-            try:
+            with postgres_url(args.pg_url, "scale") as url:
                 load_s = 0.0 if args.reuse_pg else load_pg(url, args.pg_docs, args.seed)
                 with Records.open(RecordsSettings(database_url=url, store_path=work / "store"), work) as rec:
                     report.append(section("postgresql", args.pg_docs, load_s, rec, run_queries(rec, mix)))
@@ -269,9 +263,6 @@ def main() -> None:
                         report.append(table("postgresql, unbounded ranking (rank all matches, then cut)",
                                             unbounded(rec, mix)))
                 print("\n".join(report[-2:]), flush=True)
-            finally:
-                if server is not None:
-                    server.stop()
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(report) + "\n", encoding="utf-8")

@@ -22,7 +22,7 @@ from sohoa.common.atomic import copy_atomic, write_bytes_atomic
 from sohoa.records.audit import AuditEvent
 from sohoa.records.errors import StoreFileCorrupt, StoreFileMissing
 from sohoa.records.service import Records
-from sohoa.records.types import KIND_CODES, DocumentInfo
+from sohoa.records.types import KIND_CODES, DocumentInfo, fields_to_review, result_fields
 
 CSV_FIELDS = [
     "dossier_code", "seq", "file", "document_name", "kind", "kind_code", "document_number", "issue_date",
@@ -51,23 +51,18 @@ def _copy_verified(doc: DocumentInfo, target: Path) -> None:
         copy_atomic(src, target, verify=check)
 
 
-def _field(doc: DocumentInfo, name: str) -> str | None:
-    """An extracted Decree-30 field of the document (``extra.metadata``), or None."""
-    found = ((doc.extra.get("metadata") or {}).get("fields") or {}).get(name)
-    return found.get("value") if isinstance(found, dict) else None
-
-
 def document_record(doc: DocumentInfo, file_name: str, pages: list[str]) -> dict[str, Any]:
-    signer = doc.extra.get("signer") or _field(doc, "signer_name") or \
+    data = result_fields(doc.extra)
+    signer = doc.extra.get("signer") or data.get("signer_name") or \
         (doc.signatures[0]["signer"] if doc.signatures else None)
-    review = (doc.extra.get("metadata") or {}).get("needs_review") or []
+    review = fields_to_review(doc.extra)
     return {
         "dossier_code": doc.dossier_code, "seq": doc.seq, "file": file_name, "document_name": doc.title,
         "kind": doc.kind, "kind_code": KIND_CODES.get(doc.kind), "document_number": doc.doc_number,
         "issue_date": doc.issue_date.isoformat() if doc.issue_date else None,
-        "issuing_agency": doc.issuing_agency, "document_type": _field(doc, "doc_type"),
-        "subject": _field(doc, "subject"), "signer": signer, "signer_title": _field(doc, "signer_title"),
-        "validity_period": doc.extra.get("validity_period") or _field(doc, "valid_until"),
+        "issuing_agency": doc.issuing_agency, "document_type": data.get("doc_type"),
+        "subject": data.get("subject"), "signer": signer, "signer_title": data.get("signer_title"),
+        "validity_period": doc.extra.get("validity_period") or data.get("valid_until"),
         "digitized_by": doc.digitized_by, "digitized_at": doc.digitized_at.isoformat(), "size": doc.size,
         "page_count": doc.page_count, "sha256": doc.sha256, "version": doc.version,
         "supersedes_sha256": doc.supersedes_sha256, "mean_ocr_confidence": doc.mean_confidence,

@@ -21,7 +21,7 @@ from sohoa.records.errors import DocumentNotFound
 from sohoa.records.models import Document, Dossier
 from sohoa.records.service import Records
 from sohoa.records.text import fold
-from sohoa.records.types import AttachMeta, AttachResult, DocumentInfo
+from sohoa.records.types import AttachMeta, AttachResult, DocumentInfo, result_fields
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,7 @@ class OwnedResult:
 
 
 def _fields(doc: DocumentInfo) -> dict[str, str]:
-    found = ((doc.extra.get("metadata") or {}).get("fields") or {})
-    values = {k: str(v["value"]) for k, v in found.items() if isinstance(v, dict) and v.get("value")}
+    values = result_fields(doc.extra)
     for name, value in (("doc_number", doc.doc_number), ("issuing_agency", doc.issuing_agency),
                         ("issue_date", doc.issue_date.isoformat() if doc.issue_date else None)):
         if value:

@@ -24,6 +24,7 @@ from sohoa.records import audit
 from sohoa.records.errors import DocumentNotFound, InvalidRecordInput
 from sohoa.records.models import Document, Dossier
 from sohoa.records.service import Records
+from sohoa.records.types import fields_to_review
 
 REVIEW_LIMIT = 200
 TYPED = {"doc_number": "doc_number", "issuing_agency": "issuing_agency", "issue_date": "issue_date"}
@@ -46,10 +47,11 @@ def review_queue(records: Records, *, limit: int = REVIEW_LIMIT) -> list[ReviewI
         rows = s.execute(select(Document, Dossier.code).join(Dossier, Document.dossier_id == Dossier.id)
                          .where(Document.kind.in_(("result", "copy"))).order_by(Document.id))
         for doc, code in rows:
-            meta = (doc.extra or {}).get("metadata") or {}
-            if meta.get("needs_review"):
-                items.append(ReviewItem(doc.id, code, doc.title, dict(meta.get("fields") or {}),
-                                        list(meta["needs_review"]), dict(meta.get("page_sizes") or {})))
+            review = fields_to_review(doc.extra)
+            if review:
+                meta = doc.extra["metadata"]
+                items.append(ReviewItem(doc.id, code, doc.title, dict(meta.get("fields") or {}), review,
+                                        dict(meta.get("page_sizes") or {})))
                 if len(items) >= limit:
                     break
     return items

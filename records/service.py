@@ -48,6 +48,7 @@ from sohoa.records.types import (
     NewDossier,
     SearchHit,
     SearchResult,
+    result_fields,
     source_identity,
 )
 
@@ -229,7 +230,7 @@ class Records:
                         for g in meta.signatures],
             extra=dict(meta.extra), version=version, supersedes_id=supersedes_id, created_at=utcnow(),
             received_date=dossier.received_date, number_key=search_key(meta.doc_number),
-            agency_key=search_key(meta.issuing_agency), doc_type=search_key(_extracted_type(meta.extra)),
+            agency_key=search_key(meta.issuing_agency), doc_type=search_key(result_fields(meta.extra).get("doc_type")),
         )
         s.add(doc)
         s.flush()
@@ -328,12 +329,6 @@ class Records:
                     audit.append(s, audit.AuditEvent(action="store_remove", actor=actor or _default_actor(),
                                                      details={"removed": report.removed}))
         return report
-
-
-def _extracted_type(extra: Any) -> str | None:
-    """The document type read from a result (``extra.metadata``), for the type filter."""
-    found = ((extra or {}).get("metadata") or {}).get("fields", {}).get("doc_type")
-    return str(found["value"]) if isinstance(found, dict) and found.get("value") else None
 
 
 def _flag_same_source(meta: AttachMeta, other: DocumentInfo) -> AttachMeta:

@@ -30,6 +30,17 @@ class SourceFile:
     size: int | None = None
 
 
+def result_fields(extra: Mapping[str, Any] | None) -> dict[str, str]:
+    """A result's extracted Decree-30 values by field name (``extra.metadata.fields``; empty when none)."""
+    fields = ((extra or {}).get("metadata") or {}).get("fields") or {}
+    return {name: str(f["value"]) for name, f in fields.items() if isinstance(f, dict) and f.get("value")}
+
+
+def fields_to_review(extra: Mapping[str, Any] | None) -> list[str]:
+    """The extracted fields still to be checked by a clerk (``extra.metadata.needs_review``)."""
+    return list(((extra or {}).get("metadata") or {}).get("needs_review") or [])
+
+
 def source_identity(files: Sequence[SourceFile]) -> str | None:
     """The content identity (``common.hashing``) of a document's source files, in page order.
 

@@ -239,11 +239,9 @@ def status_page(request: Request) -> HTMLResponse:
                                   service.settings)
     except SohoaError as err:
         return error_page(request, err, who)
-    today = local_today(service.records.tz)
-    month_start, _end = figures.month_bounds(today)
-    units = {"today": figures.per_unit(service.records, today, today),
-             "month": figures.per_unit(service.records, month_start, today)}
-    return render(request, "status.html", {"user": who, "s": data, "units": units, "month": f"{today:%Y-%m}"})
+    units = {"today": data.units_today, "month": data.units_month}
+    month = f"{local_today(service.records.tz):%Y-%m}"
+    return render(request, "status.html", {"user": who, "s": data, "units": units, "month": month})
 
 
 @router.get("/status/monthly.csv")

@@ -13,7 +13,7 @@ import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from sohoa.config import Settings
 from sohoa.database.engine import translate_errors
 from sohoa.records.dossiers import local_today
-from sohoa.records.models import Document, Dossier
 from sohoa.records.service import Records
 from sohoa.runners.watch.journal import WatchJob
+from sohoa.web.figures import UnitFigures, month_bounds, per_unit
 
 RECENT_FAILURES = 20
 
@@ -54,6 +54,8 @@ class Status:
     failures: list[dict[str, Any]] = field(default_factory=list)
     today: Rate | None = None
     month: Rate | None = None
+    units_today: list[UnitFigures] = field(default_factory=list)  # the same figures per receiving unit
+    units_month: list[UnitFigures] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"daemon": self.daemon, "daemon_error": self.daemon_error, "jobs_today": self.jobs_today,
@@ -115,16 +117,10 @@ def _reasons(result: dict[str, Any] | None) -> dict[str, str]:
             for lang in ("vi", "en")}
 
 
-def _rate(s: Session, start: date, end: date) -> Rate:
-    in_period = (Dossier.received_date >= start) & (Dossier.received_date <= end)
-    total = s.execute(select(func.count()).select_from(Dossier).where(in_period)).scalar_one()
-
-    def having(kind: str) -> int:
-        stmt = (select(func.count(func.distinct(Dossier.id))).select_from(Dossier)
-                .join(Document, Document.dossier_id == Dossier.id).where(in_period, Document.kind == kind))
-        return int(s.execute(stmt).scalar_one())
-
-    return Rate(int(total), having("component"), having("result"))
+def _rate(units: list[UnitFigures]) -> Rate:
+    """The whole center's rate: a dossier belongs to one unit, so the units' counts add up."""
+    return Rate(sum(u.dossiers for u in units), sum(u.with_components for u in units),
+                sum(u.with_results for u in units))
 
 
 def collect(records: Records, health_url: str, timeout_s: float, settings: Settings | None = None) -> Status:
@@ -132,6 +128,8 @@ def collect(records: Records, health_url: str, timeout_s: float, settings: Setti
     daemon, error = daemon_health(health_url, timeout_s)
     today = local_today(records.tz)
     midnight = datetime.combine(today, time.min, tzinfo=records.tz).astimezone(UTC)
+    units_today = per_unit(records, today, today)
+    units_month = per_unit(records, month_bounds(today)[0], today)
     with translate_errors(records.where), Session(records.engine) as s:
         by_state = dict(s.execute(select(WatchJob.state, func.count()).group_by(WatchJob.state)).all())
         today_rows = s.execute(select(WatchJob.state, func.count()).where(WatchJob.updated_at >= midnight)
@@ -142,11 +140,10 @@ def collect(records: Records, health_url: str, timeout_s: float, settings: Setti
                      "dossier_code": r.dossier_code, "reason": r.last_error or "", **_reasons(r.result),
                      "stage": _stage(r.result), "note": settings is not None and error_note(settings, r) is not None,
                      "at": r.updated_at.astimezone(records.tz).isoformat(timespec="seconds")} for r in failed]
-        rate_today = _rate(s, today, today)
-        rate_month = _rate(s, today.replace(day=1), today)
     return Status(daemon=daemon, daemon_error=error, jobs_today={k: int(v) for k, v in today_rows},
                   jobs_all={k: int(v) for k, v in by_state.items()}, failures=failures,
-                  today=rate_today, month=rate_month)
+                  today=_rate(units_today), month=_rate(units_month), units_today=units_today,
+                  units_month=units_month)
 
 
 

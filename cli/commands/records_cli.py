@@ -159,6 +159,8 @@ def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    from sohoa.records.types import fields_to_review, result_fields
+
     with _open(settings) as rec:
         info = rec.get_dossier(args.code)
         docs = rec.documents(info.code)
@@ -169,11 +171,11 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         conf = f"{d.mean_confidence:.0f}" if d.mean_confidence is not None else "-"
         lines.append(f"  #{d.seq:<3} {d.kind:<9} v{d.version} {d.page_count:>3} p  OCR {conf:>3}  "
                      f"{d.sha256[:16]}  {d.title or ''}")
-        data = ((d.extra.get("metadata") or {}).get("fields") or {})
-        shown = [str(data[k]["value"]) for k in ("doc_number", "doc_type", "issue_date", "issuing_agency", "subject",
-                                                 "signer_name") if isinstance(data.get(k), dict)]
+        data = result_fields(d.extra)
+        shown = [data[k] for k in ("doc_number", "doc_type", "issue_date", "issuing_agency", "subject", "signer_name")
+                 if k in data]
         if shown:
-            review = (d.extra.get("metadata") or {}).get("needs_review") or []
+            review = fields_to_review(d.extra)
             lines.append("       " + " · ".join(shown) + (f"  (to review: {', '.join(review)})" if review else ""))
     _emit(args, {"dossier": info.to_dict(), "documents": [d.to_dict() for d in docs]}, "\n".join(lines))
     return 0
