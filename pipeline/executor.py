@@ -53,7 +53,7 @@ def warm_worker(settings: OcrSettings) -> None:
     from sohoa.common.errors import SohoaError
 
     try:
-        import sohoa.pipeline.run  # noqa: F401 - what unpickling the first page would import
+        import sohoa.pipeline.pages  # noqa: F401 - what unpickling the first page would import
         from sohoa.stages.ocr import get_engine
 
         get_engine(settings)
