@@ -95,6 +95,10 @@ def planned_workers(inputs: Sequence[Path], configured: int) -> int:
     return page_workers(configured, pages)
 
 
+_DONE: Future[object] = Future()  # stands in for a future whose result was handed out
+_DONE.set_result(None)
+
+
 class PageExecutor:
     """Runs a picklable function over items, in order, in ``workers`` processes (inline when 1).
 
@@ -152,8 +156,12 @@ class PageExecutor:
             wait(warming)
         futures = [pool.submit(fn, item) for item in items]
         try:
-            for future in futures:
-                yield future.result()
+            # Each result is dropped here once yielded: a 1,000-page document must not keep every
+            # page's text operators alive in the finished futures until its last page.
+            for index in range(len(futures)):
+                result = futures[index].result()
+                futures[index] = _DONE
+                yield result
         except BrokenProcessPool:
             self.close()
             detail = _("a worker process died (out of memory or a crash in a native library)")
