@@ -175,7 +175,7 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
                        data=merge(processed.metadata, doc_number=job.doc_number, issue_date=job.issue_date,
                                   issuing_agency=job.issuing_agency))
     if records is not None and job.dossier_code:
-        result.attached = records.attach(job.output, dossier_code=job.dossier_code, kind=job.kind,
+        result.attached = records.attach(job.output, dossier_code=job.dossier_code, kind=job.kind, sha256=digest,
                                          meta=_attach_meta(job, processed, signatures, settings, result.data))
         clock.step("attach")
         result.timings["attach"] = clock.timings["attach"]
@@ -189,7 +189,8 @@ def _sign(src: Path, dst: Path, profile: str, job: DocumentJob, settings: Settin
 
     audit: AuditSink = (RecordsAuditSink(records, job.dossier_code) if records is not None
                         else JsonLinesAuditSink(settings.resolve(settings.signing.audit_file)))
-    return sign_pdf(src, dst, profile=profile, settings=settings.signing, audit=audit)
+    # a step file in the scratch folder: the gate renames the last one into place and fsyncs that folder
+    return sign_pdf(src, dst, profile=profile, settings=settings.signing, audit=audit, step_file=True)
 
 
 def _import_in_background(modules: list[str]) -> threading.Thread | None:

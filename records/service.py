@@ -142,14 +142,19 @@ class Records:
                     .order_by(DocumentPage.page_no))
             return list(s.execute(stmt).scalars())
 
-    def attach(self, pdf_path: Path, *, dossier_code: str, kind: str, meta: AttachMeta | None = None) -> AttachResult:
-        """File a finished PDF under a dossier; idempotent for the same bytes in the same dossier."""
+    def attach(self, pdf_path: Path, *, dossier_code: str, kind: str, meta: AttachMeta | None = None,
+               sha256: str | None = None) -> AttachResult:
+        """File a finished PDF under a dossier; idempotent for the same bytes in the same dossier.
+
+        ``sha256``: the hash of the bytes the caller itself wrote to ``pdf_path`` (the document job
+        knows it from signing), which spares reading and hashing the file once more; the store still
+        hashes what it copies and refuses bytes that do not match it."""
         meta = meta or AttachMeta()
         parsed = parse_code(dossier_code, self.settings)
         _check_meta(pdf_path, kind, meta)
         if not pdf_path.is_file():
             raise InputReadError(path=pdf_path, detail=_("not a file"))
-        sha, size = sha256_file(pdf_path)
+        sha, size = (sha256.lower(), pdf_path.stat().st_size) if sha256 else sha256_file(pdf_path)
         if size == 0:
             raise InvalidRecordInput(path=pdf_path, detail=_("empty file"))
         sources = source_identity(meta.source_files)

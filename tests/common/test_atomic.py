@@ -80,3 +80,27 @@ def test_copy_hashes_and_verifies_before_publishing(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         copy_atomic(io.BytesIO(b"other"), target, verify=wrong)
     assert target.read_bytes() == b"abc" * 1000 and _leftovers(tmp_path) == []
+
+
+def test_new_folders_are_fsynced_in_their_parents_before_the_file(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``make_parents``: a fresh ``ab/cd/`` folder of the store survives a power cut with its file."""
+    synced: list[str] = []
+    real = os.fsync
+
+    def recording(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", recording)
+    target = tmp_path / "ab" / "cd" / "x.pdf"
+    write_bytes_atomic(target, b"%PDF-", make_parents=True)
+    assert [p for p in synced if not p.endswith(".part")] == [str(tmp_path), str(tmp_path / "ab"),
+                                                              str(tmp_path / "ab" / "cd")]
+    assert synced.index(str(tmp_path / "ab")) < next(i for i, p in enumerate(synced) if p.endswith(".part"))
+    synced.clear()
+    write_bytes_atomic(target.with_name("y.pdf"), b"%PDF-", make_parents=True)  # folders there: only the file's
+    assert [p for p in synced if not p.endswith(".part")] == [str(tmp_path / "ab" / "cd")]
+    synced.clear()
+    write_bytes_atomic(target.with_name("z.pdf"), b"%PDF-", sync_dir=False)  # a step file: its data only
+    assert len(synced) == 1 and synced[0].endswith(".part") and target.with_name("z.pdf").is_file()
