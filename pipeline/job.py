@@ -265,6 +265,8 @@ def _gate_signed(signed: Path, *, unsigned: Path, output: Path) -> None:
     if violations:
         kept = output.with_name(output.stem + ".unsigned.pdf")
         shutil.move(unsigned, kept)
+        with kept.open("rb") as moved:  # across file systems a move is a copy, whose data is not synced yet
+            os.fsync(moved.fileno())
         fsync_dir(kept.parent)
         problems = "; ".join(f"{v.clause}: {v.message}" for v in violations[:5])
         clauses = ", ".join(dict.fromkeys(v.clause for v in violations[:5]))
