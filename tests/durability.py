@@ -1,4 +1,4 @@
-"""Counting what makes a document durable: database commits that wrote something (tests and ``bench/``).
+"""Watching what makes a document durable: fsyncs in order, database commits that wrote (tests and ``bench/``).
 
 Why a helper: "one write transaction per document" is a claim about the database, and SQLite and
 PostgreSQL sessions commit after reads too (for nothing); only a commit after an INSERT, UPDATE or
@@ -7,6 +7,10 @@ DELETE on its connection costs a WAL fsync.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -28,3 +32,26 @@ class WriteCommits:
         if id(conn) in self._wrote:
             self._wrote.discard(id(conn))
             self.count += 1
+
+
+class Fsyncs:
+    """Every ``os.fsync`` of this process while installed: the synced file's or folder's path, and whether
+    ``watched`` (a file the test names) existed at that moment — what a durability order is made of."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[tuple[str, bool]] = []
+        self.watched: Path | None = None
+        real = os.fsync
+
+        def recording(fd: int) -> None:
+            self.calls.append((os.readlink(f"/proc/self/fd/{fd}"), self.watched is not None and self.watched.exists()))
+            real(fd)
+
+        monkeypatch.setattr(os, "fsync", recording)
+
+    @property
+    def paths(self) -> list[str]:
+        return [path for path, _ in self.calls]
+
+    def clear(self) -> None:
+        self.calls.clear()

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from sohoa.config.signing import SigningSettings
 from sohoa.pipeline.job import _gate_signed
 from sohoa.signing import reservation, sign_pdf
 from sohoa.signing.keys import open_key
+from tests.durability import Fsyncs
 from tests.pki import TestPki
 from tests.signing.checks import validate_all
 
@@ -63,25 +63,9 @@ def test_a_remembered_room_that_is_too_small_is_estimated_again(src_pdf: Path, t
     assert reservation.reserved(key) == _room(tmp_path / "out.pdf") > 64
 
 
-class Fsyncs:
-    """Every ``os.fsync``: the path of the synced file or folder, and whether ``watched`` existed then."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, bool]] = []
-        self.watched: Path | None = None
-
-
 @pytest.fixture
 def fsyncs(monkeypatch: pytest.MonkeyPatch) -> Fsyncs:
-    seen = Fsyncs()
-    real = os.fsync
-
-    def recording(fd: int) -> None:
-        seen.calls.append((os.readlink(f"/proc/self/fd/{fd}"), seen.watched is not None and seen.watched.exists()))
-        real(fd)
-
-    monkeypatch.setattr(os, "fsync", recording)
-    return seen
+    return Fsyncs(monkeypatch)
 
 
 def test_a_signed_step_file_is_synced_and_the_output_folder_after_the_rename(
