@@ -149,7 +149,8 @@ def run_in_process(docs: list[Path], config_text: str, work: Path, password: str
     Why: wall times on a shared machine move with its load; the CPU this process spends on a document
     (everything but the pages, which are in the workers) is what the daemon's single process pays per
     document, and it moves much less. The first two documents warm the pool and are not counted. The
-    job is the daemon's (``audit_with_attach`` where the code has it); fsyncs and the database commits
+    job is the daemon's (``audit_with_attach``, and ``common.heap`` after each job, where the code has
+    them); fsyncs and the database commits
     that wrote (each one WAL fsync with SQLite's ``synchronous = FULL``: ``tests.durability``) are
     counted per document, and the load average is read before and after.
     """
@@ -169,6 +170,10 @@ def run_in_process(docs: list[Path], config_text: str, work: Path, password: str
     fsyncs: list[int] = []
     commits: list[int] = []
     daemon_job = {"audit_with_attach": True} if "audit_with_attach" in DocumentJob.__dataclass_fields__ else {}
+    try:
+        from sohoa.common.heap import settle_after_job as settle
+    except ImportError:  # code from before common.heap
+        settle = None
     load_before = os.getloadavg()[0]
     with Records.open(settings.records, settings.data_dir) as records, PageExecutor(2) as executor:
         fsynced, committed = _Fsyncs(), WriteCommits(records.engine)
@@ -179,6 +184,8 @@ def run_in_process(docs: list[Path], config_text: str, work: Path, password: str
                 mark, mark_cpu = time.perf_counter(), time.process_time()
                 before = (fsynced.count, committed.count)
                 result = run_document_job(job, settings, records=records, executor=executor)
+                if settle is not None:
+                    settle()  # as the daemon does after each job (common.heap, where the code has it)
                 if n < 2:
                     continue
                 walls.append(time.perf_counter() - mark)
