@@ -48,7 +48,7 @@ from sohoa.common.errors import ConfigError
 from sohoa.common.messages import _
 from sohoa.common.reasons import foreign
 from sohoa.config.signing import Appearance, Level, Pkcs11Key, Pkcs12Key, Profile, SigningSettings
-from sohoa.signing import rendering
+from sohoa.signing import rendering, reservation
 from sohoa.signing.appearance import StampPlan, missing_glyphs, plan_stamp
 from sohoa.signing.audit import AuditEvent, AuditSink
 from sohoa.signing.errors import (
@@ -115,8 +115,9 @@ def _next_field_name(reader: PdfFileReader, prefix: str) -> str:
     return f"{prefix}{n}"
 
 
-def _reached_level(data: bytes) -> Level:
-    """The PAdES level actually present in signed output: what the *last* signature got."""
+def _reached_level(data: bytes) -> tuple[Level, list[int]]:
+    """The PAdES level actually present in signed output (what the *last* signature got), and that
+    signature's /ByteRange."""
     reader = PdfFileReader(io.BytesIO(data), strict=False)
     last = reader.embedded_regular_signatures[-1]
     unsigned = last.signer_info["unsigned_attrs"]
@@ -124,7 +125,7 @@ def _reached_level(data: bytes) -> Level:
         attr["type"].native == "signature_time_stamp_token" for attr in unsigned)
     has_dss = "/DSS" in reader.root
     doc_ts_after = any(ts.signed_revision > last.signed_revision for ts in reader.embedded_timestamp_signatures)
-    return level_reached(timestamped=has_sig_ts, revocation_data=has_dss, archived=doc_ts_after)
+    return level_reached(timestamped=has_sig_ts, revocation_data=has_dss, archived=doc_ts_after), list(last.byte_range)
 
 
 def _validation_context(settings: SigningSettings, key: OpenedKey,
@@ -224,8 +225,9 @@ def _page_ink(data: bytes, reader: PdfFileReader, index: int, appearance: Appear
     return ink_mask(grey) if grey is not None else None
 
 
-async def _sign_bytes(data: bytes, pdf_signer: PdfSigner, *, needs: LevelNeeds, vc: ValidationContext | None,
-                      timestamper: RetryingTimeStamper | LocalTimeStamper | None, digest: str) -> bytes:
+async def _sign_bytes(reader: PdfFileReader, pdf_signer: PdfSigner, *, needs: LevelNeeds,
+                      vc: ValidationContext | None, timestamper: RetryingTimeStamper | LocalTimeStamper | None,
+                      digest: str, bytes_reserved: int | None) -> bytes:
     """Signature revision; for B-LT a DSS revision; for B-LTA the DSS with a document timestamp.
 
     We write the DSS and document-timestamp revisions ourselves (pyHanko's own LT/LTA path opens its
@@ -233,7 +235,9 @@ async def _sign_bytes(data: bytes, pdf_signer: PdfSigner, *, needs: LevelNeeds, 
     (see ``pyhanko_compat``).
     """
     out = io.BytesIO()
-    await pdf_signer.async_sign_pdf(PdfaIncrementalWriter(io.BytesIO(data), strict=False), output=out)
+    # the writer extends the reader the input was checked and planned with: the input is parsed once
+    await pdf_signer.async_sign_pdf(PdfaIncrementalWriter.from_reader(reader), bytes_reserved=bytes_reserved,
+                                    output=out)
     if not needs.revocation or vc is None:
         return out.getvalue()
     signed = out.getvalue()
@@ -265,16 +269,18 @@ def _translate_hanko_error(exc: HankoSigningError, key: OpenedKey, level: str, s
 
 def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profile, key_name: str,
               key_source: Pkcs12Key | Pkcs11Key, settings: SigningSettings, level: Level | None = None,
-              audit: AuditSink | None = None, timestamp_url: str | None = None) -> SignResult:
-    """Sign with an explicit profile and key (``sign_pdf`` and ``sign_pdf_adhoc`` both end here)."""
+              audit: AuditSink | None = None, timestamp_url: str | None = None, step_file: bool = False) -> SignResult:
+    """Sign with an explicit profile and key (``sign_pdf`` and ``sign_pdf_adhoc`` both end here).
+
+    ``step_file``: ``dst`` is a file the caller renames elsewhere or deletes; its data is fsynced, its
+    folder is not (``common.atomic``'s note on durability)."""
     require_tested_pyhanko()
     started = time.perf_counter()
     level = level or profile.level
     if level not in LEVELS:
         raise ConfigError(path="[signing]", detail=_("unknown PAdES level {level!r} (use {levels})", level=level,
                                                                   levels=", ".join(LEVELS)))
-    data, _reader = read_pdf(src)
-    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    data, reader = read_pdf(src)
     needs = NEEDS[level]
     timestamper = _timestamper(settings, timestamp_url) if needs.timestamp else None
     moment = _now(settings)
@@ -293,10 +299,21 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
                 else fields.SigFieldSpec(field_name))
         pdf_signer = signers.PdfSigner(meta, signer=key.signer, timestamper=timestamper,
                                        stamp_style=plan.style if plan else None, new_field_spec=spec)
+        room = reservation.reserve_key(key, settings.digest, level, timestamper)
+        bytes_reserved = None if backend is not None else reservation.reserved(room)
         try:
-            signed = asyncio.run(_close_after(
-                _sign_bytes(data, pdf_signer, needs=needs, vc=vc, timestamper=timestamper, digest=settings.digest),
-                backend))
+            try:
+                signed = asyncio.run(_close_after(
+                    _sign_bytes(reader, pdf_signer, needs=needs, vc=vc, timestamper=timestamper,
+                                digest=settings.digest, bytes_reserved=bytes_reserved), backend))
+            except HankoSigningError as exc:
+                if bytes_reserved is None or not reservation.too_small(exc):
+                    raise
+                reservation.forget(room)  # the container outgrew the remembered room: pyHanko sizes it again
+                bytes_reserved = None
+                reader = read_pdf(src)[1]  # the first attempt's writer changed the reader's objects
+                signed = asyncio.run(_sign_bytes(reader, pdf_signer, needs=needs, vc=vc, timestamper=timestamper,
+                                                 digest=settings.digest, bytes_reserved=None))
         except RevokedError as exc:
             raise CertificateRevoked(subject=key.subject, detail=str(exc)) from None
         except InsufficientRevinfoError as exc:
@@ -308,7 +325,9 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
             raise _translate_hanko_error(exc, key, level, src) from None
         except PdfError as exc:
             raise SignFailed(path=src, detail=_("PDF: {reason}", reason=foreign(exc))) from None
-        reached = _reached_level(signed)
+        reached, byte_range = _reached_level(signed)
+        if backend is None and bytes_reserved is None:
+            reservation.remember(room, byte_range)
         if reached != level:
             raise SignFailed(path=src, detail=_("output reached {reached}, not the requested {level}",
                                                       reached=reached, level=level))
@@ -334,7 +353,7 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
             except OSError as exc:
                 raise SignFailed(path=src, detail=_("audit log not writable: {reason}", reason=foreign(exc))) from None
 
-    write_bytes_atomic(dst, signed, before_publish=publish_audit, make_parents=True)
+    write_bytes_atomic(dst, signed, before_publish=publish_audit, make_parents=True, sync_dir=not step_file)
     seconds = time.perf_counter() - started
     return SignResult(**{**result.__dict__, "seconds": round(seconds, 3)})
 
@@ -349,7 +368,7 @@ async def _close_after(coro: Coroutine[Any, Any, bytes], backend: AIOHttpFetcher
 
 
 def sign_pdf(src: Path, dst: Path, *, profile: str, settings: SigningSettings, level: Level | None = None,
-             audit: AuditSink | None = None) -> SignResult:
+             audit: AuditSink | None = None, step_file: bool = False) -> SignResult:
     """Sign ``src`` into ``dst`` with the configured profile ``profile`` (its key, level, appearance).
 
     ``level`` overrides the profile's PAdES level. ``audit`` receives one event per signature (the
@@ -363,7 +382,7 @@ def sign_pdf(src: Path, dst: Path, *, profile: str, settings: SigningSettings, l
         raise KeySourceInvalid(key=chosen.key, detail=_("profile '{profile}' names key '{key}', which is not in "
                                                         "[signing.keys]", profile=profile, key=chosen.key))
     return sign_with(src, dst, profile_name=profile, profile=chosen, key_name=chosen.key, key_source=source,
-                     settings=settings, level=level, audit=audit)
+                     settings=settings, level=level, audit=audit, step_file=step_file)
 
 
 def sign_pdf_adhoc(src: Path, dst: Path, *, pkcs12: Path, password_env: str, settings: SigningSettings,

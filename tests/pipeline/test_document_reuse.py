@@ -26,9 +26,9 @@ TEXT = "Ký bởi: Nguyễn Văn Hưởng\nNgày ký: 2026-12-01T20:29:14+07:00 
 def _subset(factory_type: type[GlyphAccumulatorFactory], font: Path) -> tuple[bytes, list[object]]:
     engine = factory_type(str(font), font_size=9).create_font_engine(PdfFileWriter())
     shaped = [engine.shape(line) for line in TEXT.splitlines()]
+    engine.tt.recalcTimestamp = False  # before prepare_write, whose save would stamp the current second
     engine.prepare_write()
     out = io.BytesIO()
-    engine.tt.recalcTimestamp = False
     engine.tt.save(out)
     return out.getvalue(), [s.graphics_ops for s in shaped]
 
