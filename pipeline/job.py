@@ -188,12 +188,14 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
     try:
         current = scratch / "pdfa.pdf" if job.sign_profiles else job.output
         extract_layout = settings.extract.enabled and job.kind in EXTRACT_KINDS
+        step_file = bool(job.sign_profiles)  # the unsigned PDF/A is signed next, then deleted
         if groups is not None:
             processed = join_groups(groups, current, settings, meta=meta, sidecar=job.sidecar,
-                                    extract_layout=extract_layout)
+                                    extract_layout=extract_layout, step_file=step_file)
         else:
             processed = process_document(job.inputs, current, settings, meta=meta, redo_ocr=job.redo_ocr,
-                                         sidecar=job.sidecar, executor=executor, extract_layout=extract_layout)
+                                         sidecar=job.sidecar, executor=executor, extract_layout=extract_layout,
+                                         step_file=step_file)
         if on_step is not None:
             on_step("processed")
         clock = StepClock()
