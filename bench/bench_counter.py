@@ -150,10 +150,10 @@ def per_document(docs: list[CounterDoc], src: Path, work: Path, workers: int, en
     (work / "packed").mkdir()
     # One untimed document through each tool first: OCRmyPDF's first call on a machine builds caches
     # (seen at 14 s against 4–6 s after), and no tool should pay a one-off cost in the figures.
-    for n, doc in [(0, docs[0]), *enumerate(docs)]:
+    for n, doc in [(-1, docs[0]), *enumerate(docs)]:
         files = sorted((src / doc.name).iterdir())
         packed = _pack(files, work / "packed" / f"{doc.name}.pdf")
-        order = PROCESS_TOOLS[n % 4:] + PROCESS_TOOLS[:n % 4]
+        order = PROCESS_TOOLS[max(n, 0) % 4:] + PROCESS_TOOLS[:max(n, 0) % 4]
         for tool in order:
             before = _load()
             out = work / "out" / tool.split()[0] / f"{doc.name}-{len(runs[tool])}.pdf"
@@ -166,7 +166,7 @@ def per_document(docs: list[CounterDoc], src: Path, work: Path, workers: int, en
                 result = run_raw(doc.page_files(work / "raw-pages"), work / "raw-out", workers, scratch, env)
             result.update(doc=doc.name, pages=len(doc.pages), load=[before, _load()])
             runs[tool].append(result)
-        if len(runs[PROCESS_TOOLS[0]]) == 1:  # the warm-up document
+        if n < 0:  # the warm-up document
             print("  warm-up: " + ", ".join(f"{t} {runs[t][0]['wall_s']:.1f}s" for t in PROCESS_TOOLS),
                   file=sys.stderr, flush=True)
             runs = {t: [] for t in PROCESS_TOOLS}
@@ -202,10 +202,12 @@ def run_daemon(src: Path, work: Path, workers: int, count: int, env: dict[str, s
     before = _load()
     run = Measured([str(VENV_BIN / "sohoa"), "watch", "--config", str(config)], work, cwd=work, env=env)
     finished = re.compile(r" -> dossier \S+, (\d+) page\(s\), [0-9.]+ s, (\w+)")
-    deadline = time.monotonic() + 3600
-    while time.monotonic() < deadline and run.proc.poll() is None:
+    seen, progress = 0, time.monotonic()
+    while time.monotonic() - progress < 600 and run.proc.poll() is None:  # stuck for 10 min: stop
         log = run.output.read_text(encoding="utf-8", errors="replace") if run.output.exists() else ""
-        if len(finished.findall(log)) >= count:
+        if len(finished.findall(log)) > seen:
+            seen, progress = len(finished.findall(log)), time.monotonic()
+        if seen >= count:
             break
         time.sleep(0.5)
     after = _load()

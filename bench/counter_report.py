@@ -40,9 +40,10 @@ def _tool(docs: list[CounterDoc], runs: list[dict[str, object]]) -> dict[str, ob
     wall = sum(float(r["wall_s"]) for r in runs)
     cpu = sum(float(r["cpu_s"]) for r in runs)
     counts = [int(r["pages"]) for r in runs]
-    cer, wer, layer = [], [], []
+    cer, wer, layer, per_page = [], [], [], []
     by_family: dict[str, list[float]] = defaultdict(list)
     by_tag: dict[str, list[float]] = defaultdict(list)
+    by_face: dict[str, list[float]] = defaultdict(list)
     blank = {"pages": 0, "reached_ocr": 0, "pages_with_text": 0, "chars": 0, "samples": []}
     rotations = []
     for doc, run in zip(docs, runs, strict=True):
@@ -63,7 +64,9 @@ def _tool(docs: list[CounterDoc], runs: list[dict[str, object]]) -> dict[str, ob
                 layer.append(error_rates(page.text, run["layer_texts"][n])[0])  # type: ignore[index]
             cer.append(c)
             wer.append(w)
+            per_page.append([doc.name[-4:], n + 1, page.family, page.face, " ".join(page.tags), round(c, 4)])
             by_family[page.family].append(c)
+            by_face[page.face].append(c)
             for tag in page.tags or ["clean"]:
                 by_tag[tag].append(c)
             turns = [t for t in page.tags if t.startswith("rot")]
@@ -80,7 +83,8 @@ def _tool(docs: list[CounterDoc], runs: list[dict[str, object]]) -> dict[str, ob
         "cer": _stats(cer), "wer": _stats(wer), "cer_text_layer": _stats(layer),
         "cer_by_family": {k: _stats(v) for k, v in sorted(by_family.items())},
         "cer_by_tag": {k: _stats(v) for k, v in sorted(by_tag.items())},
-        "blank": blank, "rotated_pages": rotations,
+        "cer_by_face": {k: _stats(v) for k, v in sorted(by_face.items())},
+        "blank": blank, "rotated_pages": rotations, "per_page_cer": per_page,
         "load": [min(r["load"][0] for r in runs), max(r["load"][1] for r in runs)],  # type: ignore[index]
         "errors": [r["error"] for r in runs if r.get("error")][:3],
     }
@@ -167,8 +171,10 @@ def render(data: dict[str, dict]) -> str:
             lines.append(f"| {name} | {s['cer']['n']} | {_pct(s['cer'])} | {_pct(s['cer'], 'median')} | "
                          f"{_pct(s['wer'])} | {_pct(s['wer'], 'median')} | {_pct(s['cer_text_layer'])} / "
                          f"{_pct(s['cer_text_layer'], 'median')} |")
-        for title, key in (("page family", "cer_by_family"), ("damage", "cer_by_tag")):
-            keys = sorted({k for s in per_doc.values() for k in s[key]})
+        for title, key in (("page family", "cer_by_family"), ("damage", "cer_by_tag"), ("face", "cer_by_face")):
+            keys = sorted({k for s in per_doc.values() for k in s.get(key, {})})
+            if not keys:
+                continue
             first = next(iter(per_doc.values()))[key]
             lines += ["", f"CER by {title} (mean / median, n):", "",
                       "| tool | " + " | ".join(f"{k} (n={first.get(k, {}).get('n', 0)})" for k in keys) + " |",
