@@ -195,6 +195,10 @@ def counter_corpus(count: int = 36, *, seed: int = SEED, work: Path | None = Non
     ``office`` pages need LibreOffice (one headless run for all of them); two pages are turned 90°/180°.
     ``dpis`` are the scanner settings drawn from (the tests use a low one to stay quick).
     """
+    missing = [str(path) for pair in HELD_OUT_FACES.values() for path in pair if not path.exists()]
+    if missing:
+        raise RuntimeError(f"held-out faces missing ({', '.join(missing)}): apt-get install fonts-freefont-ttf "
+                           "fonts-dejavu-extra fonts-noto-core")
     rng = random.Random(seed)
     plans = _plan(count, rng)
     faces = list(HELD_OUT_FACES)
