@@ -66,11 +66,15 @@ def error_rates(truth: str, found: str) -> tuple[float, float]:
 
 # The wrapper makes itself a child subreaper, so worker processes that outlive their parent (a
 # forkserver's children, a warm OCR helper) are re-parented to it and reaped here: their CPU time then
-# counts in RUSAGE_CHILDREN like everyone else's.
-_MEASURE = (
-    "import ctypes,json,os,resource,subprocess,sys\n"
+# counts in RUSAGE_CHILDREN like everyone else's. Arguments: report file, output file, command; a
+# SIGTERM is passed on to the command (bench_counter stops the daemon that way).
+MEASURE = (
+    "import ctypes,json,os,resource,signal,subprocess,sys\n"
     "ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)\n"
-    "rc = subprocess.call(sys.argv[2:], stdout=subprocess.DEVNULL)\n"
+    "out = open(sys.argv[2], 'wb')\n"
+    "p = subprocess.Popen(sys.argv[3:], stdout=out, stderr=subprocess.STDOUT if sys.argv[2] != os.devnull else None)\n"
+    "signal.signal(signal.SIGTERM, lambda *_: p.send_signal(signal.SIGTERM))\n"
+    "rc = p.wait()\n"
     "while True:\n"
     "    try:\n"
     "        os.wait()\n"
@@ -91,7 +95,7 @@ def run_measured(name: str, commands: list[list[str]], *, parallel: int = 1, env
     def one(item: tuple[int, list[str]]) -> tuple[int, float, float]:
         index, cmd = item
         report = scratch / f"{index}.json"
-        subprocess.run([sys.executable, "-c", _MEASURE, str(report), *cmd], env=env, check=False)
+        subprocess.run([sys.executable, "-c", MEASURE, str(report), os.devnull, *cmd], env=env, check=False)
         rc, cpu, rss_kb = json.loads(report.read_text())
         if rc != 0:
             print(f"  {name}: command {index} exited {rc}", file=sys.stderr)
