@@ -68,11 +68,13 @@ def run_local(src: Path, work: Path, workers: int) -> dict[str, float]:
     return {"pages": summary["pages"], "wall_s": summary["wall_s"], "pages_per_min": summary["pages_per_min"]}
 
 
-def run_celery(src: Path, work: Path, workers: int) -> dict[str, float]:
+def run_celery(src: Path, work: Path, workers: int, extra: str = "") -> dict[str, float]:
+    """One timed ``sohoa batch --executor celery`` on ``workers`` warm one-process workers; ``extra`` is
+    appended to the [batch] section of the run's config (bench_split sets split_pages there)."""
     from tests.services import RedisServer
 
     redis = RedisServer.start()
-    _config(work)
+    _config(work, extra)
     env = _env(SOHOA_BROKER_URL=redis.url)
     procs = []
     try:
