@@ -100,6 +100,15 @@ def run_celery(src: Path, work: Path, workers: int, extra: str = "") -> dict[str
         redis.stop()
 
 
+def publish(lines: list[str], report: dict[str, object], out: Path | None) -> None:
+    """Print the Markdown table; with ``out``, also write it there and the JSON report beside it."""
+    text = "\n".join(lines)
+    print(text)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+        out.with_suffix(".json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=40)
@@ -132,11 +141,7 @@ def main() -> None:
               for name, r in results.items()]
     lines += ["", f"Scaling 1 → 2 local workers: {scaling:.2f}x", f"Celery (2 workers) vs local (2 workers): "
               f"{overhead:+.1f}% wall time"]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
-        args.out.with_suffix(".json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    publish(lines, report, args.out)
 
 
 if __name__ == "__main__":

@@ -17,14 +17,13 @@ Pages: A5 at 200 dpi, ``--lines`` lines of the corpus's administrative Vietnames
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
 import tempfile
 from pathlib import Path
 
-from bench.bench_batch import run_celery
+from bench.bench_batch import publish, run_celery
 from bench.corpus import font_paths, render_page, sample_lines
 
 CODE = "000.00.31.H50-240301-0001"
@@ -92,11 +91,7 @@ def main() -> None:
                          f"{r['pages_per_min']:.1f} | {r['load_before']} | {r['load_after']} |")
     lines += ["", f"Speed-up 1 → 2 workers per round: {report['speedup_per_round']} (median {ratio:.2f}x; "
               f"target ≥ 1.8x: {'met' if report['met'] else 'MISSED'})."]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
-        args.out.with_suffix(".json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    publish(lines, report, args.out)
 
 
 if __name__ == "__main__":
