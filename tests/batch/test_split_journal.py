@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import time
 
+import sqlalchemy as sa
+from alembic import command
+
+from sohoa.database import engine as db_engine
 from sohoa.runners.batch.journal import ItemSpec
 from sohoa.runners.batch.split_journal import SplitJournal, group_bounds
 from tests.batch.pages import code
@@ -102,3 +106,17 @@ def test_a_failed_group_fails_its_document_and_retry_failed_splits_it_anew(journ
     assert journal.reset_failed(item.run_id) == 1
     item = journal.item(item_id)
     assert item is not None and (item.state, item.split_dir) == ("queued", None)
+
+
+def test_migration_0008_down_and_up_again(journal: SplitJournal) -> None:
+    item_id = _claimed_item(journal)
+    journal.plan_groups(item_id, "splitter", group_bounds(100, 50), "/s/a")
+    cfg = db_engine._alembic_config()
+    with db_engine.writer(journal.engine).begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")
+    tables = sa.inspect(journal.engine).get_table_names()
+    columns = {c["name"] for c in sa.inspect(journal.engine).get_columns("batch_items")}
+    assert "batch_groups" not in tables and "split_dir" not in columns
+    assert db_engine.upgrade(journal.engine, "test") == ("0007", db_engine.head_revision())
+    assert journal.groups(item_id) == [] and journal.item(item_id).split_dir is None  # type: ignore[union-attr]
