@@ -239,6 +239,9 @@ def process_item(item_id: int, settings: Settings, *, worker: str, executor: Pag
             outcome = split.start(item)
         except SohoaError as err:  # its inputs cannot be read: the same typed error as processing it whole
             return _failed(journal, item, worker, err, batch, 0.0)
+        except Exception as exc:  # noqa: BLE001 - last-resort boundary, as around the job below
+            log.exception("unexpected error splitting batch item %s", item.item_key)
+            return _failed(journal, item, worker, InternalError(detail=f"{type(exc).__name__}: {exc}"), batch, 0.0)
         if outcome is not None:
             return outcome
     return run_claimed(journal, records, item, settings, worker=worker, executor=executor)

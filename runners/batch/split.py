@@ -88,9 +88,12 @@ class ClusterSplit:
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
         # private and unpredictable (mkdtemp, mode 0700); the journal tells the other workers its name
         fresh = tempfile.mkdtemp(prefix=f"run{item.run_id}-item{item.id}-", dir=root)
-        planned = self.journal.plan_groups(item.id, self.worker, group_bounds(pages, size), fresh)
-        if planned is None or planned[0] != fresh:
-            os.rmdir(fresh)
+        planned = None
+        try:
+            planned = self.journal.plan_groups(item.id, self.worker, group_bounds(pages, size), fresh)
+        finally:
+            if planned is None or planned[0] != fresh:
+                os.rmdir(fresh)
         if planned is None:
             return ItemOutcome(item.id, "busy")
         folder, groups = planned
