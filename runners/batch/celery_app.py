@@ -162,6 +162,8 @@ def follow(run: RunInfo, items: list[ItemInfo], settings: Settings, on_outcome: 
             running = journal.counts(run.id).get("running", 0) + journal.running_groups(run.id)
             if running == 0:
                 return
+        if time.monotonic() - quiet_since > 120 and journal.running_groups(run.id):
+            quiet_since = time.monotonic()  # a long document's page groups are being worked on
         if time.monotonic() - quiet_since > 120:
             log.warning("no document finished for 2 minutes; is `sohoa worker` running against %s?",
                         _describe(broker_url(settings)))
