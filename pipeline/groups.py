@@ -96,7 +96,7 @@ def join_groups(groups: Sequence[GroupOutcome], output: Path, settings: Settings
     ordered = sorted(groups, key=lambda g: g.first)
     covered = [p for g in ordered for p in range(g.first, g.first + g.count)]
     if covered != list(range(len(covered))):
-        raise ProcessingError(path=output, stage="join", detail=_("no pages to assemble"))
+        raise ProcessingError(path=output, stage="join", detail=_("the page groups do not cover the document"))
     reports = [p for g in ordered for p in g.pages]
     metadata = _extract(reports, settings) if extract_layout else None
     if not any(not r.dropped for r in reports):
