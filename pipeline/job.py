@@ -37,7 +37,6 @@ from sohoa.common.messages import _
 from sohoa.common.reasons import foreign
 from sohoa.config.settings import Settings
 from sohoa.pipeline.executor import PageExecutor
-from sohoa.pipeline.groups import GroupOutcome, join_groups
 from sohoa.pipeline.result_data import EXTRACT_KINDS, ResultData, merge
 from sohoa.pipeline.run import ProcessResult, StepClock, process_document
 from sohoa.stages.conformance import check_pdfa
@@ -125,8 +124,7 @@ class RecordsAuditSink:
 
 def run_document_job(job: DocumentJob, settings: Settings, *, records: Records | None = None,
                      executor: PageExecutor | None = None, workdir: Path | None = None,
-                     on_step: Callable[[str], None] | None = None,
-                     groups: Sequence[GroupOutcome] | None = None) -> JobResult:
+                     on_step: Callable[[str], None] | None = None) -> JobResult:
     """Run one job; raises a typed ``SohoaError`` and leaves no final output when a step fails.
 
     ``on_step`` is told "processed" (PDF/A written) and "signed" (final signed output written) as each
@@ -149,13 +147,9 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
         final_dir = Path(tempfile.mkdtemp(prefix=f".{job.output.name}.", suffix=".job", dir=job.output.parent))
     try:
         current = scratch / "pdfa.pdf" if job.sign_profiles else job.output
-        extract_layout = settings.extract.enabled and job.kind in EXTRACT_KINDS
-        if groups is not None:
-            processed = join_groups(groups, current, settings, meta=meta, sidecar=job.sidecar,
-                                    extract_layout=extract_layout)
-        else:
-            processed = process_document(job.inputs, current, settings, meta=meta, redo_ocr=job.redo_ocr,
-                                         sidecar=job.sidecar, executor=executor, extract_layout=extract_layout)
+        processed = process_document(job.inputs, current, settings, meta=meta, redo_ocr=job.redo_ocr,
+                                     sidecar=job.sidecar, executor=executor,
+                                     extract_layout=settings.extract.enabled and job.kind in EXTRACT_KINDS)
         if on_step is not None:
             on_step("processed")
         clock = StepClock()
