@@ -87,6 +87,10 @@ class OutputSettings(_Section):
     sidecar_text: bool = False
     title_from_first_line: bool = False
     creator: str = "sohoa"
+    group_pages: int = Field(
+        50, ge=1, le=10000,
+        description="Pages assembled together in memory; a longer document is written in groups joined by qpdf",
+    )
 
 
 class Settings(_Section):

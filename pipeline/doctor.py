@@ -119,8 +119,17 @@ def check_lexicon(settings: Settings) -> list[CheckResult]:
     return [CheckResult("hunspell-vi (OCR lexicon)", True, f"{len(words)} words ({HUNSPELL_VI})")]
 
 
-CHECKS: list[Check] = [check_tesseract, check_poppler, check_fonts, check_python_modules, check_pyhanko_range,
-                       check_lexicon]
+def check_qpdf(settings: Settings) -> list[CheckResult]:
+    from sohoa.stages.join import qpdf_tool
+
+    try:
+        return [CheckResult("qpdf", True, f"{qpdf_tool().version_text} (joins long documents' page groups)")]
+    except MissingDependency as err:
+        return [CheckResult("qpdf", False, err.message("en"), apt_command("qpdf"))]
+
+
+CHECKS: list[Check] = [check_tesseract, check_poppler, check_qpdf, check_fonts, check_python_modules,
+                       check_pyhanko_range, check_lexicon]
 
 
 def run_checks(settings: Settings) -> list[CheckResult]:

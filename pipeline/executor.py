@@ -53,7 +53,7 @@ def warm_worker(settings: OcrSettings) -> None:
     from sohoa.common.errors import SohoaError
 
     try:
-        import sohoa.pipeline.run  # noqa: F401 - what unpickling the first page would import
+        import sohoa.pipeline.pages  # noqa: F401 - what unpickling the first page would import
         from sohoa.stages.ocr import get_engine
 
         get_engine(settings)
@@ -93,6 +93,10 @@ def planned_workers(inputs: Sequence[Path], configured: int) -> int:
 
     pages = default_workers(configured) if any(multi_page(p) for p in inputs) else len(inputs)
     return page_workers(configured, pages)
+
+
+_DONE: Future[object] = Future()  # stands in for a future whose result was handed out
+_DONE.set_result(None)
 
 
 class PageExecutor:
@@ -152,8 +156,12 @@ class PageExecutor:
             wait(warming)
         futures = [pool.submit(fn, item) for item in items]
         try:
-            for future in futures:
-                yield future.result()
+            # Each result is dropped here once yielded: a 1,000-page document must not keep every
+            # page's text operators alive in the finished futures until its last page.
+            for index in range(len(futures)):
+                result = futures[index].result()
+                futures[index] = _DONE
+                yield result
         except BrokenProcessPool:
             self.close()
             detail = _("a worker process died (out of memory or a crash in a native library)")

@@ -37,6 +37,7 @@ from sohoa.common.messages import _
 from sohoa.common.reasons import foreign
 from sohoa.config.settings import Settings
 from sohoa.pipeline.executor import PageExecutor
+from sohoa.pipeline.groups import GroupOutcome, join_groups
 from sohoa.pipeline.result_data import EXTRACT_KINDS, ResultData, merge
 from sohoa.pipeline.run import ProcessResult, StepClock, process_document
 from sohoa.stages.conformance import check_pdfa
@@ -124,8 +125,13 @@ class RecordsAuditSink:
 
 def run_document_job(job: DocumentJob, settings: Settings, *, records: Records | None = None,
                      executor: PageExecutor | None = None, workdir: Path | None = None,
-                     on_step: Callable[[str], None] | None = None) -> JobResult:
+                     on_step: Callable[[str], None] | None = None,
+                     groups: Sequence[GroupOutcome] | None = None) -> JobResult:
     """Run one job; raises a typed ``SohoaError`` and leaves no final output when a step fails.
+
+    ``groups``: the document's pages were already processed as page groups (a cluster's split
+    document, ``pipeline.groups``); they are joined instead of processing ``job.inputs`` here, and the
+    document is then signed, gated and attached once, as any other.
 
     ``on_step`` is told "processed" (PDF/A written) and "signed" (final signed output written) as each
     is durable — the watch daemon's crash test hook (``runners/watch/crash.py``) listens there.
@@ -147,9 +153,13 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
         final_dir = Path(tempfile.mkdtemp(prefix=f".{job.output.name}.", suffix=".job", dir=job.output.parent))
     try:
         current = scratch / "pdfa.pdf" if job.sign_profiles else job.output
-        processed = process_document(job.inputs, current, settings, meta=meta, redo_ocr=job.redo_ocr,
-                                     sidecar=job.sidecar, executor=executor,
-                                     extract_layout=settings.extract.enabled and job.kind in EXTRACT_KINDS)
+        extract_layout = settings.extract.enabled and job.kind in EXTRACT_KINDS
+        if groups is not None:
+            processed = join_groups(groups, current, settings, meta=meta, sidecar=job.sidecar,
+                                    extract_layout=extract_layout)
+        else:
+            processed = process_document(job.inputs, current, settings, meta=meta, redo_ocr=job.redo_ocr,
+                                         sidecar=job.sidecar, executor=executor, extract_layout=extract_layout)
         if on_step is not None:
             on_step("processed")
         clock = StepClock()

@@ -1,9 +1,14 @@
 """The one place where stages are sequenced: ingest → clean → OCR → prepare → assemble → check → write.
 
-Per page (in a worker): load → clean → (blank policy) → OCR → prepare (encode image, lay text). Only
-the small ``PreparedPage`` and a summary travel back, so memory stays flat however long the document.
+Per page (in a worker, ``pipeline.pages``): load → clean → (blank policy) → OCR → prepare (encode image,
+lay text). Only the small ``PreparedPage`` (its image spooled to disk) and a report travel back.
 In the calling process: check all inputs first (bad input never produces partial output), assemble the
 PDF/A into a temp file beside the target, run the conformance self-check on it, rename atomically.
+
+Memory stays flat however long the document: pages are assembled as they come back, in groups of at
+most ``[output] group_pages`` pages (or ``GROUP_BYTES`` of images), each written to a group PDF in the
+spool folder; a document of more than one group is joined by qpdf, which streams (``stages.join``).
+A document of one group, the counter's case, is built in memory in one step as before.
 """
 
 from __future__ import annotations
@@ -22,36 +27,18 @@ from sohoa.common.messages import _
 from sohoa.common.reasons import foreign
 from sohoa.config.settings import Settings
 from sohoa.pipeline.executor import PageExecutor, page_workers
-from sohoa.stages.assemble import PreparedPage, build_pdfa, kept_page, prepare_page, sidecar_text, spool_page
-from sohoa.stages.clean import clean_page
+from sohoa.pipeline.pages import PageReport, process_page
+from sohoa.stages.assemble import PreparedPage, build_group, build_pdfa
 from sohoa.stages.conformance import check_pdfa
 from sohoa.stages.extract import Extracted, extract
-from sohoa.stages.ingest import PageRef, existing_text, load_page, scan_inputs
-from sohoa.stages.model import DocumentMeta, PageOcr
-from sohoa.stages.ocr import get_engine, ocr_page
+from sohoa.stages.ingest import scan_inputs
+from sohoa.stages.join import join_pdfa
+from sohoa.stages.model import DocumentMeta
+
+# A group is also cut at this many bytes of spooled images (see GroupWriter).
+GROUP_BYTES = 48 * 2**20
 
 log = logging.getLogger("sohoa.pipeline")
-
-
-@dataclass
-class PageReport:
-    """What happened to one page; JSON-friendly."""
-
-    label: str
-    text: str = ""
-    words: int = 0
-    mean_confidence: float | None = None
-    ocr_failed: str | None = None
-    blank: bool = False
-    dropped: bool = False
-    rotation: int = 0
-    skew: float = 0.0
-    warnings: list[str] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    # the OCR lines with their boxes and the upright page size, kept only for the pages the result-data
-    # extraction reads (the first, and the last two: a blank back page may follow the signature)
-    layout: PageOcr | None = None
-    size: tuple[int, int] | None = None
 
 
 @dataclass
@@ -103,55 +90,6 @@ class ProcessResult:
         }
 
 
-@dataclass
-class _PageOutcome:
-    report: PageReport
-    prepared: PreparedPage | None
-
-
-def _process_page(job: tuple[PageRef, Settings, Path, bool]) -> _PageOutcome:
-    """Worker side: one page through every per-page stage; its image bytes go to the spool folder.
-    The last item says whether the page's OCR layout comes back too (for the data extraction)."""
-    ref, settings, spool, keep_layout = job
-    if ref.keep_as_is:
-        label = f"{ref.path.name}#{ref.index + 1}"
-        text = existing_text(ref)
-        report = PageReport(label=label, text=text, words=len(text.split()),
-                            warnings=[f"{label}: already has text; kept as it is, not OCR'd"])
-        return _PageOutcome(report, kept_page(label, ref.path, ref.index, text))
-    started = time.perf_counter()
-    page = load_page(ref, settings.ingest)
-    page.timings["load"] = time.perf_counter() - started
-    page = clean_page(page, settings.clean)
-    report = PageReport(label=page.label, blank=page.blank, rotation=page.rotation, skew=page.skew)
-    if page.blank and settings.clean.blank_pages == "drop":
-        report.dropped = True
-        report.warnings = [*page.warnings, f"{page.label}: blank page dropped"]
-        return _PageOutcome(report, None)
-    if page.blank:
-        page.ocr = None
-        if settings.clean.blank_pages == "mark":
-            page.warnings.append(f"{page.label}: blank page")
-    else:
-        page.ocr = ocr_page(page, settings.ocr, engine=get_engine(settings.ocr))
-        page.timings["ocr"] = page.ocr.seconds
-        report.text = page.ocr.text()
-        report.words = len(page.ocr.words)
-        report.mean_confidence = page.ocr.mean_confidence
-        report.ocr_failed = page.ocr.failed
-        if page.ocr.failed:
-            page.warnings.append(f"{page.label}: OCR failed ({page.ocr.failed}); page kept as image only")
-        elif keep_layout:
-            report.layout = page.ocr
-            report.size = page.upright_size()
-    mark = time.perf_counter()
-    prepared = spool_page(prepare_page(page, settings.output), spool)
-    page.timings["prepare"] = time.perf_counter() - mark
-    report.warnings = list(page.warnings)
-    report.timings = dict(page.timings)
-    return _PageOutcome(report, prepared)
-
-
 def process_document(
     inputs: Sequence[Path],
     output: Path,
@@ -174,44 +112,113 @@ def process_document(
     runner = executor or PageExecutor(page_workers(settings.ocr.workers, len(refs)))
     # Page images wait on disk beside the output (same file system, dot-named so watchers skip it).
     with tempfile.TemporaryDirectory(prefix=f".{output.name}.", suffix=".spool", dir=output.parent) as spool:
-        wanted = {0, len(refs) - 2, len(refs) - 1} if extract_layout else set()
+        wanted = layout_pages(len(refs)) if extract_layout else set()
         jobs = [(ref, settings, Path(spool), i in wanted) for i, ref in enumerate(refs)]
+        groups = GroupWriter(Path(spool), pages=settings.output.group_pages, label=str(output))
+        reports: list[PageReport] = []
         try:
-            outcomes = list(runner.map(_process_page, jobs, label=str(output)))
+            for outcome in runner.map(process_page, jobs, label=str(output)):
+                reports.append(outcome.report)
+                if outcome.prepared is not None:
+                    groups.add(outcome.prepared)
         finally:
             if own_executor:
                 runner.close()
         clock.step("pages")
-        prepared = [o.prepared for o in outcomes if o.prepared is not None]
-        reports = [o.report for o in outcomes]
-        metadata = _extract(reports, settings) if extract_layout else None
-        if not prepared:
-            raise InputAllBlank(path=inputs[0])
-        document_meta = meta or DocumentMeta()
-        if metadata is not None and metadata.fields:  # the XMP carries the data, the caller's values winning
-            read = {name: f.value for name, f in metadata.fields.items()}
-            document_meta = replace(document_meta, result_data={**read, **document_meta.result_data})
-        with atomic_writer(output) as (stream, temp):
-            build_pdfa(prepared, document_meta, settings.output, stream)
-            stream.flush()
-            clock.step("assemble")
-            violations = check_pdfa(temp)
-            clock.step("pdfa")
-            if violations:
-                problems = "; ".join(f"{v.clause}: {v.message}" for v in violations[:5])
-                clauses = ", ".join(dict.fromkeys(v.clause for v in violations[:5]))
-                raise ConformanceError(path=output, detail=_("clauses {clauses} ({problems})", clauses=clauses,
-                                                             problems=foreign(problems)))
+        return assemble_output(groups, reports, output, settings, meta=meta, sidecar=sidecar,
+                               extract_layout=extract_layout, clock=clock, label=inputs[0])
+
+
+def layout_pages(count: int) -> set[int]:
+    """The pages whose OCR layout the result-data extraction reads: the first and the last two
+    (a blank back page may follow the signature)."""
+    return {0, count - 2, count - 1} & set(range(count))
+
+
+class GroupWriter:
+    """Takes a document's prepared pages in order and writes every full group to a group PDF.
+
+    Why bytes as well as pages: pikepdf holds a group's images in memory while it writes the group, so
+    a group of large colour scans is cut earlier. The pages of a written group leave the spool.
+    """
+
+    def __init__(self, folder: Path, *, pages: int, label: str = "") -> None:
+        self.folder = folder
+        self.limit = max(1, pages)
+        self.label = label
+        self.pending: list[PreparedPage] = []
+        self.pending_bytes = 0
+        self.written: list[Path] = []
+
+    def add(self, prepared: PreparedPage) -> None:
+        self.pending.append(prepared)
+        spooled = prepared.image.spool if prepared.image is not None else None
+        self.pending_bytes += spooled.stat().st_size if spooled is not None else 0
+        if len(self.pending) >= self.limit or self.pending_bytes >= GROUP_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        target = self.folder / f"group-{len(self.written):06d}.pdf"
+        with open(target, "wb") as stream:
+            build_group(self.pending, stream, label=self.label)
+        for page in self.pending:
+            if page.image is not None and page.image.spool is not None:
+                page.image.spool.unlink(missing_ok=True)
+        self.written.append(target)
+        self.pending, self.pending_bytes = [], 0
+
+    @property
+    def empty(self) -> bool:
+        return not self.pending and not self.written
+
+
+def assemble_output(groups: GroupWriter | Sequence[Path], reports: list[PageReport], output: Path,
+                    settings: Settings, *, meta: DocumentMeta | None, sidecar: Path | None, extract_layout: bool,
+                    clock: StepClock, label: Path | str) -> ProcessResult:
+    """The document's tail, wherever its pages were processed: result data, PDF/A (one build, or the
+    groups joined), the gate, the sidecar, the hash. ``groups``: the local writer, or a cluster's group
+    PDFs in page order."""
+    metadata = _extract(reports, settings) if extract_layout else None
+    if (groups.empty if isinstance(groups, GroupWriter) else not groups):
+        raise InputAllBlank(path=label)
+    document_meta = meta or DocumentMeta()
+    if metadata is not None and metadata.fields:  # the XMP carries the data, the caller's values winning
+        read = {name: f.value for name, f in metadata.fields.items()}
+        document_meta = replace(document_meta, result_data={**read, **document_meta.result_data})
+    with atomic_writer(output) as (stream, temp):
+        if isinstance(groups, GroupWriter) and not groups.written:
+            build_pdfa(groups.pending, document_meta, settings.output, stream)  # one group: no join
+        else:
+            if isinstance(groups, GroupWriter):
+                groups.flush()
+            paths = groups.written if isinstance(groups, GroupWriter) else list(groups)
+            join_pdfa(paths, document_meta, settings.output, stream, scratch=output.parent, label=str(output))
+        stream.flush()
+        clock.step("assemble")
+        violations = check_pdfa(temp)
+        clock.step("pdfa")
+        if violations:
+            problems = "; ".join(f"{v.clause}: {v.message}" for v in violations[:5])
+            clauses = ", ".join(dict.fromkeys(v.clause for v in violations[:5]))
+            raise ConformanceError(path=output, detail=_("clauses {clauses} ({problems})", clauses=clauses,
+                                                         problems=foreign(problems)))
     data_hash, size = sha256_file(output)
     if sidecar is None and settings.output.sidecar_text:
         sidecar = output.with_suffix(".txt")
     if sidecar is not None:
-        write_bytes_atomic(sidecar, sidecar_text(prepared).encode("utf-8"))
+        write_bytes_atomic(sidecar, sidecar_text(reports).encode("utf-8"))
     warnings = [w for r in reports for w in r.warnings]
     clock.step("write")
     return ProcessResult(output=output, pages=reports, sha256=data_hash, size=size,
-                         seconds=time.perf_counter() - started, warnings=warnings, timings=clock.timings,
+                         seconds=time.perf_counter() - clock.started, warnings=warnings, timings=clock.timings,
                          metadata=metadata)
+
+
+def sidecar_text(reports: Sequence[PageReport]) -> str:
+    """Plain text of the kept pages, pages separated by form feed (as OCR tools do)."""
+    return "\f".join(r.text for r in reports if not r.dropped)
 
 
 def _extract(reports: list[PageReport], settings: Settings) -> Extracted:
@@ -230,7 +237,8 @@ class StepClock:
     """Wall seconds per named step, each from the end of the one before (steps may repeat: they add up)."""
 
     def __init__(self, started: float | None = None) -> None:
-        self.mark = time.perf_counter() if started is None else started
+        self.started = time.perf_counter() if started is None else started
+        self.mark = self.started
         self.timings: dict[str, float] = {}
 
     def step(self, name: str) -> None:

@@ -18,11 +18,11 @@ done
 apt_run=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd fonts-liberation2
          fonts-noto-core fonts-dejavu-core poppler-utils python3-venv python3-dev libzbar0 softhsm2
          opensc libnss3-tools jbig2dec
-         hunspell-vi)
+         hunspell-vi
+         qpdf)  # qpdf: long documents' page groups are joined by its command, which streams (stages/join.py)
 # What the tests add: real database, broker and HTTP services started on 127.0.0.1, and Debian's
 # Chromium for the browser tests (Playwright drives it; it never downloads a browser of its own).
-apt_test=(postgresql postgresql-contrib redis-server chromium
-          qpdf)  # qpdf: the full-rewrite case of the multi-producer verification corpus (tests/verify/producers)
+apt_test=(postgresql postgresql-contrib redis-server chromium)
 # What the benchmarks add: OCRmyPDF needs Ghostscript, and unpaper for --clean; the Vietnamese
 # benchmark renders its held-out pages with LibreOffice Writer in FreeFont (and Noto, DejaVu).
 apt_bench=(unpaper ghostscript

@@ -117,11 +117,6 @@ def prepare_page(page: Page, settings: OutputSettings) -> PreparedPage:
                         text_ops=text_ops, text=text, warnings=tuple(page.warnings))
 
 
-def sidecar_text(pages: Sequence[PreparedPage]) -> str:
-    """Plain text of all pages, UTF-8-ready, pages separated by form feed (as OCR tools do)."""
-    return "\f".join(p.text for p in pages)
-
-
 # --- build ----------------------------------------------------------------------------------------
 
 
@@ -215,19 +210,54 @@ def build_pdfa(pages: Sequence[PreparedPage], meta: DocumentMeta, settings: Outp
 
     ``now`` fixes the creation/modification dates (tests, reproducible builds); default: local now.
     """
+    _write(pages, stream, label=meta.title or "", document=(meta, settings, now))
+
+
+def build_group(pages: Sequence[PreparedPage], stream: BinaryIO, *, label: str = "") -> None:
+    """Write ``pages`` as a plain PDF (images, text layer, one shared font): a page group of a long document.
+
+    Why: pikepdf holds every copied image in memory until it saves, so a 1,000-page document built in
+    one ``Pdf`` needs all its images at once (~1.75 MB a page for a colour A4 scan). A group of pages
+    costs only its own images; ``stages.join`` then streams the groups into the PDF/A with qpdf.
+    """
+    _write(pages, stream, label=label, document=None)
+
+
+def _write(pages: Sequence[PreparedPage], stream: BinaryIO, *, label: str,
+           document: tuple[DocumentMeta, OutputSettings, datetime | None] | None) -> None:
     if not pages:
-        raise ProcessingError(path=meta.title or "", stage="assemble", detail=_("no pages to assemble"))
+        raise ProcessingError(path=label, stage="assemble", detail=_("no pages to assemble"))
     pdf = pikepdf.new()
     spools: list[pikepdf.Pdf] = []
     try:
-        _build(pdf, pages, meta, settings, stream, now, spools)
+        _add_pages(pdf, pages, spools)
+        if document is not None:
+            meta, settings, now = document
+            add_document_parts(pdf, meta, settings, now=now)
+        save_pdf(pdf, stream)
     finally:
         for source in spools:
             source.close()
 
 
-def _build(pdf: pikepdf.Pdf, pages: Sequence[PreparedPage], meta: DocumentMeta, settings: OutputSettings,
-           stream: BinaryIO, now: datetime | None, spools: list[pikepdf.Pdf]) -> None:
+def add_document_parts(pdf: pikepdf.Pdf, meta: DocumentMeta, settings: OutputSettings, *,
+                       now: datetime | None = None) -> None:
+    """What makes a PDF a PDF/A-2B beyond its pages: the sRGB output intent, XMP and Info (they agree)."""
+    pdfa.add_output_intent(pdf)
+    info = pdfa.doc_info(meta, creator=settings.creator, producer=_producer(), now=now or datetime.now())
+    pdfa.add_metadata(pdf, info)
+
+
+def save_pdf(pdf: pikepdf.Pdf, stream: BinaryIO) -> None:
+    """Save as every sohoa PDF is saved: PDF 1.7, no object streams, streams as built, a stable /ID."""
+    try:
+        pdf.save(stream, force_version="1.7", compress_streams=False, fix_metadata_version=False,
+                 object_stream_mode=pikepdf.ObjectStreamMode.disable, deterministic_id=True)
+    except OSError as exc:
+        raise OutputError(path=getattr(stream, "name", "<stream>"), detail=exc.strerror or str(exc)) from exc
+
+
+def _add_pages(pdf: pikepdf.Pdf, pages: Sequence[PreparedPage], spools: list[pikepdf.Pdf]) -> None:
     font: pikepdf.Dictionary | None = None
     for prepared in pages:
         if prepared.source_page is not None or prepared.image is None:
@@ -247,11 +277,3 @@ def _build(pdf: pikepdf.Pdf, pages: Sequence[PreparedPage], meta: DocumentMeta, 
             Resources=resources, Contents=pdf.make_indirect(_flate_stream(pdf, content)),
         )
         pdf.pages.append(pikepdf.Page(page))
-    pdfa.add_output_intent(pdf)
-    info = pdfa.doc_info(meta, creator=settings.creator, producer=_producer(), now=now or datetime.now())
-    pdfa.add_metadata(pdf, info)
-    try:
-        pdf.save(stream, force_version="1.7", compress_streams=False, fix_metadata_version=False,
-                 object_stream_mode=pikepdf.ObjectStreamMode.disable, deterministic_id=True)
-    except OSError as exc:
-        raise OutputError(path=getattr(stream, "name", "<stream>"), detail=exc.strerror or str(exc)) from exc

@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 from bench.corpus import font_paths, render_page
 from sohoa.config.settings import OutputSettings
 from sohoa.stages import textlayer
-from sohoa.stages.assemble import PreparedPage, build_pdfa, prepare_page, sidecar_text
+from sohoa.stages.assemble import PreparedPage, build_pdfa, prepare_page
 from sohoa.stages.conformance import check_pdfa
 from sohoa.stages.encode import _g4, otsu_black
 from sohoa.stages.model import DocumentMeta, EncodedImage, OcrLine, OcrWord, Page, PageOcr
@@ -302,11 +302,11 @@ def test_glyphless_font_is_consistent() -> None:
     assert textlayer.cid_width_problem(font.DescendantFonts[0]) is None
 
 
-def test_sidecar_text_and_many_pages() -> None:
+def test_page_text_and_many_pages() -> None:
     image, ocr = draw_page()
     pages = [prepare_page(jpeg_page(image, ocr), OutputSettings()) for _ in range(3)]
     assert all(isinstance(p, PreparedPage) for p in pages)
-    assert sidecar_text(pages).split("\f") == [ocr.text()] * 3
+    assert [p.text for p in pages] == [ocr.text()] * 3
     out = io.BytesIO()
     build_pdfa(pages, DocumentMeta(), OutputSettings(), out, now=NOW)
     assert len(pikepdf.open(io.BytesIO(out.getvalue())).pages) == 3
