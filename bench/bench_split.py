@@ -17,6 +17,7 @@ Pages: A5 at 200 dpi, ``--lines`` lines of the corpus's administrative Vietnames
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -41,11 +42,18 @@ def make_document(src: Path, pages: int, lines: int, seed: int = 11) -> None:
         page.image.save(folder / f"trang-{number:04d}.jpg", "JPEG", quality=85, dpi=(200, 200))
 
 
+# the document's serial steps after its pages: join (assemble), PDF/A check, hash, attach
+SERIAL_STEPS = ("assemble", "pdfa", "write", "sign", "gate", "attach")
+
+
 def timed(src: Path, work: Path, workers: int, split_pages: int) -> dict[str, object]:
     before = os.getloadavg()
     extra = f"split_pages = {split_pages}\n"
     result = run_celery(src, work, workers, extra)
-    return {**result, "workers": workers, "split_pages": split_pages,
+    (report,) = (work / "batch-reports").glob("*.json")
+    (item,) = json.loads(report.read_text(encoding="utf-8"))["items"]
+    serial = {step: item["timings"][step] for step in SERIAL_STEPS if step in item["timings"]}
+    return {**result, "workers": workers, "split_pages": split_pages, "serial_s": serial,
             "load_before": [round(v, 2) for v in before], "load_after": [round(v, 2) for v in os.getloadavg()]}
 
 
@@ -82,13 +90,14 @@ def main() -> None:
               "speedup_median": round(ratio, 2), "target": 1.8, "met": ratio >= 1.8}
     lines = [f"# Split benchmark ({args.pages}-page file, A5 200 dpi, {args.lines} lines/page, split_pages = "
              f"{args.split_pages}, {report['cores']} cores)", "",
-             "| round | run | workers | split_pages | wall s | pages/min | load before (1/5/15 min) | load after |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| round | run | workers | split_pages | wall s | pages/min | serial steps s | load before (1/5/15 min) "
+             "| load after |", "|---|---|---|---|---|---|---|---|---|"]
     for round_no in range(args.repeat):
         for name, _, _ in configs:
             r = runs[name][round_no]
+            serial = ", ".join(f"{k} {v:.1f}" for k, v in r["serial_s"].items())  # type: ignore[attr-defined]
             lines.append(f"| {round_no + 1} | {name} | {r['workers']} | {r['split_pages']} | {r['wall_s']:.1f} | "
-                         f"{r['pages_per_min']:.1f} | {r['load_before']} | {r['load_after']} |")
+                         f"{r['pages_per_min']:.1f} | {serial} | {r['load_before']} | {r['load_after']} |")
     lines += ["", f"Speed-up 1 → 2 workers per round: {report['speedup_per_round']} (median {ratio:.2f}x; "
               f"target ≥ 1.8x: {'met' if report['met'] else 'MISSED'})."]
     publish(lines, report, args.out)

@@ -31,6 +31,7 @@ from sohoa.config.settings import Settings
 from sohoa.database.base import utcnow
 from sohoa.pipeline.groups import GroupOutcome, count_pages, process_group
 from sohoa.pipeline.result_data import EXTRACT_KINDS
+from sohoa.pipeline.run import layout_pages
 from sohoa.runners.batch.journal import FINAL, ItemInfo
 from sohoa.runners.batch.runner import (
     STALE_HEARTBEATS,
@@ -53,13 +54,6 @@ class GroupTaskOutcome:
     item_id: int | None
     state: str  # done | failed | retry | busy | stopped | foreign | gone
     join: bool = False  # every group of the document is done: its task must run again to join them
-
-
-def layout_pages(item: ItemInfo, pages: int, settings: Settings) -> set[int]:
-    """Document page indexes whose OCR layout the result-data extraction reads (the first, the last two)."""
-    if not (settings.extract.enabled and item.kind in EXTRACT_KINDS):
-        return set()
-    return {0, pages - 2, pages - 1} & set(range(pages))
 
 
 class ClusterSplit:
@@ -154,12 +148,13 @@ def process_group_task(group_id: int, settings: Settings, *, worker: str,
             "the worker died on each of {count} attempts", count=claimed.attempts - 1))
         return _group_failed(journal, item, claimed, worker, err, 0.0, batch.max_attempts)
     pages = max(g.first + g.count for g in journal.groups(item.id))
+    extracts = settings.extract.enabled and item.kind in EXTRACT_KINDS  # the result data reads some pages' layout
     started = time.perf_counter()
     try:
         with heartbeat(lambda: journal.group_heartbeat(group_id, worker), f"group {group_id}", batch.heartbeat_s):
             outcome = process_group([Path(p) for p in item.inputs], settings, first=claimed.first,
                                     count=claimed.count, folder=Path(item.split_dir),
-                                    layout_pages=layout_pages(item, pages, settings))
+                                    layout_pages=layout_pages(pages) if extracts else set())
     except SohoaError as err:
         return _group_failed(journal, item, claimed, worker, err, time.perf_counter() - started, batch.max_attempts)
     except Exception as exc:  # noqa: BLE001 - last-resort boundary: one bad group must not stop the worker
