@@ -226,7 +226,7 @@ def process_item(item_id: int, settings: Settings, *, worker: str, executor: Pag
     if item.attempts > batch.max_attempts:  # its workers keep dying (a poison document): stop trying
         err = ProcessingError(path=item.item_key, stage="worker",
                               detail=_("the worker died on each of {count} attempts", count=item.attempts - 1))
-        return _failed(journal, item, worker, err, batch, 0.0)
+        return fail_claimed(journal, item, worker, err, batch, 0.0)
     if current.started_at is not None or item.attempts > 1:
         filed = _already_filed(records, item)
         if filed is not None:
@@ -238,10 +238,10 @@ def process_item(item_id: int, settings: Settings, *, worker: str, executor: Pag
         try:
             outcome = split.start(item)
         except SohoaError as err:  # its inputs cannot be read: the same typed error as processing it whole
-            return _failed(journal, item, worker, err, batch, 0.0)
+            return fail_claimed(journal, item, worker, err, batch, 0.0)
         except Exception as exc:  # noqa: BLE001 - last-resort boundary, as around the job below
             log.exception("unexpected error splitting batch item %s", item.item_key)
-            return _failed(journal, item, worker, InternalError(detail=f"{type(exc).__name__}: {exc}"), batch, 0.0)
+            return fail_claimed(journal, item, worker, InternalError(detail=f"{type(exc).__name__}: {exc}"), batch, 0.0)
         if outcome is not None:
             return outcome
     return run_claimed(journal, records, item, settings, worker=worker, executor=executor)
@@ -264,11 +264,11 @@ def run_claimed(journal: BatchJournal, records: Records, item: ItemInfo, setting
             result = run_document_job(_job(item, output), settings, records=records,
                                       executor=executor or PageExecutor(1), workdir=workdir, groups=groups)
     except SohoaError as err:
-        return _failed(journal, item, worker, err, batch, time.perf_counter() - started)
+        return fail_claimed(journal, item, worker, err, batch, time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - last-resort boundary: one bad document must not stop the batch
         log.exception("unexpected error in batch item %s", item.item_key)
         err = InternalError(detail=f"{type(exc).__name__}: {exc}")
-        return _failed(journal, item, worker, err, batch, time.perf_counter() - started)
+        return fail_claimed(journal, item, worker, err, batch, time.perf_counter() - started)
     finally:
         output.unlink(missing_ok=True)  # the store holds the filed copy
     seconds = time.perf_counter() - started + spent_s
@@ -288,9 +288,9 @@ def run_claimed(journal: BatchJournal, records: Records, item: ItemInfo, setting
     return ItemOutcome(item_id, "done", pages=processed.page_count, seconds=seconds, timings=timings)
 
 
-def _failed(journal: BatchJournal, item: ItemInfo, worker: str, err: SohoaError, batch: BatchSettings,
-            seconds: float) -> ItemOutcome:
-
+def fail_claimed(journal: BatchJournal, item: ItemInfo, worker: str, err: SohoaError, batch: BatchSettings,
+                 seconds: float) -> ItemOutcome:
+    """The claimed item's failure: queued again when transient and attempts remain, else failed for good."""
     retry = err.transient and item.attempts < batch.max_attempts
     written = journal.finish(item.id, worker, "queued" if retry else "failed", seconds=round(seconds, 3),
                              error_code=err.code, error_stage=err.stage, error_vi=err.message("vi"),

@@ -36,6 +36,7 @@ from sohoa.runners.batch.journal import FINAL, ItemInfo
 from sohoa.runners.batch.runner import (
     STALE_HEARTBEATS,
     ItemOutcome,
+    fail_claimed,
     heartbeat,
     remove_split_dir,
     run_claimed,
@@ -112,7 +113,11 @@ class ClusterSplit:
         return ItemOutcome(item.id, "split")
 
     def _join(self, item: ItemInfo, groups: list[GroupInfo]) -> ItemOutcome:
-        outcomes = [GroupOutcome.from_json(g.outcome or "") for g in groups]
+        try:
+            outcomes = [GroupOutcome.from_json(g.outcome or "") for g in groups]
+        except (SohoaError, ValueError, KeyError) as exc:  # a record another version wrote, or damaged
+            err = exc if isinstance(exc, SohoaError) else InternalError(detail=f"page group record: {exc!r}")
+            return fail_claimed(self.journal, item, self.worker, err, self.settings.batch, 0.0)
         spent = sum(g.seconds or 0.0 for g in groups)
         return run_claimed(self.journal, self.records, item, self.settings, worker=self.worker, groups=outcomes,
                            spent_s=spent)
