@@ -4,7 +4,8 @@ while it holds a page group.
 What must hold (issue 15): the document comes out complete and in page order (each page carries its
 number, read back by OCR from the filed PDF and from the records), it is attached once, every group is
 in the output exactly once and only the killed worker's group was done twice, nothing the killed worker
-started outlives it, and the groups' private folder is gone once the document is filed.
+started outlives it, it is signed once (after the join), and the groups' private folder is gone once the
+document is filed.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from tests.watch.outcomes import session_processes
 
 PAGES = 200
 SPLIT = 25  # 8 groups: enough that one is running on each worker while others are done
-CONFIG = (f'grouping = "folder"\nsplit_pages = {SPLIT}\n'
+CONFIG = (f'grouping = "folder"\nsplit_pages = {SPLIT}\nsign_profiles = ["copy"]\n'
           '\n[batch.celery]\nvisibility_timeout_s = 10\nrestore_interval_s = 1\n')
 
 
@@ -60,7 +61,7 @@ def test_a_worker_killed_mid_group_the_document_comes_out_whole_in_order_once(
     folder = tmp_path / "kho" / code(1)
     for n in range(1, PAGES + 1):
         write_scan(folder / f"trang-{n:03d}.jpg", f"Trang {n}\nHồ sơ lưu trữ")
-    write_config(tmp_path, database_url=pg_url, extra=CONFIG)
+    write_config(tmp_path, database_url=pg_url, extra=CONFIG, signing=True)
     env = sohoa_env(SOHOA_BROKER_URL=redis_url)
     engine = create_engine(pg_url)
     names = ["w1", "w2"]
@@ -92,17 +93,21 @@ def test_a_worker_killed_mid_group_the_document_comes_out_whole_in_order_once(
             docs = conn.execute(text("SELECT x.id, x.sha256, x.page_count FROM documents x JOIN dossiers d "
                                      "ON x.dossier_id = d.id WHERE d.code = :c"), {"c": code(1)}).all()
             attaches = conn.execute(text("SELECT count(*) FROM audit_events WHERE action = 'attach'")).scalar_one()
+            signs = conn.execute(text("SELECT count(*) FROM audit_events WHERE action = 'sign'")).scalar_one()
             groups = conn.execute(text("SELECT id, first_page, page_count, state, attempts, worker FROM batch_groups "
                                        "ORDER BY first_page")).all()
             pages = conn.execute(text("SELECT text FROM document_pages WHERE document_id = :d ORDER BY page_no"),
                                  {"d": docs[0][0]}).scalars().all() if len(docs) == 1 else []
             item = conn.execute(text("SELECT state, split_dir FROM batch_items")).one()
         assert len(docs) == 1 and attaches == 1, f"attached {len(docs)} time(s), {attaches} attach event(s)"
+        assert signs == 1, f"{signs} signatures for one joined document (signing happens once, after the join)"
         assert docs[0][2] == PAGES and _numbers(pages) == list(range(1, PAGES + 1)), _numbers(pages)
 
         filed = tmp_path / "store" / docs[0][1][:2] / docs[0][1][2:4] / f"{docs[0][1]}.pdf"
         with pikepdf.open(filed) as pdf:
             assert len(pdf.pages) == PAGES
+            fields = [f for f in pdf.Root.AcroForm.Fields if f.get("/FT") == pikepdf.Name.Sig]
+            assert len(fields) == 1, f"{len(fields)} signature fields in the filed PDF"
         layer = subprocess.run(["pdftotext", "-layout", str(filed), "-"], capture_output=True, text=True,
                                check=True).stdout.split("\f")[:PAGES]
         assert _numbers(layer) == list(range(1, PAGES + 1)), "the filed PDF's text layer is not in page order"
