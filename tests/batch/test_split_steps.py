@@ -99,3 +99,23 @@ def test_a_page_damaged_after_the_split_fails_its_group_and_the_document(tmp_pat
     assert failed is not None and failed.state == "failed" and failed.error_code, failed
     assert not folder.exists(), "a failed document's groups are removed (a rerun with --retry-failed splits anew)"
     assert _split(settings, item, "w3", sent) == "failed"
+
+
+def test_a_stopped_run_drops_its_group_tasks_and_the_rerun_sends_them_again(tmp_path: Path) -> None:
+    settings, item = _setup(tmp_path)
+    journal = SplitJournal(worker_records(settings))
+    sent: list[GroupInfo] = []
+    assert _split(settings, item, "w1", sent) == "split"
+    assert process_group_task(sent[0].id, settings, worker="w2").state == "done"
+    journal.set_run_status(item.run_id, "stopped")  # Ctrl-C on `sohoa batch`: queued tasks are dropped
+    assert [process_group_task(g.id, settings, worker="w2").state for g in sent[1:]] == ["stopped", "stopped"]
+    assert [g.state for g in journal.groups(item.id)] == ["done", "queued", "queued"]
+    plan = plan_batch(tmp_path / "kho", None, settings, settings.batch)  # the same command again
+    _, (again,) = prepare_run(plan, settings, worker_records(settings), retry_failed=False, options={})
+    assert (again.id, again.state) == (item.id, "split")
+    resent: list[GroupInfo] = []
+    assert _split(settings, again, "w3", resent) == "split"
+    assert [g.first for g in resent] == [g.first for g in sent[1:]], "only the groups not done are sent again"
+    assert [process_group_task(g.id, settings, worker="w3").join for g in resent] == [False, True]
+    assert _split(settings, again, "w4", resent) == "done"
+    assert len(_documents(worker_records(settings))) == 1
