@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from bench.bench_batch import make_batch
+from tests.durability import WriteCommits
 from tests.pki.builder import build_pkis
 from tests.services import refused_url
 from tests.watch.conftest import P12_ENV, DaemonRun, wait_for
@@ -126,12 +127,32 @@ def run_daemon(docs: list[Path], pki: object, root: Path) -> dict[str, object]:
     return {"wall_s": round(wall, 2), "docs_per_min": round(len(docs) / wall * 60, 1), "steps_mean_s": steps}
 
 
+class _Fsyncs:
+    """Counts this process's file and folder fsyncs (``os.fsync``; the page workers write nothing durable)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._real = os.fsync
+        os.fsync = self._fsync
+
+    def _fsync(self, fd: int) -> None:
+        self.count += 1
+        self._real(fd)
+
+    def close(self) -> None:
+        os.fsync = self._real
+
+
 def run_in_process(docs: list[Path], config_text: str, work: Path, password: str) -> dict[str, object]:
     """The documents through ``run_document_job`` in this process, one warm pool: the daemon's fixed cost.
 
     Why: wall times on a shared machine move with its load; the CPU this process spends on a document
     (everything but the pages, which are in the workers) is what the daemon's single process pays per
-    document, and it moves much less. The first two documents warm the pool and are not counted.
+    document, and it moves much less. The first two documents warm the pool and are not counted. The
+    job is the daemon's (``audit_with_attach``, and ``common.heap`` after each job, where the code has
+    them); fsyncs and the database commits
+    that wrote (each one WAL fsync with SQLite's ``synchronous = FULL``: ``tests.durability``) are
+    counted per document, and the load average is read before and after.
     """
     from sohoa.config.settings import load_settings
     from sohoa.pipeline.executor import PageExecutor
@@ -146,19 +167,39 @@ def run_in_process(docs: list[Path], config_text: str, work: Path, password: str
     steps: dict[str, list[float]] = {s: [] for s in STEPS}
     cpu: list[float] = []
     walls: list[float] = []
+    fsyncs: list[int] = []
+    commits: list[int] = []
+    daemon_job = {"audit_with_attach": True} if "audit_with_attach" in DocumentJob.__dataclass_fields__ else {}
+    try:
+        from sohoa.common.heap import settle_after_job as settle
+    except ImportError:  # code from before common.heap
+        settle = None
+    load_before = os.getloadavg()[0]
     with Records.open(settings.records, settings.data_dir) as records, PageExecutor(2) as executor:
-        for n, doc in enumerate(docs):
-            job = DocumentJob(inputs=sorted(doc.iterdir()), output=work / f"{doc.name}.pdf", dossier_code=doc.name,
-                              sign_profiles=["digitizer"])
-            mark, mark_cpu = time.perf_counter(), time.process_time()
-            result = run_document_job(job, settings, records=records, executor=executor)
-            if n < 2:
-                continue
-            walls.append(time.perf_counter() - mark)
-            cpu.append(time.process_time() - mark_cpu)
-            for step in STEPS:
-                steps[step].append(float(getattr(result, "timings", {}).get(step, 0.0)))
+        fsynced, committed = _Fsyncs(), WriteCommits(records.engine)
+        try:
+            for n, doc in enumerate(docs):
+                job = DocumentJob(inputs=sorted(doc.iterdir()), output=work / f"{doc.name}.pdf", dossier_code=doc.name,
+                                  sign_profiles=["digitizer"], **daemon_job)  # type: ignore[arg-type]
+                mark, mark_cpu = time.perf_counter(), time.process_time()
+                before = (fsynced.count, committed.count)
+                result = run_document_job(job, settings, records=records, executor=executor)
+                if settle is not None:
+                    settle()  # as the daemon does after each job (common.heap, where the code has it)
+                if n < 2:
+                    continue
+                walls.append(time.perf_counter() - mark)
+                cpu.append(time.process_time() - mark_cpu)
+                fsyncs.append(fsynced.count - before[0])
+                commits.append(committed.count - before[1])
+                for step in STEPS:
+                    steps[step].append(float(getattr(result, "timings", {}).get(step, 0.0)))
+        finally:
+            fsynced.close()
     return {"wall_per_doc_s": round(statistics.mean(walls), 3), "main_cpu_per_doc_s": round(statistics.mean(cpu), 3),
+            "fsyncs_per_doc": round(statistics.mean(fsyncs), 2),
+            "db_commits_per_doc": round(statistics.mean(commits), 2),
+            "load": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             "steps_mean_s": {s: round(statistics.mean(v), 4) for s, v in steps.items()}}
 
 
@@ -210,6 +251,8 @@ def render(data: dict[str, dict]) -> str:
              "daemon / batch | CLI median s/doc | CLI CPU s/doc | load |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for label, e in data.items():
+        if "cli" not in e:  # an in-process-only run (--only in_process)
+            continue
         cli, batch, daemon = e["cli"], e["batch"], e["daemon"]
         ratio = daemon["docs_per_min"] / batch["docs_per_min"]
         lines.append(f"| {label} | {e['docs']} ({e['pages']}) | {cli['docs_per_min']} | {batch['docs_per_min']}"
@@ -218,8 +261,9 @@ def render(data: dict[str, dict]) -> str:
     lines += ["", "## The daemon's fixed cost: one process, one warm pool, documents one after the other", "",
               "CPU of the calling process per document (everything but the pages, which run in the workers), "
               "and its wall time; the first two documents are not counted.", "",
-              "| label | main-process CPU s/doc | wall s/doc | sign | gate | attach | assemble + pdfa + write |",
-              "|---|---:|---:|---:|---:|---:|---:|"]
+              "| label | main-process CPU s/doc | wall s/doc | sign | gate | attach | assemble + pdfa + write "
+              "| fsyncs/doc | DB write commits/doc | load |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for label, e in data.items():
         p = e.get("in_process")
         if p:
@@ -228,9 +272,13 @@ def render(data: dict[str, dict]) -> str:
             cells = [f"{st[k]:.3f}" for k in ("sign", "gate", "attach")] + [f"{rest:.3f}"]
             if not any(st.values()):  # code from before the step timings
                 cells = ["-"] * 4
+            load = p.get("load")
+            cells += [str(p.get("fsyncs_per_doc", "-")), str(p.get("db_commits_per_doc", "-")),
+                      "–".join(str(v) for v in load) if load else str(e.get("load_after", "-"))]
             lines.append(f"| {label} | {p['main_cpu_per_doc_s']:.3f} | {p['wall_per_doc_s']:.3f} | "
                          + " | ".join(cells) + " |")
-    timed = {label: e for label, e in data.items() if any(e["cli"]["steps_mean_s"].values())}  # code with timings
+    timed = {label: e for label, e in data.items()
+             if "cli" in e and any(e["cli"]["steps_mean_s"].values())}  # code with timings
     lines += ["", "## Where a document's time goes (mean seconds per document, wall, in the document's process)", "",
               "`pages` is the page pool from first submit to last page back (load, clean, OCR, prepare in the "
               "workers, and in the CLI the pool's start); the daemon's page stages are summed per document.", "",

@@ -14,6 +14,14 @@ renamed file must really be there. This module is the one implementation every w
   a target that appeared meanwhile raises ``FileExistsError`` (first writer wins, e.g. a secret);
 - any exception removes the temp file; an ``OSError`` becomes the caller's typed error (``on_error``,
   by default ``OutputError`` naming the target).
+
+Durability, and where a caller may do less (issue 14): a published file is durable when (1) its data
+was fsynced before the rename, (2) the folder holding its name was fsynced after the rename, and (3)
+every folder created for it (``make_parents``) has its own entry fsynced in its parent — otherwise a
+power cut can drop a fresh ``ab/cd/`` folder of the store together with the file in it. A *step file*
+that the caller will itself rename elsewhere, or delete (a signed revision in a job's scratch folder),
+needs (1) only: ``sync_dir=False`` skips (2), and the caller fsyncs the folder it renames the file
+into (``pipeline.job._gate_signed``). Nothing is released on the strength of a step file's name.
 """
 
 from __future__ import annotations
@@ -42,6 +50,26 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def make_dirs_durable(folder: Path) -> None:
+    """Create ``folder`` and missing parents, fsyncing each new folder's parent so its entry survives a
+    power cut (``os.makedirs`` alone leaves new entries in the page cache)."""
+    missing: list[Path] = []
+    current = folder
+    while not current.is_dir():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for new in reversed(missing):
+        try:
+            new.mkdir()
+        except FileExistsError:
+            if not new.is_dir():
+                raise
+            continue  # another writer made it: it fsyncs its parent itself
+        fsync_dir(new.parent)
 
 
 def is_temp_name(name: str) -> bool:
@@ -74,20 +102,20 @@ def _publish(temp: Path, target: Path, *, exclusive: bool) -> None:
 
 @contextlib.contextmanager
 def atomic_writer(target: Path, *, mode: int = 0o644, before_publish: Callable[[], None] | None = None,
-                  exclusive: bool = False, make_parents: bool = False,
+                  exclusive: bool = False, make_parents: bool = False, sync_dir: bool = True,
                   on_error: ErrorMapper | None = None) -> Iterator[tuple[BinaryIO, Path]]:
     """Yield (stream, temp path); on clean exit the temp file becomes ``target``, else it is removed.
 
     The caller may inspect the temp path (e.g. a conformance check) before the block ends; raising
     inside the block leaves no file behind. ``on_error`` maps an ``OSError`` (of the block or of the
     write itself) to the exception raised instead; ``FileExistsError`` of an exclusive publish is
-    raised as it is.
+    raised as it is. ``sync_dir=False``: a step file, see the module's note on durability.
     """
     folder = target.parent if str(target.parent) else Path(".")
     to_error = on_error or _output_error(target)
     try:
         if make_parents:
-            folder.mkdir(parents=True, exist_ok=True)
+            make_dirs_durable(folder)
         fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=folder)
     except OSError as exc:
         raise to_error(exc) from None
@@ -101,7 +129,8 @@ def atomic_writer(target: Path, *, mode: int = 0o644, before_publish: Callable[[
         if before_publish is not None:
             before_publish()
         _publish(temp, target, exclusive=exclusive)
-        fsync_dir(folder)
+        if sync_dir:
+            fsync_dir(folder)
     except OSError as exc:
         temp.unlink(missing_ok=True)
         if exclusive and isinstance(exc, FileExistsError):
@@ -114,10 +143,10 @@ def atomic_writer(target: Path, *, mode: int = 0o644, before_publish: Callable[[
 
 def write_bytes_atomic(target: Path, data: bytes, *, mode: int = 0o644,
                        before_publish: Callable[[], None] | None = None, exclusive: bool = False,
-                       make_parents: bool = False, on_error: ErrorMapper | None = None) -> None:
+                       make_parents: bool = False, sync_dir: bool = True, on_error: ErrorMapper | None = None) -> None:
     """``data`` as the whole new content of ``target`` (see ``atomic_writer`` for the options)."""
     with atomic_writer(target, mode=mode, before_publish=before_publish, exclusive=exclusive,
-                       make_parents=make_parents, on_error=on_error) as (stream, _):
+                       make_parents=make_parents, sync_dir=sync_dir, on_error=on_error) as (stream, _):
         stream.write(data)
 
 

@@ -108,7 +108,7 @@ def load_group(folder: Path, first: int) -> GroupOutcome | None:
 
 def join_groups(groups: Sequence[GroupOutcome], output: Path, settings: Settings, *,
                 meta: DocumentMeta | None = None, sidecar: Path | None = None,
-                extract_layout: bool = False) -> ProcessResult:
+                extract_layout: bool = False, step_file: bool = False) -> ProcessResult:
     """Join the groups in page order into the PDF/A at ``output`` (atomic), with the gate, the result
     data and the sidecar. The groups must cover pages 0..n-1 exactly once (else ``ProcessingError``)."""
     clock = StepClock(time.perf_counter())
@@ -125,4 +125,4 @@ def join_groups(groups: Sequence[GroupOutcome], output: Path, settings: Settings
     paths = [group.path for group in ordered if group.path is not None]
     clock.step("pages")
     return assemble_output(paths, reports, output, settings, meta=meta, sidecar=sidecar,
-                           extract_layout=extract_layout, clock=clock, label=output)
+                           extract_layout=extract_layout, clock=clock, label=output, step_file=step_file)

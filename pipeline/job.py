@@ -44,6 +44,7 @@ from sohoa.stages.conformance import check_pdfa
 from sohoa.stages.model import DocumentMeta
 
 if TYPE_CHECKING:
+    from sohoa.records.audit import AuditEvent as RecordsAuditEvent
     from sohoa.records.service import Records
     from sohoa.records.types import AttachMeta, AttachResult, NewDossier, SourceFile
     from sohoa.signing.audit import AuditEvent as SigningAuditEvent
@@ -71,6 +72,9 @@ class DocumentJob:
     sidecar: Path | None = None
     new_dossier: NewDossier | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    # signing audit rows committed with the attach (one commit a document): for callers whose output
+    # nobody sees before it is filed (the daemon's work folder); see ``RecordsAuditSink``
+    audit_with_attach: bool = False
 
 
 @dataclass
@@ -108,19 +112,47 @@ class JobResult:
 
 
 class RecordsAuditSink:
-    """Signing audit events stored in the records database's hash-chained audit log."""
+    """Signing audit events stored in the records database's hash-chained audit log.
 
-    def __init__(self, records: Records, dossier_code: str | None) -> None:
+    ``hold=True`` (``DocumentJob.audit_with_attach``): the events wait in ``held`` and go into the
+    attach's transaction (``Records.attach(audit_events=…)``), or are written by ``flush`` when the job
+    fails before it. Why that is safe where it is used: a signed file is then only a step of the job
+    until the attach commits — the daemon releases no source and shows no output before that, and a
+    crash in between leaves an output that is not in the records, which the daemon's rerun signs and
+    files anew (``runners/watch/jobs.py``), with its audit rows. Without ``hold`` (the CLI, whose output
+    a person may take before the attach) each event commits before its signed file is renamed.
+    """
+
+    def __init__(self, records: Records, dossier_code: str | None, *, hold: bool = False) -> None:
         self.records = records
         self.dossier_code = dossier_code
+        self.hold = hold
+        self.held: list[RecordsAuditEvent] = []
 
     def record(self, event: SigningAuditEvent) -> None:
-        from sohoa.records.audit import AuditEvent as RecordsAuditEvent
+        from sohoa.records.audit import AuditEvent
 
         details = {k: v for k, v in event.to_dict().items() if k not in ("src", "dst")}
-        self.records.record_audit(RecordsAuditEvent(action="sign", actor=event.key_name,
-                                                    dossier_code=self.dossier_code,
-                                                    document_sha256=event.sha256_after, details=details))
+        row = AuditEvent(action="sign", actor=event.key_name, dossier_code=self.dossier_code,
+                         document_sha256=event.sha256_after, details=details)
+        if self.hold:
+            self.held.append(row)
+        else:
+            self.records.record_audit(row)
+
+    def take(self) -> list[RecordsAuditEvent]:
+        taken, self.held = self.held, []
+        return taken
+
+    def flush(self) -> None:
+        """Write the held events on their own: the job failed before its attach. A database failing here
+        too is logged, not raised: the job's own error is on its way (and the daemon retries the job)."""
+        rows = self.take()
+        try:
+            for row in rows:
+                self.records.record_audit(row)
+        except Exception:
+            log.warning("%d signing audit event(s) could not be recorded", len(rows), exc_info=True)
 
 
 def run_document_job(job: DocumentJob, settings: Settings, *, records: Records | None = None,
@@ -143,6 +175,8 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
     meta = DocumentMeta(title=job.title, dossier_code=job.dossier_code, kind=job.kind,  # type: ignore[arg-type]
                         author=job.digitized_by, result_data={k: v for k, v in given.items() if v})
     signatures: list[SignResult] = []
+    held = (RecordsAuditSink(records, job.dossier_code, hold=True)
+            if job.audit_with_attach and records is not None and job.dossier_code else None)
     # Intermediate files live in a private folder beside the output (mkdtemp: never a pid-only name,
     # which threads of one daemon share), so a signed file is renamed into place on the same disk.
     check_writable_dir(job.output)
@@ -154,12 +188,14 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
     try:
         current = scratch / "pdfa.pdf" if job.sign_profiles else job.output
         extract_layout = settings.extract.enabled and job.kind in EXTRACT_KINDS
+        step_file = bool(job.sign_profiles)  # the unsigned PDF/A is signed next, then deleted
         if groups is not None:
             processed = join_groups(groups, current, settings, meta=meta, sidecar=job.sidecar,
-                                    extract_layout=extract_layout)
+                                    extract_layout=extract_layout, step_file=step_file)
         else:
             processed = process_document(job.inputs, current, settings, meta=meta, redo_ocr=job.redo_ocr,
-                                         sidecar=job.sidecar, executor=executor, extract_layout=extract_layout)
+                                         sidecar=job.sidecar, executor=executor, extract_layout=extract_layout,
+                                         step_file=step_file)
         if on_step is not None:
             on_step("processed")
         clock = StepClock()
@@ -167,7 +203,7 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
             loading.join()
         for number, profile in enumerate(job.sign_profiles, start=1):
             target = (final_dir if number == len(job.sign_profiles) else scratch) / f"signed-{number}.pdf"
-            signatures.append(_sign(current, target, profile, job, settings, records))
+            signatures.append(_sign(current, target, profile, job, settings, records, held))
             current = target
             clock.step("sign")
         if signatures:
@@ -175,6 +211,10 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
             clock.step("gate")
         if on_step is not None and job.sign_profiles:
             on_step("signed")
+    except BaseException:
+        if held is not None:
+            held.flush()  # the signatures were made, whatever became of the document
+        raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         if final_dir != scratch:
@@ -185,21 +225,23 @@ def run_document_job(job: DocumentJob, settings: Settings, *, records: Records |
                        data=merge(processed.metadata, doc_number=job.doc_number, issue_date=job.issue_date,
                                   issuing_agency=job.issuing_agency))
     if records is not None and job.dossier_code:
-        result.attached = records.attach(job.output, dossier_code=job.dossier_code, kind=job.kind,
-                                         meta=_attach_meta(job, processed, signatures, settings, result.data))
+        result.attached = records.attach(job.output, dossier_code=job.dossier_code, kind=job.kind, sha256=digest,
+                                         meta=_attach_meta(job, processed, signatures, settings, result.data),
+                                         audit_events=held.take() if held is not None else ())
         clock.step("attach")
         result.timings["attach"] = clock.timings["attach"]
     return result
 
 
 def _sign(src: Path, dst: Path, profile: str, job: DocumentJob, settings: Settings,
-          records: Records | None) -> SignResult:
+          records: Records | None, held: RecordsAuditSink | None) -> SignResult:
     from sohoa.signing.audit import JsonLinesAuditSink
     from sohoa.signing.sign import sign_pdf
 
-    audit: AuditSink = (RecordsAuditSink(records, job.dossier_code) if records is not None
-                        else JsonLinesAuditSink(settings.resolve(settings.signing.audit_file)))
-    return sign_pdf(src, dst, profile=profile, settings=settings.signing, audit=audit)
+    audit: AuditSink = held or (RecordsAuditSink(records, job.dossier_code) if records is not None
+                                else JsonLinesAuditSink(settings.resolve(settings.signing.audit_file)))
+    # a step file in the scratch folder: the gate renames the last one into place and fsyncs that folder
+    return sign_pdf(src, dst, profile=profile, settings=settings.signing, audit=audit, step_file=True)
 
 
 def _import_in_background(modules: list[str]) -> threading.Thread | None:
@@ -235,6 +277,8 @@ def _gate_signed(signed: Path, *, unsigned: Path, output: Path) -> None:
     if violations:
         kept = output.with_name(output.stem + ".unsigned.pdf")
         shutil.move(unsigned, kept)
+        with kept.open("rb") as moved:  # across file systems a move is a copy, whose data is not synced yet
+            os.fsync(moved.fileno())
         fsync_dir(kept.parent)
         problems = "; ".join(f"{v.clause}: {v.message}" for v in violations[:5])
         clauses = ", ".join(dict.fromkeys(v.clause for v in violations[:5]))

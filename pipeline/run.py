@@ -100,9 +100,12 @@ def process_document(
     sidecar: Path | None = None,
     executor: PageExecutor | None = None,
     extract_layout: bool = False,
+    step_file: bool = False,
 ) -> ProcessResult:
     """Turn the scans in ``inputs`` (pages of one document) into one PDF/A-2B at ``output``.
-    ``extract_layout``: also bring back the OCR layout of the pages the result-data extraction reads."""
+    ``extract_layout``: also bring back the OCR layout of the pages the result-data extraction reads.
+    ``step_file``: ``output`` is a job's intermediate file (signed next, then deleted): its folder is not
+    fsynced (``common.atomic``'s note on durability)."""
     started = time.perf_counter()
     clock = StepClock(started)
     check_writable_dir(output)
@@ -126,7 +129,7 @@ def process_document(
                 runner.close()
         clock.step("pages")
         return assemble_output(groups, reports, output, settings, meta=meta, sidecar=sidecar,
-                               extract_layout=extract_layout, clock=clock, label=inputs[0])
+                               extract_layout=extract_layout, clock=clock, label=inputs[0], step_file=step_file)
 
 
 def layout_pages(count: int) -> set[int]:
@@ -176,7 +179,7 @@ class GroupWriter:
 
 def assemble_output(groups: GroupWriter | Sequence[Path], reports: list[PageReport], output: Path,
                     settings: Settings, *, meta: DocumentMeta | None, sidecar: Path | None, extract_layout: bool,
-                    clock: StepClock, label: Path | str) -> ProcessResult:
+                    clock: StepClock, label: Path | str, step_file: bool = False) -> ProcessResult:
     """The document's tail, wherever its pages were processed: result data, PDF/A (one build, or the
     groups joined), the gate, the sidecar, the hash. ``groups``: the local writer, or a cluster's group
     PDFs in page order."""
@@ -187,7 +190,7 @@ def assemble_output(groups: GroupWriter | Sequence[Path], reports: list[PageRepo
     if metadata is not None and metadata.fields:  # the XMP carries the data, the caller's values winning
         read = {name: f.value for name, f in metadata.fields.items()}
         document_meta = replace(document_meta, result_data={**read, **document_meta.result_data})
-    with atomic_writer(output) as (stream, temp):
+    with atomic_writer(output, sync_dir=not step_file) as (stream, temp):
         if isinstance(groups, GroupWriter) and not groups.written:
             build_pdfa(groups.pending, document_meta, settings.output, stream)  # one group: no join
         else:

@@ -10,7 +10,8 @@ The write transaction re-checks everything, because another process may have won
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
@@ -52,6 +53,7 @@ from sohoa.records.types import (
     source_identity,
 )
 
+log = logging.getLogger("sohoa.records")
 ATTACH_ATTEMPTS = 4  # a lost race on PostgreSQL unique constraints is retried with fresh reads
 
 
@@ -142,35 +144,73 @@ class Records:
                     .order_by(DocumentPage.page_no))
             return list(s.execute(stmt).scalars())
 
-    def attach(self, pdf_path: Path, *, dossier_code: str, kind: str, meta: AttachMeta | None = None) -> AttachResult:
-        """File a finished PDF under a dossier; idempotent for the same bytes in the same dossier."""
+    def attach(self, pdf_path: Path, *, dossier_code: str, kind: str, meta: AttachMeta | None = None,
+               sha256: str | None = None, audit_events: Sequence[audit.AuditEvent] = ()) -> AttachResult:
+        """File a finished PDF under a dossier; idempotent for the same bytes in the same dossier.
+
+        ``sha256``: the hash of the bytes the caller itself wrote to ``pdf_path`` (the document job
+        knows it from signing), which spares reading and hashing the file once more; the store still
+        hashes what it copies and refuses bytes that do not match it.
+        ``audit_events``: events that happened to this file before it was filed (its signatures), appended to
+        the chain in the same transaction as the document (one commit, one WAL fsync, instead of one
+        more per event); when the document was filed already they are appended on their own, and when
+        attach fails they are still recorded on their own (the signatures were made) before it raises.
+        """
+        try:
+            return self._attach(pdf_path, dossier_code=dossier_code, kind=kind, meta=meta, sha256=sha256,
+                                events=tuple(audit_events))
+        except BaseException:
+            self._append_alone(audit_events, quiet=True)
+            raise
+
+    def _append_alone(self, events: Sequence[audit.AuditEvent], *, quiet: bool = False) -> None:
+        """Append ``events`` in a transaction of their own; ``quiet``: a failure is logged (an error is
+        already on its way), not raised."""
+        if not events:
+            return
+        try:
+            with self._session(write=True) as s:
+                for event in events:
+                    audit.append(s, event)
+        except Exception:
+            if not quiet:
+                raise
+            log.warning("%d audit event(s) of a failed attach could not be recorded", len(events), exc_info=True)
+
+    def _attach(self, pdf_path: Path, *, dossier_code: str, kind: str, meta: AttachMeta | None,
+                sha256: str | None, events: tuple[audit.AuditEvent, ...]) -> AttachResult:
         meta = meta or AttachMeta()
         parsed = parse_code(dossier_code, self.settings)
         _check_meta(pdf_path, kind, meta)
         if not pdf_path.is_file():
             raise InputReadError(path=pdf_path, detail=_("not a file"))
-        sha, size = sha256_file(pdf_path)
+        sha, size = (sha256.lower(), pdf_path.stat().st_size) if sha256 else sha256_file(pdf_path)
         if size == 0:
             raise InvalidRecordInput(path=pdf_path, detail=_("empty file"))
         sources = source_identity(meta.source_files)
         identity = None if meta.supersedes else sources  # a new version of a document may share its scans
+        elsewhere: list[DocumentInfo] = []
         with self._session(write=False) as s:
             existing = self._query_docs(s, (Dossier.code == parsed.code) & (Document.sha256 == sha), limit=1)
             if not existing and identity:  # a re-scan processed again: new PDF bytes, the same scans
                 existing = self._query_docs(s, (Dossier.code == parsed.code)
                                             & (Document.source_identity == identity), limit=1)
-            if existing:
-                return AttachResult(document=existing[0], created=False, dossier_created=False)
-            elsewhere = self._query_docs(s, Document.source_identity == identity, limit=1) if identity else []
-            if elsewhere:
-                meta = _flag_same_source(meta, elsewhere[0])
-            if self.settings.unknown_dossier == "refuse" and dossiers.by_code(s, parsed.code) is None:
-                raise DossierRefused(path=pdf_path, dossier=parsed.code)
+            if not existing:
+                elsewhere = self._query_docs(s, Document.source_identity == identity, limit=1) if identity else []
+                if elsewhere:
+                    meta = _flag_same_source(meta, elsewhere[0])
+                if self.settings.unknown_dossier == "refuse" and dossiers.by_code(s, parsed.code) is None:
+                    raise DossierRefused(path=pdf_path, dossier=parsed.code)
+        if existing:
+            self._append_alone(events)
+            return AttachResult(document=existing[0], created=False, dossier_created=False)
         key = self.store.put(pdf_path, sha, size)
         last_error: IntegrityError | DossierExists | None = None
         for _attempt in range(ATTACH_ATTEMPTS):
             try:
                 with self._session(write=True) as s:
+                    for event in events:  # rolled back with the document if this transaction fails
+                        audit.append(s, event)
                     result = self._attach_tx(s, pdf_path, parsed, kind, meta, sha, size, key, sources)
                 return replace(result, same_source_elsewhere=elsewhere[0]) if elsewhere and result.created else result
             # Another process won a race (a unique key, or the new dossier committed between our read
@@ -179,8 +219,10 @@ class Records:
                 last_error = exc
                 with self._session(write=False) as s:
                     existing = self._query_docs(s, (Dossier.code == parsed.code) & (Document.sha256 == sha), limit=1)
-                    if existing:
-                        return AttachResult(document=existing[0], created=False, dossier_created=False)
+                if existing:
+                    self._append_alone(events)
+                    return AttachResult(document=existing[0], created=False, dossier_created=False)
+                with self._session(write=False) as s:
                     if meta.supersedes and self._is_superseded(s, parsed.code, meta.supersedes):
                         raise AlreadySuperseded(path=pdf_path, what=meta.supersedes) from None
         assert last_error is not None

@@ -25,7 +25,8 @@ from pyhanko.stamp import TextStampStyle
 
 from sohoa.config.signing import Appearance
 from sohoa.signing.placement import find_place
-from sohoa.signing.pyhanko_compat import LayoutFreeAccumulatorFactory, pdf_ready_font
+from sohoa.signing.pyhanko_compat import FileIdentity, file_identity
+from sohoa.signing.stamp_font import stamp_font_factory
 
 # fontTools warns on every subset of tables it cannot subset (FFTM in Liberation fonts): noise for a clerk.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
@@ -49,8 +50,9 @@ class StampPlan:
 
 
 @functools.lru_cache(maxsize=8)
-def _font_metrics(path: str) -> tuple[dict[int, str], dict[str, int], int]:
-    font = TTFont(path, lazy=True)
+def _font_metrics(identity: FileIdentity) -> tuple[dict[int, str], dict[str, int], int]:
+    """The font's cmap and advances, once per font file (its identity: a replaced file is read again)."""
+    font = TTFont(str(identity[0]), lazy=True)
     cmap = font.getBestCmap() or {}
     widths = {name: adv for name, (adv, _lsb) in font["hmtx"].metrics.items()}
     return dict(cmap), widths, int(font["head"].unitsPerEm)
@@ -58,13 +60,13 @@ def _font_metrics(path: str) -> tuple[dict[int, str], dict[str, int], int]:
 
 def missing_glyphs(font: Path, text: str) -> str:
     """Characters of ``text`` (NFC) the font cannot draw; a non-empty answer means boxes on paper."""
-    cmap, _, _ = _font_metrics(str(font))
+    cmap, _, _ = _font_metrics(file_identity(font))
     return "".join(sorted({ch for ch in unicodedata.normalize("NFC", text) if not ch.isspace()
                            and ord(ch) not in cmap}))
 
 
 def text_width(font: Path, size: float, text: str) -> float:
-    cmap, widths, upem = _font_metrics(str(font))
+    cmap, widths, upem = _font_metrics(file_identity(font))
     notdef = widths.get(".notdef", upem // 2)
     return sum(widths.get(cmap.get(ord(ch), ".notdef"), notdef) for ch in text) * size / upem
 
@@ -145,7 +147,7 @@ def plan_stamp(appearance: Appearance, page_index: int, page_box: tuple[float, f
     lines = wrap(appearance.font, size, unicodedata.normalize("NFC", text), max(box_w - text_left - 4, 10))
     final_text = "\n".join(lines)
     text_style = TextBoxStyle(
-        font=LayoutFreeAccumulatorFactory(str(pdf_ready_font(appearance.font)), font_size=int(round(size))),
+        font=stamp_font_factory(appearance.font, final_text, int(round(size))),
         font_size=int(round(size)), leading=int(round(size * _LEADING)), text_color=_rgb(appearance.text_color))
     inner = layout.SimpleBoxLayoutRule(
         x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MID,

@@ -11,6 +11,7 @@ import io
 import struct
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -38,12 +39,36 @@ def read_pdf(path: Path) -> tuple[bytes, PdfFileReader]:
         raise InputWrongType(path=path, detail=_("a folder")) from None
     except OSError as exc:
         raise InputCorrupt(path=path, detail=exc.strerror or "unreadable") from None
-    if not data:
+    return data, _parse(path, io.BytesIO(data), data[:1024])
+
+
+def open_pdf(path: Path) -> tuple[BinaryIO, PdfFileReader]:
+    """The open file and a reader over it (objects read as needed), for signing: a 1,000-page archival
+    file is never held in memory whole. The caller closes the file. Same errors as ``read_pdf``."""
+    try:
+        stream = path.open("rb")
+    except FileNotFoundError:
+        raise InputMissing(path=path) from None
+    except IsADirectoryError:
+        raise InputWrongType(path=path, detail=_("a folder")) from None
+    except OSError as exc:
+        raise InputCorrupt(path=path, detail=exc.strerror or "unreadable") from None
+    try:
+        head = stream.read(1024)
+        stream.seek(0)
+        return stream, _parse(path, stream, head)
+    except BaseException:
+        stream.close()
+        raise
+
+
+def _parse(path: Path, stream: BinaryIO, head: bytes) -> PdfFileReader:
+    if not head:
         raise InputEmpty(path=path)
-    if b"%PDF-" not in data[:1024]:
+    if b"%PDF-" not in head:
         raise InputWrongType(path=path, detail=_("no %PDF- header"))
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        reader = PdfFileReader(stream, strict=False)
         encrypted = reader.encrypted or "/Encrypt" in reader.trailer
         if not encrypted:
             reader.root["/Pages"]  # noqa: B018 - force the catalog and page tree root to parse
@@ -51,4 +76,4 @@ def read_pdf(path: Path) -> tuple[bytes, PdfFileReader]:
         raise InputCorrupt(path=path, detail=_("PDF structure: {reason}", reason=foreign(exc))) from None
     if encrypted:
         raise InputEncrypted(path=path)
-    return data, reader
+    return reader

@@ -23,6 +23,9 @@ The seams:
   ~60 ms of every signature for tables that never reach the PDF. Shaping has already happened in
   HarfBuzz, from the font file's bytes, so the accumulator's parsed copy can go without them; the
   embedded subset is byte-for-byte the same (issue 14, ``tests/pipeline/test_document_reuse.py``).
+- ``SubsetCachingAccumulator``: the subset font program pyHanko embeds for a glyph set is kept per process
+  and glyph set, and handed to pyHanko's ``CIDFontType2.set_font_file`` through its private ``_tt``
+  (it calls only ``save`` on it); ``tests/signing/test_stamp_font.py`` fails if that seam moves.
 - ``InMemoryKeySigner``: ``SimpleSigner.sign_raw`` re-parses the DER private key on every signature
   (three per document: key check, size estimate, the real one; ~40 ms each for RSA).
 """
@@ -33,18 +36,21 @@ import datetime as dt
 import functools
 import hashlib
 import importlib.metadata
+import io
 import re
 import sys
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.scaleUpem import scale_upem
 from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
+from pyhanko.pdf_utils.font.opentype import CIDFontType2, GlyphAccumulator, GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata import model
 from pyhanko.pdf_utils.metadata.xmp_xml import MetadataStream
@@ -148,7 +154,7 @@ def pdf_ready_font(path: Path) -> Path:
     (``common.cachedir``), the copy is written by the atomic writer (``mkstemp`` names), a lock guards
     the first fill, and a remembered path is checked before it is returned.
     """
-    target = _font_target(path)
+    target = _font_target(file_identity(path))
     if target == path or target.is_file():
         return target
     with _font_lock:
@@ -160,8 +166,20 @@ def pdf_ready_font(path: Path) -> Path:
     return target
 
 
+FileIdentity = tuple[Path, int, int]  # resolved path, size, mtime (ns)
+
+
+def file_identity(path: Path) -> FileIdentity:
+    """What a per-process cache of something read from ``path`` is keyed on: a font replaced at the same
+    path (a centre's new font, a package upgrade) has another size or mtime, so it is read again."""
+    resolved = path.resolve()
+    info = resolved.stat()
+    return resolved, info.st_size, info.st_mtime_ns
+
+
 @functools.lru_cache(maxsize=8)
-def _font_target(path: Path) -> Path:
+def _font_target(identity: FileIdentity) -> Path:
+    path = identity[0]
     with TTFont(str(path), lazy=True) as font:
         if int(font["head"].unitsPerEm) == 1000:
             return path
@@ -186,6 +204,78 @@ class LayoutFreeAccumulatorFactory(GlyphAccumulatorFactory):
             if tag in engine.tt:
                 del engine.tt[tag]
         return engine
+
+
+# --- the stamp font's subset made once per glyph set and process ------------------------------------
+
+_SUBSETS: OrderedDict[tuple[FileIdentity, frozenset[int]], bytes] = OrderedDict()
+_SUBSETS_MAX = 64  # a few signers × stamp texts; an entry is the subset font program (~20-60 KB)
+_subsets_lock = threading.Lock()
+_ALWAYS = "0123456789"  # the stamp time's digits: with all ten in every subset, a signer's set stays the same
+
+
+class _SavedSubset:
+    """Stands in for the accumulator's fontTools font once the subset's bytes are known: pyHanko 0.38's
+    ``CIDFontType2.set_font_file`` only calls ``save`` on it."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def save(self, stream: BinaryIO) -> None:
+        stream.write(self.data)
+
+
+class SubsetCachingAccumulator(GlyphAccumulator):
+    """A ``GlyphAccumulator`` whose embedded TrueType subset comes from a per-process cache.
+
+    Why: subsetting and saving the font program is ~15-30 ms of every signature, and a signer's stamp
+    uses the same glyphs document after document (the same name and labels; the time's digits are all
+    included, see ``_ALWAYS``). The key is the font file's identity (path, size, mtime: a replaced font
+    is subset again) and the glyph ids; the value is what fontTools saved for that set, so the PDF gets
+    the same font program as without the cache (the head table's timestamp excepted). Only TrueType
+    (``/FontFile2``) fonts go through the cache; CFF fonts are embedded as pyHanko does.
+    """
+
+    font_identity: FileIdentity
+
+    def _extract_subset(self, options: object = None) -> None:
+        extra = {gid for ch in _ALWAYS if (gid := self.hb_font.get_nominal_glyph(ord(ch)))}
+        key = (self.font_identity, frozenset(self._glyphs) | extra)
+        with _subsets_lock:
+            data = _SUBSETS.get(key)
+            if data is not None:
+                _SUBSETS.move_to_end(key)
+        if data is None:
+            used = self._glyphs
+            self._glyphs = {**{gid: (gid, 0) for gid in extra}, **used}  # only the keys are read here
+            try:
+                super()._extract_subset(options)  # type: ignore[arg-type]
+            finally:
+                self._glyphs = used
+            out = io.BytesIO()
+            self.tt.save(out)
+            data = out.getvalue()
+            with _subsets_lock:
+                _SUBSETS[key] = data
+                while len(_SUBSETS) > _SUBSETS_MAX:
+                    _SUBSETS.popitem(last=False)
+        self.cidfont_obj._tt = _SavedSubset(data)  # type: ignore[assignment]
+
+
+class SubsetCachingAccumulatorFactory(LayoutFreeAccumulatorFactory):
+    """``LayoutFreeAccumulatorFactory`` whose TrueType accumulators reuse the subset (``SubsetCachingAccumulator``)."""
+
+    def create_font_engine(self, writer: object, obj_stream: object = None) -> GlyphAccumulator:
+        engine = super().create_font_engine(writer, obj_stream)
+        if type(engine) is GlyphAccumulator and type(engine.cidfont_obj) is CIDFontType2:
+            engine.__class__ = SubsetCachingAccumulator  # same state, one method more; pyHanko built it
+            engine.font_identity = file_identity(Path(self.font_file))
+        return engine
+
+
+def clear_subset_cache() -> None:
+    with _subsets_lock:
+        _SUBSETS.clear()
 
 
 # --- a signer that parses its key once ----------------------------------------------------------------

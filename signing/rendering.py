@@ -18,6 +18,7 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -48,16 +49,18 @@ def _pdftoppm() -> ToolInfo:
     return probe_tool("pdftoppm", apt_package="poppler-utils", version_args=("-v",))
 
 
-def render(pdf: bytes, page: int, *, hide_annotations: bool = False) -> np.ndarray | None:
-    """Page ``page`` (0-based) of ``pdf`` as a greyscale array, or None when poppler cannot draw it
-    (a page that cannot be drawn proves nothing either way)."""
+def render(pdf: bytes | Path, page: int, *, hide_annotations: bool = False) -> np.ndarray | None:
+    """Page ``page`` (0-based) of ``pdf`` (its bytes, or a file poppler reads itself: a long document
+    is never piped whole) as a greyscale array, or None when poppler cannot draw it (a page that
+    cannot be drawn proves nothing either way)."""
     args = [str(_pdftoppm().path), "-r", str(DPI), "-gray", "-f", str(page + 1), "-l", str(page + 1),
             "-singlefile", "-q"]
     if hide_annotations:
         args.append("-hide-annotations")
-    args.append("-")
+    args.append(str(pdf.absolute()) if isinstance(pdf, Path) else "-")
     try:
-        proc = subprocess.run(args, input=pdf, capture_output=True, timeout=TIMEOUT_S, check=False,
+        proc = subprocess.run(args, input=None if isinstance(pdf, Path) else pdf, capture_output=True,
+                              timeout=TIMEOUT_S, check=False,
                               preexec_fn=die_with_parent)  # noqa: PLW1509 - only a prctl call
     except (OSError, subprocess.TimeoutExpired):
         return None

@@ -11,15 +11,13 @@ and no audit line for a document that does not exist.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
-import io
 import logging
 import time
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -29,11 +27,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError as HankoSigningError
 from pyhanko.sign.signers.pdf_signer import (
     PdfSignatureMetadata,
-    PdfSigner,
-    PdfTimeStamper,
-    TimestampDSSContentSettings,
 )
-from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import (
     InsufficientRevinfoError,
@@ -43,12 +37,13 @@ from pyhanko_certvalidator.errors import (
 )
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
-from sohoa.common.atomic import write_bytes_atomic
-from sohoa.common.errors import ConfigError
+from sohoa.common.atomic import atomic_writer
+from sohoa.common.errors import ConfigError, InternalError
+from sohoa.common.hashing import sha256_file
 from sohoa.common.messages import _
 from sohoa.common.reasons import foreign
 from sohoa.config.signing import Appearance, Level, Pkcs11Key, Pkcs12Key, Profile, SigningSettings
-from sohoa.signing import rendering
+from sohoa.signing import rendering, reservation
 from sohoa.signing.appearance import StampPlan, missing_glyphs, plan_stamp
 from sohoa.signing.audit import AuditEvent, AuditSink
 from sohoa.signing.errors import (
@@ -60,10 +55,11 @@ from sohoa.signing.errors import (
     SignFailed,
 )
 from sohoa.signing.keys import OpenedKey, load_certs, load_crls, open_key, read_secret
-from sohoa.signing.pdfinput import read_pdf
+from sohoa.signing.pdfinput import open_pdf
 from sohoa.signing.placement import ink_mask
-from sohoa.signing.pyhanko_compat import PdfaIncrementalWriter, require_tested_pyhanko
-from sohoa.signing.revocation import LEVELS, NEEDS, LevelNeeds, level_reached, revocation_policy
+from sohoa.signing.pyhanko_compat import require_tested_pyhanko
+from sohoa.signing.revocation import LEVELS, NEEDS, revocation_policy
+from sohoa.signing.signed_output import close_after, reached_level, sign_into
 from sohoa.signing.timestamps import LocalTimeStamper, RetryingTimeStamper
 
 log = logging.getLogger(__name__)
@@ -113,18 +109,6 @@ def _next_field_name(reader: PdfFileReader, prefix: str) -> str:
     while f"{prefix}{n}" in taken:
         n += 1
     return f"{prefix}{n}"
-
-
-def _reached_level(data: bytes) -> Level:
-    """The PAdES level actually present in signed output: what the *last* signature got."""
-    reader = PdfFileReader(io.BytesIO(data), strict=False)
-    last = reader.embedded_regular_signatures[-1]
-    unsigned = last.signer_info["unsigned_attrs"]
-    has_sig_ts = unsigned.native is not None and any(
-        attr["type"].native == "signature_time_stamp_token" for attr in unsigned)
-    has_dss = "/DSS" in reader.root
-    doc_ts_after = any(ts.signed_revision > last.signed_revision for ts in reader.embedded_timestamp_signatures)
-    return level_reached(timestamped=has_sig_ts, revocation_data=has_dss, archived=doc_ts_after)
 
 
 def _validation_context(settings: SigningSettings, key: OpenedKey,
@@ -190,7 +174,7 @@ def _format_time(settings: SigningSettings, moment: dt.datetime) -> str:
 
 
 def _plan(appearance: Appearance, profile: Profile, key: OpenedKey, reader: PdfFileReader, src: Path,
-          time_text: str, data: bytes) -> StampPlan | None:
+          time_text: str) -> StampPlan | None:
     if not appearance.visible:
         return None
     if not appearance.font.is_file():
@@ -209,10 +193,10 @@ def _plan(appearance: Appearance, profile: Profile, key: OpenedKey, reader: PdfF
         raise AppearanceInvalid(path=src, detail=_("font {font} has no glyph for {chars!r}", font=appearance.font.name,
                                                                chars=lacking))
     index, box = _page_box(reader, appearance.page - 1 if appearance.page > 0 else appearance.page, src)
-    return plan_stamp(appearance, index, box, text, ink=_page_ink(data, reader, index, appearance))
+    return plan_stamp(appearance, index, box, text, ink=_page_ink(src, reader, index, appearance))
 
 
-def _page_ink(data: bytes, reader: PdfFileReader, index: int, appearance: Appearance) -> np.ndarray | None:
+def _page_ink(src: Path, reader: PdfFileReader, index: int, appearance: Appearance) -> np.ndarray | None:
     """The page's ink as it is before this signature (earlier stamps included), for free-space placement;
     None for fixed placement, a rotated page, or a page poppler cannot draw (the box then goes to the corner)."""
     if appearance.placement != "free-space":
@@ -220,35 +204,8 @@ def _page_ink(data: bytes, reader: PdfFileReader, index: int, appearance: Appear
     page, _ref = reader.find_page_for_modification(index)
     if int(page.get_object().get("/Rotate", 0) or 0) % 360:
         return None
-    grey = rendering.render(data, index)
+    grey = rendering.render(src, index)
     return ink_mask(grey) if grey is not None else None
-
-
-async def _sign_bytes(data: bytes, pdf_signer: PdfSigner, *, needs: LevelNeeds, vc: ValidationContext | None,
-                      timestamper: RetryingTimeStamper | LocalTimeStamper | None, digest: str) -> bytes:
-    """Signature revision; for B-LT a DSS revision; for B-LTA the DSS with a document timestamp.
-
-    We write the DSS and document-timestamp revisions ourselves (pyHanko's own LT/LTA path opens its
-    own writers) so that every revision goes through ``PdfaIncrementalWriter`` and stays PDF/A
-    (see ``pyhanko_compat``).
-    """
-    out = io.BytesIO()
-    await pdf_signer.async_sign_pdf(PdfaIncrementalWriter(io.BytesIO(data), strict=False), output=out)
-    if not needs.revocation or vc is None:
-        return out.getvalue()
-    signed = out.getvalue()
-    reader = PdfFileReader(io.BytesIO(signed), strict=False)
-    paths = await collect_validation_info(reader.embedded_regular_signatures[-1], vc)
-    writer = PdfaIncrementalWriter(io.BytesIO(signed), strict=False)
-    DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=paths, validation_context=vc)
-    final = io.BytesIO()
-    if needs.archive_timestamp and timestamper is not None:
-        await PdfTimeStamper(timestamper).async_timestamp_pdf(
-            writer, digest, vc, output=final,
-            dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False))
-    else:
-        writer.write(final)
-    return final.getvalue()
 
 
 def _translate_hanko_error(exc: HankoSigningError, key: OpenedKey, level: str, src: Path) -> Exception:
@@ -265,68 +222,22 @@ def _translate_hanko_error(exc: HankoSigningError, key: OpenedKey, level: str, s
 
 def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profile, key_name: str,
               key_source: Pkcs12Key | Pkcs11Key, settings: SigningSettings, level: Level | None = None,
-              audit: AuditSink | None = None, timestamp_url: str | None = None) -> SignResult:
-    """Sign with an explicit profile and key (``sign_pdf`` and ``sign_pdf_adhoc`` both end here)."""
+              audit: AuditSink | None = None, timestamp_url: str | None = None, step_file: bool = False) -> SignResult:
+    """Sign with an explicit profile and key (``sign_pdf`` and ``sign_pdf_adhoc`` both end here).
+
+    ``step_file``: ``dst`` is a file the caller renames elsewhere or deletes; its data is fsynced, its
+    folder is not (``common.atomic``'s note on durability)."""
     require_tested_pyhanko()
     started = time.perf_counter()
     level = level or profile.level
     if level not in LEVELS:
         raise ConfigError(path="[signing]", detail=_("unknown PAdES level {level!r} (use {levels})", level=level,
                                                                   levels=", ".join(LEVELS)))
-    data, _reader = read_pdf(src)
-    reader = PdfFileReader(io.BytesIO(data), strict=False)
-    needs = NEEDS[level]
-    timestamper = _timestamper(settings, timestamp_url) if needs.timestamp else None
-    moment = _now(settings)
-    time_text = _format_time(settings, moment)
-    with open_key(key_name, key_source, min_rsa_bits=settings.min_rsa_bits, digest=settings.digest) as key:
-        plan = _plan(profile.appearance, profile, key, reader, src, time_text, data)
-        field_name = _next_field_name(reader, profile.field_prefix)
-        backend = (AIOHttpFetcherBackend(per_request_timeout=settings.revocation.timeout_s) if needs.revocation
-                   else None)
-        vc = _validation_context(settings, key, backend) if backend is not None else None
-        meta = PdfSignatureMetadata(
-            field_name=field_name, md_algorithm=settings.digest, subfilter=fields.SigSeedSubFilter.PADES,
-            reason=profile.reason, location=profile.location, contact_info=profile.contact_info,
-            signer_key_usage={"digital_signature", "non_repudiation"})
-        spec = (fields.SigFieldSpec(field_name, on_page=plan.page_index, box=plan.box) if plan
-                else fields.SigFieldSpec(field_name))
-        pdf_signer = signers.PdfSigner(meta, signer=key.signer, timestamper=timestamper,
-                                       stamp_style=plan.style if plan else None, new_field_spec=spec)
-        try:
-            signed = asyncio.run(_close_after(
-                _sign_bytes(data, pdf_signer, needs=needs, vc=vc, timestamper=timestamper, digest=settings.digest),
-                backend))
-        except RevokedError as exc:
-            raise CertificateRevoked(subject=key.subject, detail=str(exc)) from None
-        except InsufficientRevinfoError as exc:
-            raise RevocationUnavailable(subject=key.subject, level=level, detail=str(exc)) from None
-        except (PathValidationError, PathBuildingError) as exc:
-            raise CertificateRevoked(subject=key.subject,
-                                     detail=_("no trusted chain: {reason}", reason=foreign(exc))) from None
-        except HankoSigningError as exc:
-            raise _translate_hanko_error(exc, key, level, src) from None
-        except PdfError as exc:
-            raise SignFailed(path=src, detail=_("PDF: {reason}", reason=foreign(exc))) from None
-        reached = _reached_level(signed)
-        if reached != level:
-            raise SignFailed(path=src, detail=_("output reached {reached}, not the requested {level}",
-                                                      reached=reached, level=level))
-        result = SignResult(
-            src=src, dst=dst, profile=profile_name, level=reached, field_name=field_name,
-            signer=key.subject, cert_sha256=key.fingerprint, signing_time=time_text,
-            sha256_before=hashlib.sha256(data).hexdigest(), sha256_after=hashlib.sha256(signed).hexdigest(),
-            seconds=0.0, stamp_ink=plan.ink_ratio if plan else None, stamp_scale=plan.scale if plan else None)
-        event = AuditEvent(
-            time=time_text, profile=profile_name, key_name=key.name, key_kind=key.kind, key_source=key.source,
-            cert_subject=key.subject, cert_serial=format(key.cert.serial_number, "x"),
-            cert_sha256=key.fingerprint, src=str(src), dst=str(dst), sha256_before=result.sha256_before,
-            sha256_after=result.sha256_after, field_name=field_name, level_requested=level,
-            level_reached=reached, appearance=profile.appearance.kind,
-            tsa_url=timestamper.url if timestamper else None,
-            seconds=round(time.perf_counter() - started, 3))
+    event: AuditEvent | None = None
 
     def publish_audit() -> None:
+        if event is None:
+            raise InternalError(detail="signed output published without its audit event")
         audit_log.info("signed %s → %s", src, dst, extra={"fields": event.to_dict()})
         if audit is not None:
             try:
@@ -334,22 +245,85 @@ def sign_with(src: Path, dst: Path, *, profile_name: str | None, profile: Profil
             except OSError as exc:
                 raise SignFailed(path=src, detail=_("audit log not writable: {reason}", reason=foreign(exc))) from None
 
-    write_bytes_atomic(dst, signed, before_publish=publish_audit, make_parents=True)
+    with contextlib.ExitStack() as files:
+        source, reader = open_pdf(src)
+        files.callback(source.close)
+        # signed straight into the output's temp file, published (audit line first) when the block ends
+        out, temp = files.enter_context(atomic_writer(dst, before_publish=publish_audit, make_parents=True,
+                                                      sync_dir=not step_file))
+        needs = NEEDS[level]
+        timestamper = _timestamper(settings, timestamp_url) if needs.timestamp else None
+        moment = _now(settings)
+        time_text = _format_time(settings, moment)
+        with open_key(key_name, key_source, min_rsa_bits=settings.min_rsa_bits, digest=settings.digest) as key:
+            plan = _plan(profile.appearance, profile, key, reader, src, time_text)
+            field_name = _next_field_name(reader, profile.field_prefix)
+            backend = (AIOHttpFetcherBackend(per_request_timeout=settings.revocation.timeout_s) if needs.revocation
+                       else None)
+            vc = _validation_context(settings, key, backend) if backend is not None else None
+            meta = PdfSignatureMetadata(
+                field_name=field_name, md_algorithm=settings.digest, subfilter=fields.SigSeedSubFilter.PADES,
+                reason=profile.reason, location=profile.location, contact_info=profile.contact_info,
+                signer_key_usage={"digital_signature", "non_repudiation"})
+            spec = (fields.SigFieldSpec(field_name, on_page=plan.page_index, box=plan.box) if plan
+                    else fields.SigFieldSpec(field_name))
+            pdf_signer = signers.PdfSigner(meta, signer=key.signer, timestamper=timestamper,
+                                           stamp_style=plan.style if plan else None, new_field_spec=spec)
+            room = reservation.reserve_key(key, settings.digest, level, timestamper)
+            bytes_reserved = None if backend is not None else reservation.reserved(room)
+            try:
+                try:
+                    asyncio.run(close_after(
+                        sign_into(reader, pdf_signer, out, scratch=dst.parent, needs=needs, vc=vc,
+                                   timestamper=timestamper, digest=settings.digest, bytes_reserved=bytes_reserved),
+                        backend))
+                except HankoSigningError as exc:
+                    if bytes_reserved is None or not reservation.too_small(exc):
+                        raise
+                    reservation.forget(room)  # the container outgrew the remembered room: pyHanko sizes it again
+                    bytes_reserved = None
+                    again, reader = open_pdf(src)  # the first attempt's writer changed the reader's objects
+                    files.callback(again.close)
+                    asyncio.run(sign_into(reader, pdf_signer, out, scratch=dst.parent, needs=needs, vc=vc,
+                                           timestamper=timestamper, digest=settings.digest, bytes_reserved=None))
+            except RevokedError as exc:
+                raise CertificateRevoked(subject=key.subject, detail=str(exc)) from None
+            except InsufficientRevinfoError as exc:
+                raise RevocationUnavailable(subject=key.subject, level=level, detail=str(exc)) from None
+            except (PathValidationError, PathBuildingError) as exc:
+                raise CertificateRevoked(subject=key.subject,
+                                         detail=_("no trusted chain: {reason}", reason=foreign(exc))) from None
+            except HankoSigningError as exc:
+                raise _translate_hanko_error(exc, key, level, src) from None
+            except PdfError as exc:
+                raise SignFailed(path=src, detail=_("PDF: {reason}", reason=foreign(exc))) from None
+            out.flush()
+            reached, byte_range = reached_level(out)
+            if backend is None and bytes_reserved is None:
+                reservation.remember(room, byte_range)
+            if reached != level:
+                raise SignFailed(path=src, detail=_("output reached {reached}, not the requested {level}",
+                                                          reached=reached, level=level))
+            result = SignResult(
+                src=src, dst=dst, profile=profile_name, level=reached, field_name=field_name,
+                signer=key.subject, cert_sha256=key.fingerprint, signing_time=time_text,
+                sha256_before=sha256_file(src)[0], sha256_after=sha256_file(temp)[0],
+                seconds=0.0, stamp_ink=plan.ink_ratio if plan else None, stamp_scale=plan.scale if plan else None)
+            event = AuditEvent(
+                time=time_text, profile=profile_name, key_name=key.name, key_kind=key.kind, key_source=key.source,
+                cert_subject=key.subject, cert_serial=format(key.cert.serial_number, "x"),
+                cert_sha256=key.fingerprint, src=str(src), dst=str(dst), sha256_before=result.sha256_before,
+                sha256_after=result.sha256_after, field_name=field_name, level_requested=level,
+                level_reached=reached, appearance=profile.appearance.kind,
+                tsa_url=timestamper.url if timestamper else None,
+                seconds=round(time.perf_counter() - started, 3))
+
     seconds = time.perf_counter() - started
     return SignResult(**{**result.__dict__, "seconds": round(seconds, 3)})
 
 
-async def _close_after(coro: Coroutine[Any, Any, bytes], backend: AIOHttpFetcherBackend | None) -> bytes:
-    """Run the signing coroutine, then close the revocation fetchers' HTTP session in the same loop."""
-    try:
-        return await coro
-    finally:
-        if backend is not None:
-            await backend.close()
-
-
 def sign_pdf(src: Path, dst: Path, *, profile: str, settings: SigningSettings, level: Level | None = None,
-             audit: AuditSink | None = None) -> SignResult:
+             audit: AuditSink | None = None, step_file: bool = False) -> SignResult:
     """Sign ``src`` into ``dst`` with the configured profile ``profile`` (its key, level, appearance).
 
     ``level`` overrides the profile's PAdES level. ``audit`` receives one event per signature (the
@@ -363,7 +337,7 @@ def sign_pdf(src: Path, dst: Path, *, profile: str, settings: SigningSettings, l
         raise KeySourceInvalid(key=chosen.key, detail=_("profile '{profile}' names key '{key}', which is not in "
                                                         "[signing.keys]", profile=profile, key=chosen.key))
     return sign_with(src, dst, profile_name=profile, profile=chosen, key_name=chosen.key, key_source=source,
-                     settings=settings, level=level, audit=audit)
+                     settings=settings, level=level, audit=audit, step_file=step_file)
 
 
 def sign_pdf_adhoc(src: Path, dst: Path, *, pkcs12: Path, password_env: str, settings: SigningSettings,

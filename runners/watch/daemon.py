@@ -29,6 +29,7 @@ from types import FrameType
 
 from sohoa.common.atomic import copy_atomic, write_bytes_atomic
 from sohoa.common.errors import ConfigError, SohoaError
+from sohoa.common.heap import settle_after_job
 from sohoa.common.messages import _
 from sohoa.config.settings import Settings
 from sohoa.config.watch import WatchSettings
@@ -308,6 +309,7 @@ class Daemon:
                 return
             results = self._give_up(task, err)
         self._release(task, results)
+        settle_after_job()  # the first jobs' imports and caches stay out of later collections (common.heap)
 
     def _give_up(self, task: Task, err: SohoaError) -> list[tuple[DocPlan, DocOutcome]]:
         claim = task.claim

@@ -211,6 +211,7 @@ def _run_document(job: Claim, plan: DocPlan, folder: WatchFolder, settings: Sett
         digitized_by=folder.digitized_by or _text(meta.get("digitized_by")) or None,
         sign_profiles=list(folder.sign_profiles),
         extra={"watch_job": job.job_id, "watch_folder": job.folder, "sources": plan.sources},
+        audit_with_attach=True,  # the output stays in the work folder until filed; a crash reruns it
     )
     try:
         result = run_document_job(document, settings, records=records, executor=executor, workdir=job.workdir,

@@ -11,6 +11,7 @@ import pytest
 
 from sohoa.common.atomic import atomic_writer, copy_atomic, is_temp_name, write_bytes_atomic
 from sohoa.common.errors import OutputError
+from tests.durability import Fsyncs
 
 
 def _leftovers(folder: Path) -> list[str]:
@@ -80,3 +81,23 @@ def test_copy_hashes_and_verifies_before_publishing(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         copy_atomic(io.BytesIO(b"other"), target, verify=wrong)
     assert target.read_bytes() == b"abc" * 1000 and _leftovers(tmp_path) == []
+
+
+def test_new_folders_are_fsynced_in_their_parents_before_the_file(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``make_parents``: a fresh ``ab/cd/`` folder of the store survives a power cut with its file."""
+    fsyncs = Fsyncs(monkeypatch)
+    target = tmp_path / "ab" / "cd" / "x.pdf"
+    write_bytes_atomic(target, b"%PDF-", make_parents=True)
+    synced = fsyncs.paths
+    assert [p for p in synced if not p.endswith(".part")] == [str(tmp_path), str(tmp_path / "ab"),
+                                                              str(tmp_path / "ab" / "cd")]
+    assert synced.index(str(tmp_path / "ab")) < next(i for i, p in enumerate(synced) if p.endswith(".part"))
+    fsyncs.clear()
+    write_bytes_atomic(target.with_name("y.pdf"), b"%PDF-", make_parents=True)  # folders there: only the file's
+    synced = fsyncs.paths
+    assert [p for p in synced if not p.endswith(".part")] == [str(tmp_path / "ab" / "cd")]
+    fsyncs.clear()
+    write_bytes_atomic(target.with_name("z.pdf"), b"%PDF-", sync_dir=False)  # a step file: its data only
+    synced = fsyncs.paths
+    assert len(synced) == 1 and synced[0].endswith(".part") and target.with_name("z.pdf").is_file()

@@ -14,7 +14,9 @@ import signal
 from concurrent.futures import Future
 
 import pytest
+from sqlalchemy import text
 
+from sohoa.records import Records
 from sohoa.runners.watch.crash import STEPS
 from tests.watch.conftest import CODE
 from tests.watch.kill9 import ORPHAN_GRACE_S, SCANS, Outcome
@@ -45,8 +47,20 @@ def test_killed_at_step_then_restarted_files_each_document_once(outcomes: dict[s
     with run.records() as records:
         store = records.check_store(rehash=True)
         chain = records.verify_audit()
+        unaudited = _filed_without_signing_audit(records)
     assert store.ok and store.files == len(SCANS), f"{step}: store {store}"
     assert chain.ok, f"{step}: audit chain broken: {chain}"
+    # the daemon commits a document's signing audit rows with its attach (DocumentJob.audit_with_attach):
+    # wherever the kill landed, no filed document lacks them
+    assert not unaudited, f"{step}: filed without their signing audit rows: {unaudited}"
+
+
+def _filed_without_signing_audit(records: Records) -> set[str]:
+    with records.engine.connect() as conn:
+        filed = {row[0] for row in conn.execute(text("SELECT sha256 FROM documents"))}
+        signed = {row[0] for row in conn.execute(text("SELECT document_sha256 FROM audit_events "
+                                                      "WHERE action = 'sign'"))}
+    return filed - signed
 
 
 @pytest.mark.slow
