@@ -68,11 +68,33 @@ def run_local(src: Path, work: Path, workers: int) -> dict[str, float]:
     return {"pages": summary["pages"], "wall_s": summary["wall_s"], "pages_per_min": summary["pages_per_min"]}
 
 
-def run_celery(src: Path, work: Path, workers: int) -> dict[str, float]:
+def session_times(sid: int) -> tuple[float, float]:
+    """Seconds on a CPU and seconds runnable but waiting for one (``/proc/PID/schedstat``), summed over the
+    live processes of a worker's session (the worker and its OCR helper). Why the wait: on a shared
+    machine it tells a worker kept from a core by other work apart from a worker with nothing to do."""
+    cpu = waited = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            if int(stat[stat.rindex(")") + 2:].split()[3]) != sid:
+                continue
+            on_cpu, on_queue, _slices = (entry / "schedstat").read_text().split()
+        except (OSError, ValueError):
+            continue  # exited meanwhile
+        cpu += int(on_cpu) / 1e9
+        waited += int(on_queue) / 1e9
+    return cpu, waited
+
+
+def run_celery(src: Path, work: Path, workers: int, extra: str = "") -> dict[str, float]:
+    """One timed ``sohoa batch --executor celery`` on ``workers`` warm one-process workers; ``extra`` is
+    appended to the [batch] section of the run's config (bench_split sets split_pages there)."""
     from tests.services import RedisServer
 
     redis = RedisServer.start()
-    _config(work)
+    _config(work, extra)
     env = _env(SOHOA_BROKER_URL=redis.url)
     procs = []
     try:
@@ -85,17 +107,31 @@ def run_celery(src: Path, work: Path, workers: int) -> dict[str, float]:
             if time.monotonic() > deadline:
                 raise SystemExit("celery workers not ready")
             time.sleep(0.1)
+        before = [session_times(proc.pid) for proc in procs]
         done = subprocess.run(_cli("batch", str(src), "--executor", "celery", "--json", "-q"), cwd=work, env=env,
                               capture_output=True, text=True, check=False)
+        after = [session_times(proc.pid) for proc in procs]
         if done.returncode:
             raise SystemExit(f"celery batch failed ({done.returncode}): {done.stderr[-2000:]}")
         summary = json.loads(done.stdout)
-        return {"pages": summary["pages"], "wall_s": summary["wall_s"], "pages_per_min": summary["pages_per_min"]}
+        cpu = sum(a[0] - b[0] for a, b in zip(after, before, strict=True))
+        waited = sum(a[1] - b[1] for a, b in zip(after, before, strict=True))
+        return {"pages": summary["pages"], "wall_s": summary["wall_s"], "pages_per_min": summary["pages_per_min"],
+                "workers_cpu_s": round(cpu, 1), "workers_runqueue_s": round(waited, 1)}
     finally:
         for proc in procs:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=60)
         redis.stop()
+
+
+def publish(lines: list[str], report: dict[str, object], out: Path | None) -> None:
+    """Print the Markdown table; with ``out``, also write it there and the JSON report beside it."""
+    text = "\n".join(lines)
+    print(text)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+        out.with_suffix(".json").write_text(json.dumps(report, indent=1), encoding="utf-8")
 
 
 def main() -> None:
@@ -130,11 +166,7 @@ def main() -> None:
               for name, r in results.items()]
     lines += ["", f"Scaling 1 → 2 local workers: {scaling:.2f}x", f"Celery (2 workers) vs local (2 workers): "
               f"{overhead:+.1f}% wall time"]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
-        args.out.with_suffix(".json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    publish(lines, report, args.out)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,12 @@ class BatchSettings(BaseModel):
     report_dir: Path = Field(Path("batch-reports"), description="Final reports; relative to data_dir")
     work_dir: Path = Field(Path("batch-work"), description="Temporary PDFs before attach; relative to data_dir")
     workers: int = Field(0, ge=0, description="Local executor: documents processed at once; 0 = one per core")
+    split_pages: int = Field(
+        50, ge=0, description="Celery executor: a document of more pages is split into page groups of at most "
+        "this many pages (equal sizes), processed as tasks of their own and joined in order; 0 = never split")
+    split_dir: Path = Field(
+        Path("batch-split"), description="Page groups of split documents until the join; on storage every "
+        "worker mounts at the same path (like the store); relative to data_dir")
     max_attempts: int = Field(3, ge=1, description="Attempts per document for transient failures")
     retry_delay_s: float = Field(30.0, ge=0, description="Wait before retrying a transient failure (Celery)")
     heartbeat_s: float = Field(

@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
         "worker", help="run a Celery worker for `sohoa batch --executor celery` (Redis broker)",
         description="Consumes the [batch.celery] queue: each task is one document (clean, OCR, PDF/A, sign, "
-        "attach). Needs the shared records database and store path of the config.")
+        "attach), or one page group of a long document ([batch] split_pages) or its join. Needs the shared "
+        "records database, store path and split folder of the config.")
     parser.add_argument("--concurrency", type=int, default=None, metavar="N",
                         help="documents at once (default [batch.celery] concurrency, 0 = CPU cores)")
     parser.add_argument("--pool", choices=["prefork", "solo", "threads"], default=None,

@@ -7,7 +7,9 @@ worker vanished (SIGKILL, power cut) comes back after the *visibility timeout*; 
 for such messages every ``restore_interval_s``. Delivery is therefore at-least-once; the journal claim
 and the content-tagged attach (``runners.batch.runner.process_item``) make it exactly-once in effect.
 Progress is followed in the journal rather than a result backend, so ``sohoa batch`` can be stopped and
-restarted while the workers go on.
+restarted while the workers go on. A long document's task splits it into page-group tasks on the same
+queue, and the last group to finish sends the document's task again to join them (``split.py``): no
+chord, no result backend, nothing that a dead worker could leave half-done without its task coming back.
 """
 
 from __future__ import annotations
@@ -28,12 +30,15 @@ from sohoa.common.errors import SohoaError
 from sohoa.common.messages import N_
 from sohoa.config.settings import Settings
 from sohoa.database.base import utcnow
-from sohoa.runners.batch.journal import FINAL, BatchJournal, ItemInfo, RunInfo
+from sohoa.runners.batch.journal import FINAL, ItemInfo, RunInfo
 from sohoa.runners.batch.runner import STALE_HEARTBEATS, ItemOutcome, StopFlag, process_item, worker_records
+from sohoa.runners.batch.split import ClusterSplit, process_group_task
+from sohoa.runners.batch.split_journal import GroupInfo, SplitJournal
 
 log = logging.getLogger("sohoa.batch")
 
 TASK_NAME = "sohoa.batch.process_item"
+GROUP_TASK_NAME = "sohoa.batch.process_group"
 
 
 class BrokerUnavailable(SohoaError):
@@ -81,18 +86,36 @@ def make_app(settings: Settings) -> Celery:
         enable_utc=True,
     )
 
-    @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True)
-    def process(self: Any, item_id: int, run_key: str | None = None) -> dict[str, Any]:
-        outcome = process_item(item_id, settings, worker=f"{socket.gethostname()}:{os.getpid()}", run_key=run_key)
-        if outcome.state == "foreign":  # this worker reads another database: leave the task to the right ones
-            raise self.retry(countdown=max(batch.retry_delay_s, 5.0), max_retries=None)
-        if outcome.state == "retry":
-            raise self.retry(countdown=batch.retry_delay_s, max_retries=None)
-        if outcome.state == "busy":
+    def retry_for(task: Any, state: str) -> None:
+        if state == "foreign":  # this worker reads another database: leave the task to the right ones
+            raise task.retry(countdown=max(batch.retry_delay_s, 5.0), max_retries=None)
+        if state == "retry":
+            raise task.retry(countdown=batch.retry_delay_s, max_retries=None)
+        if state == "busy":
             # Someone holds the claim: a duplicate delivery, or a worker that just died. Look again once a
             # silent claim would count as stale, so a dead worker's document is never dropped.
-            raise self.retry(countdown=STALE_HEARTBEATS * batch.heartbeat_s, max_retries=None)
+            raise task.retry(countdown=STALE_HEARTBEATS * batch.heartbeat_s, max_retries=None)
+
+    @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True)
+    def process(self: Any, item_id: int, run_key: str | None = None) -> dict[str, Any]:
+        def send(groups: list[GroupInfo]) -> None:
+            for group in groups:
+                app.send_task(GROUP_TASK_NAME, args=[group.id, run_key], queue=options.queue)
+
+        worker = f"{socket.gethostname()}:{os.getpid()}"
+        outcome = process_item(item_id, settings, worker=worker, run_key=run_key,
+                               split=ClusterSplit(settings, worker, send))
+        retry_for(self, outcome.state)
         return {"state": outcome.state, "pages": outcome.pages}
+
+    @app.task(name=GROUP_TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True)
+    def process_page_group(self: Any, group_id: int, run_key: str | None = None) -> dict[str, Any]:
+        outcome = process_group_task(group_id, settings, worker=f"{socket.gethostname()}:{os.getpid()}",
+                                     run_key=run_key)
+        if outcome.join and outcome.item_id is not None:  # the last group: the document's task joins them all
+            app.send_task(TASK_NAME, args=[outcome.item_id, run_key], queue=options.queue)
+        retry_for(self, outcome.state)
+        return {"state": outcome.state, "item": outcome.item_id}
 
     return app
 
@@ -118,7 +141,7 @@ def enqueue(app: Celery, run: RunInfo, items: list[ItemInfo], queue: str) -> int
 def follow(run: RunInfo, items: list[ItemInfo], settings: Settings, on_outcome: Callable[[ItemOutcome], None],
            stop: StopFlag, *, poll_s: float = 1.0) -> None:
     """Report each document as the workers finish it, until none is queued or running (or we are stopped)."""
-    journal = BatchJournal(worker_records(settings))
+    journal = SplitJournal(worker_records(settings))
     open_ids = {i.id for i in items if i.state not in FINAL}
     quiet_since = time.monotonic()
     stopping = False
@@ -136,9 +159,11 @@ def follow(run: RunInfo, items: list[ItemInfo], settings: Settings, on_outcome: 
                 on_outcome(ItemOutcome(item.id, item.state, pages=item.pages or 0, error_en=item.error_en))
                 quiet_since = time.monotonic()
         if stopping:
-            running = journal.counts(run.id).get("running", 0)
+            running = journal.counts(run.id).get("running", 0) + journal.running_groups(run.id)
             if running == 0:
                 return
+        if time.monotonic() - quiet_since > 120 and journal.running_groups(run.id):
+            quiet_since = time.monotonic()  # a long document's page groups are being worked on
         if time.monotonic() - quiet_since > 120:
             log.warning("no document finished for 2 minutes; is `sohoa worker` running against %s?",
                         _describe(broker_url(settings)))

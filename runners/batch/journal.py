@@ -10,7 +10,9 @@ Celery tasks idempotent:
 - results are written only by the claim's owner (``WHERE worker = me``), so a worker that was
   presumed dead and comes back cannot overwrite its successor's outcome.
 States: queued → running → done | failed | skipped (same content already filed); running → queued
-when a worker releases it (stop) or a transient failure waits for another attempt.
+when a worker releases it (stop) or a transient failure waits for another attempt. A long document on
+the cluster goes running → split while its page groups are processed (``split_journal.py``), then
+split → running again for the join, which only the worker that claims it does.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Update,
     func,
     or_,
     select,
@@ -40,7 +43,7 @@ from sohoa.database.base import Base, UTCDateTime, utcnow
 from sohoa.database.engine import translate_errors, writer
 from sohoa.records.service import Records
 
-STATES = ("queued", "running", "done", "failed", "skipped")
+STATES = ("queued", "running", "split", "done", "failed", "skipped")
 FINAL = ("done", "failed", "skipped")
 RUN_STATES = ("running", "stopped", "finished")
 
@@ -58,7 +61,18 @@ class BatchRun(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
-class BatchItem(Base):
+class ClaimColumns:
+    """The columns of a claimable row (a document or a page group): who holds it, since when, how often."""
+
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    worker: Mapped[str | None] = mapped_column(String(255))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class BatchItem(ClaimColumns, Base):
     __tablename__ = "batch_items"
     __table_args__ = (UniqueConstraint("run_id", "item_key", name="uq_batch_items_run_key"),)
 
@@ -74,12 +88,6 @@ class BatchItem(Base):
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     planned_pages: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     state: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
-    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    worker: Mapped[str | None] = mapped_column(String(255))
-    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    seconds: Mapped[float | None] = mapped_column(Float)
     pages: Mapped[int | None] = mapped_column(Integer)
     mean_confidence: Mapped[float | None] = mapped_column(Float)
     low_confidence_pages: Mapped[list[int] | None] = mapped_column(JSON)
@@ -90,6 +98,8 @@ class BatchItem(Base):
     error_vi: Mapped[str | None] = mapped_column(Text)
     error_en: Mapped[str | None] = mapped_column(Text)
     timings: Mapped[dict[str, float] | None] = mapped_column(JSON)
+    # the private folder (on storage every worker mounts) holding this document's page groups while split
+    split_dir: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
@@ -149,6 +159,7 @@ class ItemInfo:
     error_vi: str | None
     error_en: str | None
     timings: dict[str, float]
+    split_dir: str | None = None
 
 
 def _item(row: BatchItem) -> ItemInfo:
@@ -160,7 +171,7 @@ def _item(row: BatchItem) -> ItemInfo:
         finished_at=row.finished_at, seconds=row.seconds, pages=row.pages, mean_confidence=row.mean_confidence,
         low_confidence_pages=list(row.low_confidence_pages or []), document_id=row.document_id,
         output_sha256=row.output_sha256, error_code=row.error_code, error_stage=row.error_stage,
-        error_vi=row.error_vi, error_en=row.error_en, timings=dict(row.timings or {}),
+        error_vi=row.error_vi, error_en=row.error_en, timings=dict(row.timings or {}), split_dir=row.split_dir,
     )
 
 
@@ -168,8 +179,23 @@ def _run(row: BatchRun) -> RunInfo:
     return RunInfo(row.id, row.run_key, row.source, row.manifest, row.status, dict(row.options), row.created_at)
 
 
+def claim_update(model: Any, row_id: int, worker: str, stale_after_s: float) -> Update:
+    """Take a queued row of ``model`` (an item or a page group), or a running one silent since the cutoff."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=stale_after_s)
+    return (update(model).where(model.id == row_id, or_(
+        model.state == "queued", (model.state == "running") & (model.heartbeat_at < cutoff)))
+        .values(state="running", worker=worker, heartbeat_at=now, started_at=now, attempts=model.attempts + 1,
+                updated_at=now))
+
+
+def owned_update(model: Any, row_id: int, worker: str) -> Update:
+    """An update of a row only while ``worker`` still holds its claim (how a claim's owner writes)."""
+    return update(model).where(model.id == row_id, model.worker == worker, model.state == "running")
+
+
 _RESULT_FIELDS = ("seconds", "pages", "mean_confidence", "low_confidence_pages", "document_id", "output_sha256",
-                  "error_code", "error_stage", "error_vi", "error_en", "timings")
+                  "error_code", "error_stage", "error_vi", "error_en", "timings", "split_dir")
 
 
 class BatchJournal:
@@ -263,34 +289,33 @@ class BatchJournal:
         """``--retry-failed``: failed items go back to the queue with fresh attempts."""
         with self._tx(write=True) as s:
             done = s.execute(update(BatchItem).where(BatchItem.run_id == run_id, BatchItem.state == "failed")
-                             .values(state="queued", attempts=0, worker=None, updated_at=utcnow()))
+                             .values(state="queued", attempts=0, worker=None, split_dir=None, updated_at=utcnow()))
             return int(done.rowcount or 0)
+
+    def _claim_row(self, model: Any, row_id: int, worker: str, stale_after_s: float) -> Any:
+        """The claimed row of ``model`` (an item or a page group), or None when someone else holds it."""
+        with self._tx(write=True) as s:
+            if not s.execute(claim_update(model, row_id, worker, stale_after_s)).rowcount:
+                return None
+            row = s.get(model, row_id)
+            assert row is not None
+            s.refresh(row)
+            return row
+
+    def _beat(self, model: Any, row_id: int, worker: str) -> bool:
+        now = utcnow()
+        with self._tx(write=True) as s:
+            return bool(s.execute(owned_update(model, row_id, worker).values(heartbeat_at=now,
+                                                                             updated_at=now)).rowcount)
 
     def claim(self, item_id: int, worker: str, *, stale_after_s: float) -> ItemInfo | None:
         """Take a queued item (or a running one whose worker went silent); None when someone else has it."""
-        now = utcnow()
-        cutoff = now - timedelta(seconds=stale_after_s)
-        with self._tx(write=True) as s:
-            stmt = (update(BatchItem).where(BatchItem.id == item_id, or_(
-                BatchItem.state == "queued",
-                (BatchItem.state == "running") & (BatchItem.heartbeat_at < cutoff)))
-                .values(state="running", worker=worker, heartbeat_at=now, started_at=now,
-                        attempts=BatchItem.attempts + 1, updated_at=now))
-            if not s.execute(stmt).rowcount:
-                return None
-            row = s.get(BatchItem, item_id)
-            assert row is not None
-            s.refresh(row)
-            return _item(row)
+        row = self._claim_row(BatchItem, item_id, worker, stale_after_s)
+        return None if row is None else _item(row)
 
     def heartbeat(self, item_id: int, worker: str) -> bool:
         """Refresh a claim; False when the claim was lost (taken over as stale)."""
-        now = utcnow()
-        with self._tx(write=True) as s:
-            done = s.execute(update(BatchItem).where(BatchItem.id == item_id, BatchItem.worker == worker,
-                                                     BatchItem.state == "running")
-                             .values(heartbeat_at=now, updated_at=now))
-            return bool(done.rowcount)
+        return self._beat(BatchItem, item_id, worker)
 
     def finish(self, item_id: int, worker: str, state: str, **results: Any) -> bool:
         """Write the outcome of a claim this worker still holds; False (nothing written) otherwise."""
@@ -306,9 +331,7 @@ class BatchJournal:
         if state == "queued":
             values["heartbeat_at"] = None
         with self._tx(write=True) as s:
-            done = s.execute(update(BatchItem).where(BatchItem.id == item_id, BatchItem.worker == worker,
-                                                     BatchItem.state == "running").values(**values))
-            return bool(done.rowcount)
+            return bool(s.execute(owned_update(BatchItem, item_id, worker).values(**values)).rowcount)
 
     def skip(self, item_id: int, *, document_id: int | None, reason_vi: str, reason_en: str) -> None:
         """Mark a not-yet-done item skipped at planning time (its content is already filed)."""

@@ -154,7 +154,7 @@ def summarize(run: RunInfo, items: list[ItemInfo], problems: list[RowProblem], *
         started_at=since.isoformat(), finished_at=datetime.now(UTC).isoformat(), wall_s=round(wall_s, 2),
         planned=len(items), processed=len(now_done), already_done=len(earlier),
         skipped_duplicates=sum(1 for i in items if i.state == "skipped"), failed=len(failures),
-        not_finished=sum(1 for i in items if i.state in ("queued", "running")), invalid_rows=len(problems),
+        not_finished=sum(1 for i in items if i.state in ("queued", "running", "split")), invalid_rows=len(problems),
         pages=pages, pages_per_min=round(pages / (wall_s / 60), 1) if wall_s > 0 else 0.0, mean_confidence=mean,
         low_confidence_threshold=threshold, review_pages=review, failures=failures,
         invalid=[p.to_dict() for p in problems], interrupted=interrupted,

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import threading
@@ -31,6 +32,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sohoa.common.errors import InputError, InternalError, ProcessingError, SohoaError
 from sohoa.common.hashing import content_identity
@@ -44,6 +46,10 @@ from sohoa.records.service import Records
 from sohoa.runners.batch.journal import FINAL, BatchJournal, ItemInfo, ItemSpec, RunInfo
 from sohoa.runners.batch.manifest import Plan, PlannedDoc
 from sohoa.stages.ingest import scan_inputs
+
+if TYPE_CHECKING:
+    from sohoa.pipeline.groups import GroupOutcome
+    from sohoa.runners.batch.split import ClusterSplit
 
 log = logging.getLogger("sohoa.batch")
 
@@ -143,19 +149,20 @@ def worker_records(settings: Settings) -> Records:
 
 
 @contextmanager
-def _heartbeat(journal: BatchJournal, item_id: int, worker: str, every_s: float) -> Iterator[None]:
+def heartbeat(refresh: Callable[[], bool], what: str, every_s: float) -> Iterator[None]:
+    """Call ``refresh`` (a journal heartbeat of a claim) every ``every_s`` while the block runs."""
     stop = threading.Event()
 
     def beat() -> None:
         while not stop.wait(every_s):
             try:
-                if not journal.heartbeat(item_id, worker):
-                    log.warning("batch item %d: claim lost (taken over as stale)", item_id)
+                if not refresh():
+                    log.warning("batch %s: claim lost (taken over as stale)", what)
                     return
             except SohoaError as err:  # a database blip: the next beat tries again
-                log.warning("batch item %d: heartbeat failed: %s", item_id, err)
+                log.warning("batch %s: heartbeat failed: %s", what, err)
 
-    thread = threading.Thread(target=beat, name=f"heartbeat-{item_id}", daemon=True)
+    thread = threading.Thread(target=beat, name=f"heartbeat-{what}", daemon=True)
     thread.start()
     try:
         yield
@@ -190,11 +197,13 @@ def _job(item: ItemInfo, output: Path) -> DocumentJob:
 
 
 def process_item(item_id: int, settings: Settings, *, worker: str, executor: PageExecutor | None = None,
-                 run_key: str | None = None) -> ItemOutcome:
+                 run_key: str | None = None, split: ClusterSplit | None = None) -> ItemOutcome:
     """Claim one journal item and run it through ``run_document_job``; safe to call twice for one item.
 
     ``run_key`` (Celery tasks carry it) proves the item id belongs to this worker's database: a worker
     configured with another database answers ``foreign`` instead of touching an unrelated row.
+    ``split`` (Celery tasks carry it): a long document is split into page-group tasks instead, and a
+    document whose groups are all done is joined, signed and attached here (``runners/batch/split.py``).
     """
     batch = settings.batch
     records = worker_records(settings)
@@ -209,37 +218,60 @@ def process_item(item_id: int, settings: Settings, *, worker: str, executor: Pag
         return ItemOutcome(item_id, current.state if current else "skipped")
     if run is None or run.status != "running":
         return ItemOutcome(item_id, "stopped")
+    if current.state == "split":  # its page groups are out: join them when all are done, else wait for them
+        return split.resume(current) if split is not None else ItemOutcome(item_id, "busy")
     item = journal.claim(item_id, worker, stale_after_s=STALE_HEARTBEATS * batch.heartbeat_s)
     if item is None:
         return ItemOutcome(item_id, "busy")
     if item.attempts > batch.max_attempts:  # its workers keep dying (a poison document): stop trying
         err = ProcessingError(path=item.item_key, stage="worker",
                               detail=_("the worker died on each of {count} attempts", count=item.attempts - 1))
-        return _failed(journal, item, worker, err, batch, 0.0)
+        return fail_claimed(journal, item, worker, err, batch, 0.0)
     if current.started_at is not None or item.attempts > 1:
         filed = _already_filed(records, item)
         if filed is not None:
             log.info("batch item %s was filed by an earlier attempt (document %d)", item.item_key, filed)
-            journal.finish(item_id, worker, "done", document_id=filed, pages=item.planned_pages)
+            if journal.finish(item_id, worker, "done", document_id=filed, pages=item.planned_pages):
+                remove_split_dir(item)
             return ItemOutcome(item_id, "done", pages=item.planned_pages)
+    if split is not None:
+        try:
+            outcome = split.start(item)
+        except SohoaError as err:  # its inputs cannot be read: the same typed error as processing it whole
+            return fail_claimed(journal, item, worker, err, batch, 0.0)
+        except Exception as exc:  # noqa: BLE001 - last-resort boundary, as around the job below
+            log.exception("unexpected error splitting batch item %s", item.item_key)
+            return fail_claimed(journal, item, worker, InternalError(detail=f"{type(exc).__name__}: {exc}"), batch, 0.0)
+        if outcome is not None:
+            return outcome
+    return run_claimed(journal, records, item, settings, worker=worker, executor=executor)
+
+
+def run_claimed(journal: BatchJournal, records: Records, item: ItemInfo, settings: Settings, *, worker: str,
+                executor: PageExecutor | None = None, groups: list[GroupOutcome] | None = None,
+                spent_s: float = 0.0) -> ItemOutcome:
+    """The claimed item through ``run_document_job`` (from its inputs, or joining its done ``groups``),
+    signed and attached once, and its outcome written to the journal. ``spent_s``: the groups' seconds."""
+    batch = settings.batch
+    item_id = item.id
     workdir = settings.resolve(batch.work_dir) / str(item.run_id)
     workdir.mkdir(parents=True, exist_ok=True)
     output = workdir / f"item-{item.id}.pdf"
     started = time.perf_counter()
     threshold = low_confidence_threshold(settings)
     try:
-        with _heartbeat(journal, item_id, worker, batch.heartbeat_s):
+        with heartbeat(lambda: journal.heartbeat(item_id, worker), f"item {item_id}", batch.heartbeat_s):
             result = run_document_job(_job(item, output), settings, records=records,
-                                      executor=executor or PageExecutor(1), workdir=workdir)
+                                      executor=executor or PageExecutor(1), workdir=workdir, groups=groups)
     except SohoaError as err:
-        return _failed(journal, item, worker, err, batch, time.perf_counter() - started)
+        return fail_claimed(journal, item, worker, err, batch, time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - last-resort boundary: one bad document must not stop the batch
         log.exception("unexpected error in batch item %s", item.item_key)
         err = InternalError(detail=f"{type(exc).__name__}: {exc}")
-        return _failed(journal, item, worker, err, batch, time.perf_counter() - started)
+        return fail_claimed(journal, item, worker, err, batch, time.perf_counter() - started)
     finally:
         output.unlink(missing_ok=True)  # the store holds the filed copy
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started + spent_s
     timings: dict[str, float] = {}
     for page in result.process.pages:
         for stage, spent in page.timings.items():
@@ -247,23 +279,32 @@ def process_item(item_id: int, settings: Settings, *, worker: str, executor: Pag
     timings.update({step: round(spent, 3) for step, spent in result.timings.items()})  # ingest … attach
     processed = result.process
     doc_id = result.attached.document.id if result.attached else None
-    journal.finish(item_id, worker, "done", seconds=round(seconds, 3), pages=processed.page_count,
-                   mean_confidence=processed.mean_confidence,
-                   low_confidence_pages=processed.low_confidence_pages(threshold), document_id=doc_id,
-                   output_sha256=result.sha256, error_code=None, error_stage=None, error_vi=None, error_en=None,
-                   timings=timings)
+    if journal.finish(item_id, worker, "done", seconds=round(seconds, 3), pages=processed.page_count,
+                      mean_confidence=processed.mean_confidence,
+                      low_confidence_pages=processed.low_confidence_pages(threshold), document_id=doc_id,
+                      output_sha256=result.sha256, error_code=None, error_stage=None, error_vi=None,
+                      error_en=None, timings=timings):
+        remove_split_dir(item)  # the groups were only needed until the joined document was filed and recorded
     return ItemOutcome(item_id, "done", pages=processed.page_count, seconds=seconds, timings=timings)
 
 
-def _failed(journal: BatchJournal, item: ItemInfo, worker: str, err: SohoaError, batch: BatchSettings,
-            seconds: float) -> ItemOutcome:
-
+def fail_claimed(journal: BatchJournal, item: ItemInfo, worker: str, err: SohoaError, batch: BatchSettings,
+                 seconds: float) -> ItemOutcome:
+    """The claimed item's failure: queued again when transient and attempts remain, else failed for good."""
     retry = err.transient and item.attempts < batch.max_attempts
-    journal.finish(item.id, worker, "queued" if retry else "failed", seconds=round(seconds, 3),
-                   error_code=err.code, error_stage=err.stage, error_vi=err.message("vi"),
-                   error_en=err.message("en"))
+    written = journal.finish(item.id, worker, "queued" if retry else "failed", seconds=round(seconds, 3),
+                             error_code=err.code, error_stage=err.stage, error_vi=err.message("vi"),
+                             error_en=err.message("en"))
+    if written and not retry:
+        remove_split_dir(item)  # a rerun with --retry-failed splits it anew
     log.warning("batch item %s %s: %s", item.item_key, "will be retried" if retry else "failed", err.message("en"))
     return ItemOutcome(item.id, "retry" if retry else "failed", error_en=err.message("en"), seconds=seconds)
+
+
+def remove_split_dir(item: ItemInfo) -> None:
+    """The private folder of a split document's page groups, once nothing needs them any more."""
+    if item.split_dir:
+        shutil.rmtree(item.split_dir, ignore_errors=True)
 
 
 # --- stopping --------------------------------------------------------------------------------------

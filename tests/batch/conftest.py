@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from sohoa.config.records import RecordsSettings
+from sohoa.records.service import Records
+from sohoa.runners.batch.split_journal import SplitJournal
 from tests.services import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +47,14 @@ def write_config(folder: Path, *, database_url: str = "", extra: str = "", signi
     path = folder / "sohoa.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def journal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SplitJournal]:
+    """The batch journal (with its page groups) on SQLite and on a fresh PostgreSQL database."""
+    url = f"sqlite:///{tmp_path / 'j.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    with Records.open(RecordsSettings(database_url=url, store_path=tmp_path / "store"), tmp_path) as records:
+        yield SplitJournal(records)
 
 
 @pytest.fixture

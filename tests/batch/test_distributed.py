@@ -10,45 +10,17 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.batch.cluster import start_batch, start_worker, stop_worker, wait_ready
 from tests.batch.conftest import sohoa_env, write_config
 from tests.batch.pages import code, write_scan
 
 CELERY = '\n[batch.celery]\nvisibility_timeout_s = 5\nrestore_interval_s = 1\n'
-
-
-def _start_worker(tmp_path: Path, name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    log = (tmp_path / f"{name}.log").open("wb")
-    return subprocess.Popen([sys.executable, "-m", "sohoa.cli", "worker", "--concurrency", "1",
-                             "--name", f"{name}@test"], cwd=tmp_path, env=env, stdout=log, stderr=log,
-                            start_new_session=True)
-
-
-def _wait_ready(tmp_path: Path, names: list[str], procs: list[subprocess.Popen[bytes]]) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if all("ready." in (tmp_path / f"{n}.log").read_text(errors="replace") for n in names):
-            return
-        for name, proc in zip(names, procs, strict=True):
-            assert proc.poll() is None, f"worker {name} exited: {(tmp_path / f'{name}.log').read_text()[-3000:]}"
-        time.sleep(0.1)
-    raise AssertionError("workers not ready within 120 s")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @pytest.mark.slow
@@ -63,13 +35,11 @@ def test_worker_killed_mid_task_every_document_attached_once(tmp_path: Path, pg_
     env = sohoa_env(SOHOA_BROKER_URL=redis_url)
     engine = create_engine(pg_url)
     names = ["w1", "w2"]
-    workers = [_start_worker(tmp_path, n, env) for n in names]
+    workers = [start_worker(tmp_path, n, env) for n in names]
     batch: subprocess.Popen[str] | None = None
     try:
-        _wait_ready(tmp_path, names, workers)
-        batch = subprocess.Popen([sys.executable, "-m", "sohoa.cli", "batch", str(src), "--executor",
-                                  "celery", "--json"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
+        wait_ready(tmp_path, names, workers)
+        batch = start_batch(tmp_path, src, env)
         victim = workers[0]
         held: int | None = None
         deadline = time.monotonic() + 180
@@ -108,5 +78,5 @@ def test_worker_killed_mid_task_every_document_attached_once(tmp_path: Path, pg_
             batch.kill()
             batch.communicate()
         for proc in workers:
-            _stop(proc)
+            stop_worker(proc)
         engine.dispose()

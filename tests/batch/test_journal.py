@@ -3,22 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
-from sohoa.config.records import RecordsSettings
-from sohoa.records.service import Records
 from sohoa.runners.batch.journal import BatchJournal, ItemSpec
 from tests.batch.pages import code
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def journal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BatchJournal]:
-    url = f"sqlite:///{tmp_path / 'j.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    with Records.open(RecordsSettings(database_url=url, store_path=tmp_path / "store"), tmp_path) as records:
-        yield BatchJournal(records)
 
 
 def _spec(key: str, content: str = "c1") -> ItemSpec:
