@@ -33,6 +33,7 @@ CANDIDATES = 200  # newest matching documents that are ranked
 COUNT_CAP = 1000  # matches counted exactly up to this; beyond it, "more than COUNT_CAP"
 _PG_TSV = "to_tsvector('simple'::regconfig, unaccent(:folded))"
 RUM_INDEX = "ix_documents_tsv_rum"  # migration 0008, when the rum extension is there
+_RUM_COST, _WALK_COST = 1.0, 5.0  # per match gathered by RUM, per document walked (measured, _rum_pays)
 _NEWEST = 2_147_483_647  # the top of the id column (integer): ``id <=| _NEWEST`` orders newest first
 
 
@@ -186,12 +187,39 @@ def has_rum(session: Session) -> bool:
     )).scalar())
 
 
+def _rum_pays(session: Session, params: dict[str, Any]) -> bool:
+    """Whether the RUM scan beats the newest-first primary-key walk for these words (and id range).
+
+    Why a choice (measured at 1M documents, docs/search.md): the RUM scan gathers and sorts every
+    match of the words before it returns the first (about 1-2 µs a match), while the walk checks
+    documents newest first (about 8 µs each) and stops at ``COUNT_CAP + 1`` matches, i.e. after
+    ``COUNT_CAP / density`` documents, or at the end of a date range's ids. So: a common word, walk
+    (1,400 documents for 700,000 matches, against 0.5 s of RUM); a middle-frequency pair, RUM (28,000
+    matches in 46 ms, against a 35,000-document walk of 270 ms). The number of matches is the
+    planner's estimate from the tsvector statistics (within a factor of two of the truth there),
+    read with EXPLAIN (a fraction of a millisecond); the planner itself cannot make this choice, as
+    it costs the RUM scan as if its first row came at once.
+    """
+    if not has_rum(session):
+        return False
+    plan = session.execute(text("EXPLAIN (FORMAT JSON) SELECT 1 FROM documents d WHERE "
+                                "d.tsv @@ to_tsquery('simple'::regconfig, unaccent(:q))"), {"q": params["q"]}).scalar()
+    matches = max(1.0, float(plan[0]["Plan"]["Plan Rows"]))
+    total = max(1.0, float(session.execute(text(
+        "SELECT reltuples FROM pg_class WHERE oid = 'documents'::regclass")).scalar() or 0))
+    walk = (COUNT_CAP + 1) * total / matches
+    if "lo" in params:
+        walk = min(walk, params["hi"] - params["lo"] + 1)
+    return matches * _RUM_COST < walk * _WALK_COST
+
+
 def candidates(session: Session, words: list[str], filters: Filters, *,
                rum: bool | None = None) -> tuple[list[tuple[int, float]], int]:
     """(document id, score) of the newest ``CANDIDATES`` matches, best first; and the capped match count.
 
-    ``rum``: on PostgreSQL, take the matches from the RUM index (True) or the GIN plan (False); None:
-    RUM when its index is there (``has_rum``). The benchmark compares the two on the same data.
+    ``rum``: on PostgreSQL, take the word matches from the RUM index (True) or the GIN plan (False);
+    None: RUM when its index is there and the estimate says it pays (``_rum_pays``). The benchmark
+    compares the three on the same data.
     """
     pg = _is_pg(session)
     params: dict[str, Any] = {"cap": COUNT_CAP + 1}
@@ -207,11 +235,16 @@ def candidates(session: Session, words: list[str], filters: Filters, *,
             params["q"] = " & ".join(words)
             match = " AND d.tsv @@ to_tsquery('simple'::regconfig, unaccent(:q))"
         params["fetch"] = max(COUNT_CAP + 1, CANDIDATES)
+        # No parallel workers: for a walk that stops at COUNT_CAP + 1 rows, starting them costs more than
+        # they save on a busy server (measured at 1M documents, load 8: 44-58 ms serial, 91-97 ms parallel)
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
         order = "d.id DESC"
-        if words and (has_rum(session) if rum is None else rum):
-            # the RUM index returns the matches in id order by itself: no primary-key walk, no sort
+        if words and (_rum_pays(session, params) if rum is None else rum):
+            # the RUM index returns the matches in id order by itself: no primary-key walk; enable_sort
+            # off so that a small id range does not tempt the planner into a primary-key scan and a sort
             params["top"] = params.get("hi", _NEWEST)
             order = "d.id <=| CAST(:top AS integer)"
+            session.execute(text("SET LOCAL enable_sort = off"))
         sql = f"SELECT d.id FROM documents d {joins} WHERE true{match}{where} ORDER BY {order} LIMIT :fetch"
         ids = [row.id for row in session.execute(_typed(sql, params), params)]
         newest = ids[:CANDIDATES]

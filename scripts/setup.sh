@@ -21,7 +21,8 @@ apt_run=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd fon
          hunspell-vi)
 # What the tests add: real database, broker and HTTP services started on 127.0.0.1, and Debian's
 # Chromium for the browser tests (Playwright drives it; it never downloads a browser of its own).
-apt_test=(postgresql postgresql-contrib redis-server chromium
+# postgresql-15-rum: the optional RUM search index (migration 0008), tested and benchmarked beside GIN.
+apt_test=(postgresql postgresql-contrib postgresql-15-rum redis-server chromium
           qpdf)  # qpdf: the full-rewrite case of the multi-producer verification corpus (tests/verify/producers)
 # What the benchmarks add: OCRmyPDF needs Ghostscript, and unpaper for --clean; the Vietnamese
 # benchmark renders its held-out pages with LibreOffice Writer in FreeFont (and Noto, DejaVu).
