@@ -176,18 +176,31 @@ def _id_range(session: Session, filters: Filters, params: dict[str, Any]) -> str
     return " AND d.id BETWEEN :lo AND :hi"
 
 
+_RUM_VALID = f"EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('{RUM_INDEX}') AND indisvalid)"
+
+
 def has_rum(session: Session) -> bool:
     """The RUM index of migration 0008 is there and valid (the extension was available when it ran).
 
     Asked on every search (a catalog lookup, well under a millisecond) so that a DBA adding or
     dropping the index is followed without a restart.
     """
-    return bool(session.execute(text(
-        f"SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('{RUM_INDEX}') AND indisvalid)"
-    )).scalar())
+    return bool(session.execute(text(f"SELECT {_RUM_VALID}")).scalar())
 
 
-def _rum_pays(session: Session, params: dict[str, Any]) -> bool:
+def _pg_prelude(session: Session) -> tuple[bool, float]:
+    """(RUM index valid, estimated documents), and no parallel workers for this transaction: one round trip.
+
+    Why serial: for a walk that stops at ``COUNT_CAP + 1`` rows, starting workers costs more than they
+    save on a busy server (measured at 1M documents, load 8: 44-58 ms serial, 91-97 ms parallel).
+    """
+    row = session.execute(text(
+        f"SELECT set_config('max_parallel_workers_per_gather', '0', true), {_RUM_VALID} AS rum, "
+        "(SELECT reltuples FROM pg_class WHERE oid = 'documents'::regclass) AS total")).one()
+    return bool(row.rum), float(row.total or 0)
+
+
+def _rum_pays(session: Session, params: dict[str, Any], documents: float) -> bool:
     """Whether the RUM scan beats the newest-first primary-key walk for these words (and id range).
 
     Why a choice (measured at 1M documents, docs/search.md): the RUM scan gathers and sorts every
@@ -200,14 +213,10 @@ def _rum_pays(session: Session, params: dict[str, Any]) -> bool:
     read with EXPLAIN (a fraction of a millisecond); the planner itself cannot make this choice, as
     it costs the RUM scan as if its first row came at once.
     """
-    if not has_rum(session):
-        return False
     plan = session.execute(text("EXPLAIN (FORMAT JSON) SELECT 1 FROM documents d WHERE "
                                 "d.tsv @@ to_tsquery('simple'::regconfig, unaccent(:q))"), {"q": params["q"]}).scalar()
     matches = max(1.0, float(plan[0]["Plan"]["Plan Rows"]))
-    total = max(1.0, float(session.execute(text(
-        "SELECT reltuples FROM pg_class WHERE oid = 'documents'::regclass")).scalar() or 0))
-    walk = (COUNT_CAP + 1) * total / matches
+    walk = (COUNT_CAP + 1) * max(1.0, documents) / matches
     if "lo" in params:
         walk = min(walk, params["hi"] - params["lo"] + 1)
     return matches * _RUM_COST < walk * _WALK_COST
@@ -235,11 +244,9 @@ def candidates(session: Session, words: list[str], filters: Filters, *,
             params["q"] = " & ".join(words)
             match = " AND d.tsv @@ to_tsquery('simple'::regconfig, unaccent(:q))"
         params["fetch"] = max(COUNT_CAP + 1, CANDIDATES)
-        # No parallel workers: for a walk that stops at COUNT_CAP + 1 rows, starting them costs more than
-        # they save on a busy server (measured at 1M documents, load 8: 44-58 ms serial, 91-97 ms parallel)
-        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        rum_there, documents = _pg_prelude(session)
         order = "d.id DESC"
-        if words and (_rum_pays(session, params) if rum is None else rum):
+        if words and (rum_there and _rum_pays(session, params, documents) if rum is None else rum):
             # the RUM index returns the matches in id order by itself: no primary-key walk; enable_sort
             # off so that a small id range does not tempt the planner into a primary-key scan and a sort
             params["top"] = params.get("hi", _NEWEST)
