@@ -254,6 +254,8 @@ def candidates(session: Session, words: list[str], filters: Filters, *,
             session.execute(text("SET LOCAL enable_sort = off"))
         sql = f"SELECT d.id FROM documents d {joins} WHERE true{match}{where} ORDER BY {order} LIMIT :fetch"
         ids = [row.id for row in session.execute(_typed(sql, params), params)]
+        if order != "d.id DESC":  # the rest of the transaction (ranking, pages) sorts as usual
+            session.execute(text("SET LOCAL enable_sort = on"))
         newest = ids[:CANDIDATES]
         if not words or not newest:
             return [(i, 0.0) for i in newest], len(ids)

@@ -132,3 +132,35 @@ def test_without_rum_the_migration_skips_and_search_uses_gin(unprivileged: Recor
     result = unprivileged.search_result("giay")
     assert [h.title for h in result.hits] == ["b", "a"] and result.total == 2
     assert [h.title for h in unprivileged.search("giay", date_from=date(2022, 9, 6))] == ["b", "a"]
+
+
+@PG
+def test_plan_chosen_from_the_match_estimate(records: Records, tmp_path: Path) -> None:
+    """With statistics (ANALYZE), a word in every document is walked, a rare one read from RUM.
+
+    8,000 documents: beyond about 5,000 matches gathering them all costs more than walking to the
+    1,001st (``search._rum_pays``). Rows are copied in SQL from one attached document (attach is
+    what fills the other tables; here only the tsvector and the ids matter).
+    """
+    attach(records, tmp_path, "base", ["Quyết định"])
+    with records.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO documents (dossier_id, seq, kind, title, digitized_at, sha256, size, page_count, storage_key, "
+            "source_files, low_confidence_pages, signatures, extra, version, created_at, received_date, tsv) "
+            "SELECT dossier_id, seq + g, kind, title, digitized_at, md5(g::text) || md5(g::text), size, page_count, "
+            "storage_key, source_files, low_confidence_pages, signatures, extra, version, created_at, received_date, "
+            "to_tsvector('simple', CASE WHEN g % 1000 = 0 THEN 'quyet dinh hiem' ELSE 'quyet dinh' END) "
+            "FROM documents, generate_series(1, 8000) g WHERE title = 'base'"))
+        conn.execute(text("ANALYZE documents"))
+    chosen: dict[str, bool] = {}
+    with Session(records.engine) as session:
+        rum_there, documents = search._pg_prelude(session)
+        assert rum_there and documents > 8000
+        for word in ("quyet", "hiem"):
+            chosen[word] = search._rum_pays(session, {"q": word}, documents)
+    assert chosen == {"quyet": False, "hiem": True}, chosen
+    for word, total in (("quyet", 1001), ("hiem", 8)):
+        result = records.search_result(word)
+        assert result.total + result.capped == total
+        assert _candidates(records, word, search.Filters(), rum=None) == _candidates(
+            records, word, search.Filters(), rum=False)
