@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
 import sqlite3
 import statistics
@@ -29,7 +30,7 @@ from bench.postgres import postgres_url
 from bench.scale_corpus import DAYS, START, UNITS, Generator, rare_words
 from sohoa.common.folding import fold
 from sohoa.config.records import RecordsSettings
-from sohoa.records import Records
+from sohoa.records import Records, search
 
 COMMON = ["hồ sơ", "quyet dinh", "ủy ban nhân dân", "giay", "quảng trị", "thu tuc hanh chinh", "đông hà", "ket qua"]
 PHRASES = ["khai sinh", "ket hon", "giấy phép", "dong luong", "nguyễn văn", "trieu phong", "huong hoa", "văn hưởng"]
@@ -56,12 +57,23 @@ def _doc_row(doc: Any, received: Any) -> list[Any]:
 DOSSIER_COPY = ("COPY dossiers (id, code, unit_code, received_date, status, doc_count, created_at, updated_at) "
                 "FROM STDIN")
 PAGE_COPY = "COPY document_pages (document_id, page_no, text, confidence) FROM STDIN"
+# what attach keeps (records.search.index_document), computed once after the bulk load
+DAYS_FILL = ("INSERT INTO document_days (day, lo_id, hi_id) SELECT received_date, min(id), max(id) FROM documents "
+             "GROUP BY received_date")
 DOC_COLS = ("id, dossier_id, seq, kind, title, digitized_at, sha256, size, page_count, storage_key, source_files, "
             "low_confidence_pages, signatures, extra, version, supersedes_id, created_at, received_date")
 
 
-def load_pg(url: str, docs: int, seed: int) -> float:
-    """COPY dossiers, documents (tsv from a staging table) and pages; the GIN index is built after."""
+def build_rum(conn: Any) -> None:
+    """The RUM index as migration 0009 defines it (the extension must be installable)."""
+    conn.execute("CREATE EXTENSION IF NOT EXISTS rum")
+    conn.execute("SET maintenance_work_mem = '2GB'")
+    conn.execute(f"CREATE INDEX {search.RUM_INDEX} ON documents USING rum (tsv rum_tsvector_addon_ops, id) "
+                 "WITH (attach = 'id', to = 'tsv')")
+
+
+def load_pg(url: str, docs: int, seed: int, *, rum: bool = True) -> float:
+    """COPY dossiers, documents (tsv from a staging table) and pages; the GIN (and RUM) index built after."""
     import psycopg
 
     from sohoa.database.engine import make_engine, upgrade
@@ -73,6 +85,7 @@ def load_pg(url: str, docs: int, seed: int) -> float:
     start = time.perf_counter()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DROP INDEX ix_documents_tsv")
+        conn.execute(f"DROP INDEX IF EXISTS {search.RUM_INDEX}")  # built after the rows, as GIN is (and timed)
         conn.execute("ALTER TABLE documents DROP CONSTRAINT uq_documents_supersedes")
         conn.execute("CREATE UNLOGGED TABLE bench_stage (LIKE documents)")
         conn.execute("ALTER TABLE bench_stage ADD COLUMN folded text")
@@ -111,6 +124,11 @@ def load_pg(url: str, docs: int, seed: int) -> float:
         conn.execute("ALTER TABLE documents ADD CONSTRAINT uq_documents_supersedes UNIQUE (supersedes_id)")
         conn.execute("SET maintenance_work_mem = '2GB'")
         conn.execute("CREATE INDEX ix_documents_tsv ON documents USING gin (tsv)")
+        conn.execute(DAYS_FILL)
+        if rum:
+            t0 = time.perf_counter()
+            build_rum(conn)
+            print(f"  pg RUM index built in {time.perf_counter() - t0:.0f} s", flush=True)
         for table in ("dossiers", "documents", "document_pages"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         conn.execute("VACUUM ANALYZE")
@@ -154,6 +172,7 @@ def load_sqlite(path: Path, docs: int, seed: int) -> float:
             flush()
             print(f"  sqlite loaded {dossier.id} dossiers, {time.perf_counter() - start:.0f} s", flush=True)
     flush()
+    conn.execute(DAYS_FILL)
     conn.execute("INSERT INTO document_fts (document_fts) VALUES ('optimize')")
     conn.execute("ANALYZE")
     conn.close()
@@ -190,6 +209,52 @@ def run_queries(rec: Records, mix: list[tuple[str, dict[str, Any]]]) -> dict[str
         by_kind.setdefault(kind, []).append((time.perf_counter() - t0) * 1000)
         totals.setdefault(kind, []).append(result.total + (1 if result.capped else 0))
     return {k: summary(v) | {"median_matches": statistics.median(totals[k])} for k, v in by_kind.items()}
+
+
+PLANS = {"auto": None, "rum": True, "gin": False}  # search.candidates(rum=...)
+
+
+def run_plans(rec: Records, mix: list[tuple[str, dict[str, Any]]],
+              plans: list[str]) -> dict[str, dict[str, dict[str, float]]]:
+    """PostgreSQL: each query with each plan in turn (the order alternating), on the same data and load.
+
+    "gin": the RUM index is dropped inside the query's transaction (rolled back after), so the planner
+    sees what a center without the extension has; "rum": the ordered RUM scan for every word query;
+    "auto": what search does with the index there (RUM or the walk, by estimate). Same code path
+    (``search.search`` on one session) for both; the time includes the catalog lookup and snippets.
+    """
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    times: dict[str, dict[str, list[float]]] = {p: {} for p in plans}
+    totals: dict[str, dict[str, list[int]]] = {p: {} for p in plans}
+
+    def one(plan: str, kwargs: dict[str, Any]) -> tuple[float, int]:
+        with rec.engine.connect() as conn, conn.begin() as trans:
+            if plan == "gin":
+                conn.execute(text(f"DROP INDEX IF EXISTS {search.RUM_INDEX}"))
+            filters = search.Filters(**{k: v for k, v in kwargs.items() if k != "query"})
+            with Session(bind=conn) as session:
+                t0 = time.perf_counter()
+                result = search.search(session, kwargs["query"], filters, limit=20,
+                                       snippet_chars=rec.settings.snippet_chars, rum=PLANS[plan])
+                ms = (time.perf_counter() - t0) * 1000
+            trans.rollback()
+        return ms, result.total + (1 if result.capped else 0)
+
+    for _kind, kwargs in mix[:5]:  # warm the caches once per kind
+        for plan in plans:
+            one(plan, kwargs)
+    for n, (kind, kwargs) in enumerate(mix):
+        for plan in plans[n % len(plans):] + plans[:n % len(plans)]:  # each plan first in turn
+            ms, total = one(plan, kwargs)
+            times[plan].setdefault(kind, []).append(ms)
+            totals[plan].setdefault(kind, []).append(total)
+    for kind in times[plans[0]]:
+        if len({tuple(totals[p][kind]) for p in plans}) > 1:
+            raise AssertionError(f"the plans disagree on the match counts of {kind}")
+    return {p: {k: summary(v) | {"median_matches": statistics.median(totals[p][k])} for k, v in times[p].items()}
+            for p in plans}
 
 
 def summary(ms: list[float]) -> dict[str, float]:
@@ -235,6 +300,7 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--rounds", type=int, default=40, help="queries per kind")
     parser.add_argument("--alternatives", action="store_true")
+    parser.add_argument("--plans", default="auto,rum,gin", help="PostgreSQL plans to compare, interleaved")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=None, help="keep the SQLite database here (reused if present)")
     parser.add_argument("--reuse-pg", action="store_true", help="--pg-url already holds the loaded records")
@@ -250,15 +316,21 @@ def main() -> None:
             load_s = load_sqlite(path, args.sqlite_docs, args.seed) if not path.exists() else 0.0
             settings = RecordsSettings(database_url=f"sqlite:///{path}", store_path=work / "store")
             with Records.open(settings, work) as rec:
-                report.append(section("sqlite", args.sqlite_docs, load_s, rec, run_queries(rec, mix)))
+                load = os.getloadavg()
+                results = run_queries(rec, mix)
+                report.append(section("sqlite", args.sqlite_docs, load_s, rec, results, (load, os.getloadavg())))
                 if args.alternatives:
                     report.append(table("sqlite, unbounded ranking (rank all matches, then cut)", unbounded(rec, mix)))
             print("\n".join(report), flush=True)
         if not args.skip_pg:
             with postgres_url(args.pg_url, "scale") as url:
-                load_s = 0.0 if args.reuse_pg else load_pg(url, args.pg_docs, args.seed)
+                load_s = 0.0 if args.reuse_pg else load_pg(url, args.pg_docs, args.seed, rum="gin" != args.plans)
                 with Records.open(RecordsSettings(database_url=url, store_path=work / "store"), work) as rec:
-                    report.append(section("postgresql", args.pg_docs, load_s, rec, run_queries(rec, mix)))
+                    load = os.getloadavg()
+                    by_plan = run_plans(rec, mix, args.plans.split(","))
+                    for plan, results in by_plan.items():
+                        report.append(section(f"postgresql, {plan} plan", args.pg_docs, load_s, rec, results,
+                                              (load, os.getloadavg())))
                     if args.alternatives:
                         report.append(table("postgresql, unbounded ranking (rank all matches, then cut)",
                                             unbounded(rec, mix)))
@@ -268,14 +340,17 @@ def main() -> None:
         args.out.write_text("\n".join(report) + "\n", encoding="utf-8")
 
 
-def section(backend: str, _docs: int, load_s: float, rec: Records, results: dict[str, dict[str, float]]) -> str:
+def section(backend: str, _docs: int, load_s: float, rec: Records, results: dict[str, dict[str, float]],
+            loads: tuple[tuple[float, ...], tuple[float, ...]]) -> str:
     with rec.engine.connect() as conn:
         from sqlalchemy import text
 
         pages = conn.execute(text("SELECT count(*) FROM document_pages")).scalar_one()
         count = conn.execute(text("SELECT count(*) FROM documents")).scalar_one()
     loaded = f"load {load_s:.0f} s" if load_s else "loaded by an earlier run"
-    head = f"{backend}: {count:,} documents, {pages:,} pages, {loaded}"
+    (before, after) = loads
+    head = (f"{backend}: {count:,} documents, {pages:,} pages, {loaded}; load average "
+            f"{before[0]:.1f} / {before[1]:.1f} before, {after[0]:.1f} / {after[1]:.1f} after (1 / 5 min)")
     return table(head, results)
 
 

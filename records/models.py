@@ -54,6 +54,17 @@ class Dossier(Base):
     documents: Mapped[list[Document]] = relationship(back_populates="dossier", order_by="Document.seq")
 
 
+class DocumentDay(Base):
+    """A reception day's lowest and highest document id (migration 0009), kept at attach by
+    ``search.index_document``: search turns a date range into an id range from these rows."""
+
+    __tablename__ = "document_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    lo_id: Mapped[int] = mapped_column(Integer)
+    hi_id: Mapped[int] = mapped_column(Integer)
+
+
 class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (

@@ -281,7 +281,7 @@ class Records:
                  for i, t in enumerate(texts)]
         s.add_all(pages)
         s.flush()
-        search.index_document(s, doc.id, texts)
+        search.index_document(s, doc.id, texts, dossier.received_date)
         audit.append(s, audit.AuditEvent(
             action="attach", actor=actor, dossier_code=parsed.code, document_sha256=sha,
             details={"kind": kind, "seq": seq, "size": size, "pages": doc.page_count, "version": version,

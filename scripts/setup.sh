@@ -22,7 +22,8 @@ apt_run=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd fon
          qpdf)  # qpdf: long documents' page groups are joined by its command, which streams (stages/join.py)
 # What the tests add: real database, broker and HTTP services started on 127.0.0.1, and Debian's
 # Chromium for the browser tests (Playwright drives it; it never downloads a browser of its own).
-apt_test=(postgresql postgresql-contrib redis-server chromium
+# postgresql-15-rum: the optional RUM search index (migration 0009), tested and benchmarked beside GIN.
+apt_test=(postgresql postgresql-contrib postgresql-15-rum redis-server chromium
           fonts-freefont-ttf fonts-dejavu-extra)  # the counter benchmark's held-out faces (tests/bench)
 # What the benchmarks add: OCRmyPDF needs Ghostscript, and unpaper for --clean; the Vietnamese
 # benchmark renders its held-out pages with LibreOffice Writer in FreeFont (and Noto, DejaVu); the

@@ -51,7 +51,8 @@ def test_every_source_package_is_listed_for_the_wheel() -> None:
 def test_the_wheel_installs_only_sohoa(tmp_path: Path) -> None:
     source = tmp_path / "src"  # a copy: building in place would leave build/ in the working tree
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "var", "build", "*.egg-info",
-                                                               "__pycache__", "results", "tests", "bench"))
+                                                               "__pycache__", "results", "tests", "bench",
+                                                               ".bench-*"))  # benchmark data dirs (.gitignore)
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                            "-w", str(tmp_path), str(source)], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
