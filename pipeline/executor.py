@@ -74,25 +74,51 @@ def page_workers(configured: int, pages: int) -> int:
 
 
 # a PDF or TIFF may hold many pages; every other input is one page
-_MULTI_PAGE_HEADS = (b"%PDF", b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+_PDF_HEAD = b"%PDF"
+_TIFF_HEADS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
 
 def planned_workers(inputs: Sequence[Path], configured: int) -> int:
-    """``page_workers`` for a document whose pages are not counted yet (only the first bytes are read).
+    """``page_workers`` for a document whose inputs are not checked yet (first bytes and page counts only).
 
-    Why a guess: ``sohoa process`` starts its workers before the inputs are checked and decoded (see
-    ``PageExecutor.warm``). A wrong guess costs speed only: an unreadable file counts as one page.
+    Why a plan before the check: ``sohoa process`` starts its workers before the inputs are checked and
+    decoded (see ``PageExecutor.warm``). A PDF's or TIFF's pages are counted (pikepdf and Pillow read
+    only the page tree or the IFD chain): a one-page PDF once started two workers, each loading the
+    OCR model, for one page. A wrong plan costs speed only: an unreadable file counts as one page.
     """
-
-    def multi_page(path: Path) -> bool:
-        try:
-            with open(path, "rb") as fh:
-                return fh.read(4) in _MULTI_PAGE_HEADS
-        except OSError:
-            return False
-
-    pages = default_workers(configured) if any(multi_page(p) for p in inputs) else len(inputs)
+    wanted = default_workers(configured)
+    pages = 0
+    for path in inputs:
+        pages += _pages_in(path)
+        if pages >= wanted:
+            break
     return page_workers(configured, pages)
+
+
+def _pages_in(path: Path) -> int:
+    """The pages of one input, read cheaply; 1 for a one-page format or anything that cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return 1
+    if head == _PDF_HEAD:
+        import pikepdf
+
+        try:
+            with pikepdf.open(path) as pdf:
+                return max(1, len(pdf.pages))
+        except (pikepdf.PdfError, OSError, ValueError):
+            return 1
+    if head in _TIFF_HEADS:
+        from PIL import Image
+
+        try:
+            with Image.open(path) as image:
+                return max(1, int(getattr(image, "n_frames", 1)))
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+            return 1
+    return 1
 
 
 _DONE: Future[object] = Future()  # stands in for a future whose result was handed out

@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pikepdf
+from PIL import Image
+
 from sohoa.config.settings import OcrSettings
 from sohoa.pipeline.executor import PageExecutor, default_workers, planned_workers
 
@@ -17,18 +20,27 @@ def _pid(_: int) -> int:
     return os.getpid()
 
 
-def test_planned_workers_count_image_inputs_and_assume_many_pages_in_pdf_and_tiff(tmp_path: Path) -> None:
+def test_planned_workers_count_the_pages_of_images_pdfs_and_tiffs(tmp_path: Path) -> None:
     jpg = tmp_path / "a.jpg"
     jpg.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 16)
-    pdf = tmp_path / "b.pdf"
-    pdf.write_bytes(b"%PDF-1.7\n")
+    one_pdf, three_pdf = tmp_path / "one.pdf", tmp_path / "three.pdf"
+    for path, count in ((one_pdf, 1), (three_pdf, 3)):
+        pdf = pikepdf.new()
+        for _ in range(count):
+            pdf.add_blank_page()
+        pdf.save(path)
     tif = tmp_path / "c.tif"
-    tif.write_bytes(b"II*\x00" + b"\0" * 8)
+    frames = [Image.new("L", (8, 8), 255) for _ in range(3)]
+    frames[0].save(tif, save_all=True, append_images=frames[1:])
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7\n")
     assert planned_workers([jpg], 2) == 1
     assert planned_workers([jpg, jpg, jpg], 2) == 2
-    assert planned_workers([pdf], 2) == 2
-    assert planned_workers([tif], 0) == default_workers(0)
-    assert planned_workers([tmp_path / "missing.jpg"], 2) == 1  # refused later, with its sentence
+    assert planned_workers([one_pdf], 2) == 1  # one page: one worker, one OCR model loaded
+    assert planned_workers([three_pdf], 2) == 2
+    assert planned_workers([tif], 0) == min(3, default_workers(0))
+    assert planned_workers([broken], 2) == 1  # refused later, with its sentence
+    assert planned_workers([tmp_path / "missing.jpg"], 2) == 1
 
 
 def test_a_warmed_pool_runs_the_pages_on_the_warmed_workers() -> None:
