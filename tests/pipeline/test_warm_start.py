@@ -34,12 +34,16 @@ def test_planned_workers_count_the_pages_of_images_pdfs_and_tiffs(tmp_path: Path
     frames[0].save(tif, save_all=True, append_images=frames[1:])
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.7\n")
+    locked = tmp_path / "locked.pdf"
+    with pikepdf.open(three_pdf) as pdf:
+        pdf.save(locked, encryption=pikepdf.Encryption(owner="o", user="u"))
     assert planned_workers([jpg], 2) == 1
     assert planned_workers([jpg, jpg, jpg], 2) == 2
     assert planned_workers([one_pdf], 2) == 1  # one page: one worker, one OCR model loaded
     assert planned_workers([three_pdf], 2) == 2
     assert planned_workers([tif], 0) == min(3, default_workers(0))
     assert planned_workers([broken], 2) == 1  # refused later, with its sentence
+    assert planned_workers([locked], 2) == 1  # encrypted: refused later too (InputEncrypted)
     assert planned_workers([tmp_path / "missing.jpg"], 2) == 1
 
 
