@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -121,10 +122,6 @@ def _pages_in(path: Path) -> int:
     return 1
 
 
-_DONE: Future[object] = Future()  # stands in for a future whose result was handed out
-_DONE.set_result(None)
-
-
 class PageExecutor:
     """Runs a picklable function over items, in order, in ``workers`` processes (inline when 1).
 
@@ -180,14 +177,12 @@ class PageExecutor:
         warming, self._warming = self._warming, []  # documents in parallel: one of them waits
         if warming:
             wait(warming)
-        futures = [pool.submit(fn, item) for item in items]
+        # Each future leaves the queue as its result is handed out: a 1,000-page document must not keep
+        # every page's text operators alive in finished futures until its last page.
+        futures = deque(pool.submit(fn, item) for item in items)
         try:
-            # Each result is dropped here once yielded: a 1,000-page document must not keep every
-            # page's text operators alive in the finished futures until its last page.
-            for index in range(len(futures)):
-                result = futures[index].result()
-                futures[index] = _DONE
-                yield result
+            while futures:
+                yield futures.popleft().result()
         except BrokenProcessPool:
             self.close()
             detail = _("a worker process died (out of memory or a crash in a native library)")

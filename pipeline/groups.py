@@ -24,7 +24,7 @@ from sohoa.common.messages import _
 from sohoa.config.settings import Settings
 from sohoa.pipeline.executor import PageExecutor
 from sohoa.pipeline.pages import PageReport, process_page, report_from_dict, report_to_dict
-from sohoa.pipeline.run import ProcessResult, StepClock, assemble_output
+from sohoa.pipeline.run import GroupWriter, ProcessResult, StepClock, assemble_output
 from sohoa.stages.assemble import build_group
 from sohoa.stages.ingest import scan_inputs
 from sohoa.stages.model import DocumentMeta
@@ -124,5 +124,6 @@ def join_groups(groups: Sequence[GroupOutcome], output: Path, settings: Settings
     reports = [report for group in ordered for report in group.pages]
     paths = [group.path for group in ordered if group.path is not None]
     clock.step("pages")
-    return assemble_output(paths, reports, output, settings, meta=meta, sidecar=sidecar,
+    return assemble_output(GroupWriter(output.parent, label=str(output), written=paths), reports, output, settings,
+                           meta=meta, sidecar=sidecar,
                            extract_layout=extract_layout, clock=clock, label=output, step_file=step_file)

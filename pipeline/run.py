@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
 from sohoa.common.atomic import atomic_writer, check_writable_dir, write_bytes_atomic
 from sohoa.common.errors import ConformanceError, InputAllBlank
@@ -143,15 +144,16 @@ class GroupWriter:
 
     Why bytes as well as pages: pikepdf holds a group's images in memory while it writes the group, so
     a group of large colour scans is cut earlier. The pages of a written group leave the spool.
+    ``written``: group PDFs made elsewhere (a cluster's page-group tasks), in page order.
     """
 
-    def __init__(self, folder: Path, *, pages: int, label: str = "") -> None:
+    def __init__(self, folder: Path, *, pages: int = 1, label: str = "", written: Sequence[Path] = ()) -> None:
         self.folder = folder
         self.limit = max(1, pages)
         self.label = label
         self.pending: list[PreparedPage] = []
         self.pending_bytes = 0
-        self.written: list[Path] = []
+        self.written: list[Path] = list(written)
 
     def add(self, prepared: PreparedPage) -> None:
         self.pending.append(prepared)
@@ -176,28 +178,29 @@ class GroupWriter:
     def empty(self) -> bool:
         return not self.pending and not self.written
 
+    def write(self, meta: DocumentMeta, settings: Settings, stream: BinaryIO) -> None:
+        """The PDF/A of every page: one build while nothing was written yet, else the groups joined."""
+        if not self.written:
+            build_pdfa(self.pending, meta, settings.output, stream)
+            return
+        self.flush()
+        join_pdfa(self.written, meta, settings.output, stream, scratch=self.folder, label=self.label)
 
-def assemble_output(groups: GroupWriter | Sequence[Path], reports: list[PageReport], output: Path,
+
+def assemble_output(groups: GroupWriter, reports: list[PageReport], output: Path,
                     settings: Settings, *, meta: DocumentMeta | None, sidecar: Path | None, extract_layout: bool,
                     clock: StepClock, label: Path | str, step_file: bool = False) -> ProcessResult:
     """The document's tail, wherever its pages were processed: result data, PDF/A (one build, or the
-    groups joined), the gate, the sidecar, the hash. ``groups``: the local writer, or a cluster's group
-    PDFs in page order."""
+    groups joined), the gate, the sidecar, the hash."""
     metadata = _extract(reports, settings) if extract_layout else None
-    if (groups.empty if isinstance(groups, GroupWriter) else not groups):
+    if groups.empty:
         raise InputAllBlank(path=label)
     document_meta = meta or DocumentMeta()
     if metadata is not None and metadata.fields:  # the XMP carries the data, the caller's values winning
         read = {name: f.value for name, f in metadata.fields.items()}
         document_meta = replace(document_meta, result_data={**read, **document_meta.result_data})
     with atomic_writer(output, sync_dir=not step_file) as (stream, temp):
-        if isinstance(groups, GroupWriter) and not groups.written:
-            build_pdfa(groups.pending, document_meta, settings.output, stream)  # one group: no join
-        else:
-            if isinstance(groups, GroupWriter):
-                groups.flush()
-            paths = groups.written if isinstance(groups, GroupWriter) else list(groups)
-            join_pdfa(paths, document_meta, settings.output, stream, scratch=output.parent, label=str(output))
+        groups.write(document_meta, settings, stream)
         stream.flush()
         clock.step("assemble")
         violations = check_pdfa(temp)

@@ -7,9 +7,11 @@ damaged or encrypted, and say it in the same words (the clerk sees both).
 from __future__ import annotations
 
 import binascii
+import contextlib
 import io
 import struct
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -31,28 +33,16 @@ LIBRARY_FAILURES = (*READ_ERRORS, AssertionError, NotImplementedError, Arithmeti
 
 def read_pdf(path: Path) -> tuple[bytes, PdfFileReader]:
     """The file's bytes and a parsed reader; raises ``Input*`` errors naming the file."""
-    try:
+    with _opening(path):
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputMissing(path=path) from None
-    except IsADirectoryError:
-        raise InputWrongType(path=path, detail=_("a folder")) from None
-    except OSError as exc:
-        raise InputCorrupt(path=path, detail=exc.strerror or "unreadable") from None
     return data, _parse(path, io.BytesIO(data), data[:1024])
 
 
 def open_pdf(path: Path) -> tuple[BinaryIO, PdfFileReader]:
     """The open file and a reader over it (objects read as needed), for signing: a 1,000-page archival
     file is never held in memory whole. The caller closes the file. Same errors as ``read_pdf``."""
-    try:
+    with _opening(path):
         stream = path.open("rb")
-    except FileNotFoundError:
-        raise InputMissing(path=path) from None
-    except IsADirectoryError:
-        raise InputWrongType(path=path, detail=_("a folder")) from None
-    except OSError as exc:
-        raise InputCorrupt(path=path, detail=exc.strerror or "unreadable") from None
     try:
         head = stream.read(1024)
         stream.seek(0)
@@ -60,6 +50,19 @@ def open_pdf(path: Path) -> tuple[BinaryIO, PdfFileReader]:
     except BaseException:
         stream.close()
         raise
+
+
+@contextlib.contextmanager
+def _opening(path: Path) -> Iterator[None]:
+    """The OS's reasons for not reading ``path``, as the typed input errors the clerk sees."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise InputMissing(path=path) from None
+    except IsADirectoryError:
+        raise InputWrongType(path=path, detail=_("a folder")) from None
+    except OSError as exc:
+        raise InputCorrupt(path=path, detail=exc.strerror or "unreadable") from None
 
 
 def _parse(path: Path, stream: BinaryIO, head: bytes) -> PdfFileReader:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 from pathlib import Path
 
 import pikepdf
@@ -70,6 +71,25 @@ def test_a_document_longer_than_a_group_is_joined_in_order_as_pdfa(tmp_path: Pat
         assert "/OutputIntents" in pdf.Root and "/Metadata" in pdf.Root
     assert result.page_count == 7 and [p.label for p in result.pages] == [p.name for p in inputs]
     assert os.listdir(output.parent) == ["long.pdf"]  # spool, groups and shell are gone
+
+
+def test_a_long_pdf_from_other_producers_is_joined_in_order(tmp_path: Path) -> None:
+    """Pages written by Pillow's PDF writer and joined by poppler's pdfunite: a producer that is not us."""
+    singles = []
+    for path in _pages(tmp_path, 7):
+        with Image.open(path) as image:
+            single = path.with_suffix(".pdf")
+            image.save(single, "PDF", resolution=DPI)
+            singles.append(single)
+    joined = tmp_path / "in" / "archive.pdf"
+    joined.parent.mkdir()
+    subprocess.run(["pdfunite", *map(str, singles), str(joined)], check=True, capture_output=True)
+    output = tmp_path / "out" / "archive.pdf"
+    output.parent.mkdir()
+    result = process_document([joined], output, _settings(3))
+    assert _widths(output) == [BASE + 8 * n for n in range(7)]
+    assert check_pdfa(output) == [] and result.page_count == 7
+    assert all("Trang" in p.text for p in result.pages)
 
 
 def test_one_group_and_many_groups_give_the_same_pages_and_text(tmp_path: Path) -> None:
