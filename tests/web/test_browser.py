@@ -80,8 +80,11 @@ def test_counter_in_a_real_browser(server: tuple[str, str], case: Callable[[str]
             page.locator("a.open-doc").first.click()
             page.wait_for_selector("#doc-title")
             assert page.inner_text("#doc-title") == "Giấy chứng nhận"
+            # The thumbnail is rendered on request (pdftoppm); wait until the browser has finished
+            # loading or failing it, then check it has pixels (reading naturalWidth at once raced it).
+            page.wait_for_function("document.getElementById('thumb').complete", timeout=60_000)
             loaded = page.evaluate("document.getElementById('thumb').naturalWidth")
-            assert loaded > 0, "the page-1 thumbnail did not load"
+            assert loaded > 0, "the page-1 thumbnail did not load (the server sent no image)"
             page.screenshot(path=str(ARTIFACTS / "document.png"), full_page=True)
 
             page.click("#lang-switch")
