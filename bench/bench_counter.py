@@ -241,12 +241,15 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=36)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--label", default="run-1")
+    parser.add_argument("--seed", type=int, default=SEED, help="corpus seed (1414: the first held-out run)")
+    parser.add_argument("--faces", choices=["seen", "fresh"], default="seen",
+                        help="face set of bench.counter_pages.FACE_SETS ('fresh' was held out from all tuning)")
     args = parser.parse_args()
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     root = Path(tempfile.mkdtemp(prefix="sohoa-bench-counter-"))
     started = time.time()
     try:
-        docs = counter_corpus(args.docs, work=root)
+        docs = counter_corpus(args.docs, seed=args.seed, work=root, faces=args.faces)
         src = root / "src"
         for doc in docs:
             doc.write(src / doc.name)
@@ -256,7 +259,8 @@ def main() -> int:
         batch = run_batch(src, root / "batch", args.workers, env)
         daemon = run_daemon(src, root / "daemon", args.workers, len(docs), env)
         entry = summarise(docs, runs, batch, daemon)
-        entry.update(seed=SEED, workers=args.workers, cores=len(os.sched_getaffinity(0)), versions=tool_versions(),
+        entry.update(seed=args.seed, faces=args.faces, workers=args.workers, cores=len(os.sched_getaffinity(0)),
+                     versions=tool_versions(),
                      load_start=load_start, load_end=_load(), minutes=round((time.time() - started) / 60, 1),
                      date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     finally:

@@ -26,7 +26,7 @@ import numpy as np
 import pikepdf
 from PIL import Image, ImageDraw, ImageFilter
 
-from bench.counter_pages import HELD_OUT_FACES, LAYOUTS, OFFICE_FACES, Canvas, office_html, receipt, render_office
+from bench.counter_pages import FACE_SETS, LAYOUTS, Canvas, office_html, receipt, render_office
 
 SEED = 1414
 FAMILIES = [*LAYOUTS, "receipt", "office"]
@@ -189,24 +189,27 @@ def _plan(count: int, rng: random.Random) -> list[tuple[str, str, list[tuple[str
 
 
 def counter_corpus(count: int = 36, *, seed: int = SEED, work: Path | None = None,
-                   dpis: tuple[int, ...] = (200, 300, 300)) -> list[CounterDoc]:
+                   dpis: tuple[int, ...] = (200, 300, 300), faces: str = "seen") -> list[CounterDoc]:
     """``count`` documents; the same (count, seed, dpis) gives the same pages and truth, bit for bit.
 
     ``office`` pages need LibreOffice (one headless run for all of them); two pages are turned 90°/180°.
-    ``dpis`` are the scanner settings drawn from (the tests use a low one to stay quick).
+    ``dpis`` are the scanner settings drawn from (the tests use a low one to stay quick). ``faces`` picks
+    a set of ``bench.counter_pages.FACE_SETS``: "seen" (the first held-out set, looked at since) or
+    "fresh" (added later; held out from every tuning run).
     """
-    missing = [str(path) for pair in HELD_OUT_FACES.values() for path in pair if not path.exists()]
+    face_files, office_faces = FACE_SETS[faces]
+    missing = [str(path) for pair in face_files.values() for path in pair if not path.exists()]
     if missing:
         raise RuntimeError(f"held-out faces missing ({', '.join(missing)}): apt-get install fonts-freefont-ttf "
-                           "fonts-dejavu-extra fonts-noto-core")
+                           "fonts-dejavu-extra fonts-noto-core fonts-croscore fonts-sil-charis fonts-roboto-unhinted")
     rng = random.Random(seed)
     plans = _plan(count, rng)
-    faces = list(HELD_OUT_FACES)
+    face_names = list(face_files)
     specs = []  # (doc index, family, face, dpi, back) per front page
     for d, (_name, _fmt, pages) in enumerate(plans):
         dpi = rng.choice(dpis)  # the scanner's setting, one per document
         for family, back in pages:
-            face = rng.choice(OFFICE_FACES if family == "office" else faces)
+            face = rng.choice(office_faces if family == "office" else face_names)
             specs.append((d, family, face, dpi, back))
     office = [i for i, s in enumerate(specs) if s[1] == "office"]
     office_docs = [office_html(random.Random(seed * 7919 + i), specs[i][2]) for i in office]

@@ -39,6 +39,18 @@ HELD_OUT_FACES = {
     "Noto Sans Display": (_TT / "noto/NotoSansDisplay-Regular.ttf", _TT / "noto/NotoSansDisplay-Bold.ttf"),
 }
 OFFICE_FACES = ["FreeSans", "DejaVu Serif Condensed"]
+# A second held-out set, added after the first one had been looked at (issue 14, second round): the
+# Times New Roman and Arial metric twins the real Decree-30 documents are typed in, plus Charis SIL and
+# Roboto. No sohoa setting was tuned on them; use them with a seed no tuning run used.
+FRESH_FACES = {
+    "Tinos": (_TT / "croscore/Tinos-Regular.ttf", _TT / "croscore/Tinos-Bold.ttf"),
+    "Arimo": (_TT / "croscore/Arimo-Regular.ttf", _TT / "croscore/Arimo-Bold.ttf"),
+    "Charis SIL": (_TT / "charis/CharisSIL-Regular.ttf", _TT / "charis/CharisSIL-Bold.ttf"),
+    "Roboto": (_TT / "roboto/unhinted/RobotoTTF/Roboto-Regular.ttf", _TT / "roboto/unhinted/RobotoTTF/Roboto-Bold.ttf"),
+}
+FRESH_OFFICE_FACES = ["Tinos", "Arimo"]
+FACE_SETS = {"seen": (HELD_OUT_FACES, OFFICE_FACES), "fresh": (FRESH_FACES, FRESH_OFFICE_FACES)}
+ALL_FACES = {**HELD_OUT_FACES, **FRESH_FACES}
 INK = (24, 24, 28)
 
 PROSE = [
@@ -93,7 +105,7 @@ class Canvas:
         self.truth: list[str] = []
 
     def font(self, pt: float, bold: bool = False) -> ImageFont.FreeTypeFont:
-        return ImageFont.truetype(str(HELD_OUT_FACES[self.face][1 if bold else 0]), round(pt / 72 * self.dpi))
+        return ImageFont.truetype(str(ALL_FACES[self.face][1 if bold else 0]), round(pt / 72 * self.dpi))
 
     def text(self, x_mm: float, y_mm: float, line: str, pt: float, *, bold: bool = False, centre: bool = False,
              keep: bool = True) -> float:

@@ -146,7 +146,8 @@ def render(data: dict[str, dict]) -> str:
         t = e["tools"]
         lines += [f"## {label} — {e['docs']} documents, {e['pages']} pages, {e['workers']} workers, "
                   f"{e['cores']} cores, load {e['load_start']} → {e['load_end']}, {e['minutes']} min, {e['date']}", "",
-                  f"Pages by family: {e['families']}; documents by format: {e['formats']}; seed {e['seed']}.", "",
+                  f"Pages by family: {e['families']}; documents by format: {e['formats']}; "
+                  f"seed {e['seed']}, faces {e.get('faces', 'seen')}.", "",
                   "| tool | engine | docs/min | pages/min | CPU s/page | CPU s/doc | fixed s/doc (wall fit) | "
                   "fixed CPU s/doc (fit) | failed docs | load during |",
                   "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]

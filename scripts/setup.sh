@@ -27,10 +27,12 @@ apt_test=(postgresql postgresql-contrib postgresql-15-rum redis-server chromium
           fonts-freefont-ttf fonts-dejavu-extra)  # the counter benchmark's held-out faces (tests/bench)
 # What the benchmarks add: OCRmyPDF needs Ghostscript, and unpaper for --clean; the Vietnamese
 # benchmark renders its held-out pages with LibreOffice Writer in FreeFont (and Noto, DejaVu); the
-# counter benchmark draws in FreeFont, DejaVu Condensed (fonts-dejavu-extra) and Noto Display.
+# counter benchmark draws in FreeFont, DejaVu Condensed (fonts-dejavu-extra) and Noto Display, and its
+# second held-out face set in Tinos/Arimo (fonts-croscore), Charis SIL and Roboto.
 apt_bench=(unpaper ghostscript
            libreoffice-writer-nogui
-           fonts-freefont-ttf fonts-dejavu-extra)
+           fonts-freefont-ttf fonts-dejavu-extra
+           fonts-croscore fonts-sil-charis fonts-roboto-unhinted)
 
 missing=()
 check() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
