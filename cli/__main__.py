@@ -1,7 +1,5 @@
 """``python -m sohoa.cli``: the same as the ``sohoa`` command."""
 
-import sys
+from sohoa.cli.main import entry
 
-from sohoa.cli.main import main
-
-sys.exit(main())
+entry()

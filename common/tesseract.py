@@ -22,13 +22,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from sohoa.common.errors import ConfigError, MissingDependency, ProcessingError
 from sohoa.common.messages import N_, _
 from sohoa.common.reasons import foreign
 from sohoa.common.tools import ToolBroken, ToolInfo, apt_command, probe_tool
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MIN_VERSION = (4, 1)
 APT_PACKAGE = "tesseract-ocr"
@@ -151,6 +153,8 @@ class RawImage:
 
     @classmethod
     def from_array(cls, image: np.ndarray) -> RawImage:
+        import numpy as np  # here, not at the top: the warm OCR helper imports this module and never needs it
+
         if image.dtype == bool and image.ndim == 2:
             packed = np.packbits(image, axis=1)  # 1/8 of the pixels: the only copy we make
             return cls(memoryview(packed).cast("B"), image.shape[1], image.shape[0], 0, packed.shape[1])
@@ -170,6 +174,8 @@ class RawImage:
     def tesseract_bits(self) -> memoryview:
         if self.bpp != 0:
             return self.data
+        import numpy as np
+
         return memoryview(np.bitwise_not(np.frombuffer(self.data, dtype=np.uint8))).cast("B")
 
 

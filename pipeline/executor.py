@@ -54,12 +54,26 @@ def warm_worker(settings: OcrSettings) -> None:
     from sohoa.common.errors import SohoaError
 
     try:
-        import sohoa.pipeline.pages  # noqa: F401 - what unpickling the first page would import
-        from sohoa.stages.ocr import get_engine
+        from sohoa.stages.ocr_engine import get_engine
 
-        get_engine(settings)
+        get_engine(settings)  # first: the helper loads its model while this process imports the rest
+        import sohoa.pipeline.pages  # noqa: F401 - what unpickling the first page would import
     except SohoaError:
         pass
+
+
+def _warm_and_hold(settings: OcrSettings, warmed: threading.Event, release: threading.Event) -> None:
+    """``warm_worker`` for an inline executor, in a thread that lives until the executor closes.
+
+    Why: the OCR helper asks the kernel to kill it when its parent dies (``PR_SET_PDEATHSIG``), and the
+    kernel's "parent" is the *thread* that started it. A warming thread that ended once the model was
+    loaded took its helper with it, and the first page started another: the head start was lost.
+    """
+    try:
+        warm_worker(settings)
+    finally:
+        warmed.set()
+    release.wait()
 
 
 def default_workers(configured: int) -> int:
@@ -137,7 +151,9 @@ class PageExecutor:
         self.workers = default_workers(workers)
         self._pool: Executor | None = None
         self._warming: list[Future[None]] = []
-        self._warming_here: threading.Thread | None = None
+        self._warming_here: threading.Thread | None = None  # inline: the thread holding the OCR helper
+        self._warmed = threading.Event()
+        self._release = threading.Event()
 
     def warm(self, settings: OcrSettings, count: int) -> None:
         """Start ``count`` workers now, each with its OCR helper (``warm_worker``), without waiting.
@@ -147,9 +163,10 @@ class PageExecutor:
         so each page goes to a warm worker rather than making the pool start one more.
         """
         if self.workers == 1:  # pages run inline: the helper starts in a thread (it mostly waits for the model)
-            self._warming_here = threading.Thread(target=warm_worker, args=(settings,), name="sohoa-warm",
-                                                  daemon=True)
-            self._warming_here.start()
+            if self._warming_here is None:
+                self._warming_here = threading.Thread(target=_warm_and_hold, name="sohoa-warm", daemon=True,
+                                                      args=(settings, self._warmed, self._release))
+                self._warming_here.start()
             return
         pool = self._get_pool()
         self._warming += [pool.submit(warm_worker, settings) for _ in range(min(count, self.workers))]
@@ -167,9 +184,8 @@ class PageExecutor:
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, label: str = "") -> Iterator[R]:
         items = list(items)
         if self.workers == 1:
-            here, self._warming_here = self._warming_here, None
-            if here is not None:
-                here.join()
+            if self._warming_here is not None:
+                self._warmed.wait()
             _init_worker()
             yield from (fn(item) for item in items)
             return
@@ -192,6 +208,10 @@ class PageExecutor:
                 future.cancel()
 
     def close(self) -> None:
+        if self._warming_here is not None:  # its OCR helper goes with it (the kernel kills it)
+            self._release.set()
+            self._warming_here.join()
+            self._warming_here = None
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None

@@ -10,160 +10,39 @@ Failure policy: a page that times out or that Tesseract cannot read comes back a
 A missing tesseract binary or language file is not a page problem: ``MissingDependency`` is raised,
 before any page, by ``get_engine``.
 
-Engines (``OcrEngine``): ``SubprocessEngine`` starts ``tesseract`` per page; ``WarmEngine`` keeps the
-model loaded in a helper process per worker (see ``common.tesseract_warm`` and ``bench/bench_ocr_engine.py``
-for why it is the default when tesserocr is installed).
+Engines (``OcrEngine``, in ``stages.ocr_engine``, which imports no image library so that the helper
+can start before this module is imported): ``SubprocessEngine`` starts ``tesseract`` per page;
+``WarmEngine`` keeps the model loaded in a helper process per worker.
 """
 
 from __future__ import annotations
 
-import atexit
-import importlib.util
 import logging
-import os
-import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
-from typing import ClassVar, Literal
 
 import cv2
 import numpy as np
 
-from sohoa.common.errors import MissingDependency, ProcessingError
+from sohoa.common.errors import ProcessingError
 from sohoa.common.messages import _
-from sohoa.common.tesseract import (
-    RawImage,
-    TesseractFailed,
-    TesseractTimeout,
-    require_languages,
-    run_cli,
-)
-from sohoa.common.tesseract_warm import WarmTesseract
+from sohoa.common.tesseract import RawImage, TesseractFailed, TesseractTimeout
 from sohoa.config.settings import OcrSettings
 from sohoa.stages.hocr import parse_hocr
 from sohoa.stages.model import OcrLine, Page, PageOcr
+from sohoa.stages.ocr_engine import (  # noqa: F401 - the engines are part of this stage's interface
+    EngineKind,
+    OcrEngine,
+    SubprocessEngine,
+    WarmEngine,
+    get_engine,
+    make_engine,
+)
 from sohoa.stages.ocr_lexicon import correct_word
 from sohoa.stages.ocr_prepare import CHOICE_VARIABLES, prepare_ocr_image
 from sohoa.stages.vietnamese import is_valid_syllable
 
 log = logging.getLogger(__name__)
-
-EngineKind = Literal["auto", "subprocess", "tesserocr"]
-
-
-class OcrEngine:
-    """Turns one page's pixels into hOCR. Languages and PSM are fixed per engine (the model is loaded once)."""
-
-    kind: ClassVar[str] = "base"
-
-    def __init__(self, languages: str, psm: int, *, binary: str = "tesseract") -> None:
-        self.info = require_languages(languages, binary)  # MissingDependency here, before any page
-        self.languages = languages
-        self.psm = psm
-
-    @property
-    def version(self) -> str:
-        """The Tesseract version that reads the pages (for reports and ``sohoa doctor``)."""
-        return self.info.tool.version_text
-
-    def hocr(self, image: RawImage, *, dpi: int, timeout_s: float, languages: str | None = None,
-             psm: int | None = None, variables: Mapping[str, str] | None = None) -> str:
-        """hOCR of ``image``; ``languages``/``psm`` override the engine's for this call (the English
-        re-read of one word), ``variables`` are Tesseract parameters for this call."""
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Release processes held by the engine; it restarts them if used again."""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(languages={self.languages!r}, psm={self.psm})"
-
-
-class SubprocessEngine(OcrEngine):
-    """One ``tesseract`` process per page: reloads the model every page, but shares nothing."""
-
-    kind = "subprocess"
-
-    def hocr(self, image: RawImage, *, dpi: int, timeout_s: float, languages: str | None = None,
-             psm: int | None = None, variables: Mapping[str, str] | None = None) -> str:
-        return run_cli(self.info, image, languages=languages or self.languages,
-                       psm=self.psm if psm is None else psm, dpi=dpi, timeout_s=timeout_s, variables=variables)
-
-
-class WarmEngine(OcrEngine):
-    """The model stays loaded in a helper process (tesserocr); a page over its deadline kills the helper."""
-
-    kind = "tesserocr"
-
-    def __init__(self, languages: str, psm: int, *, binary: str = "tesseract",
-                 kill_grace_s: float | None = None) -> None:
-        super().__init__(languages, psm, binary=binary)
-        self._warm = WarmTesseract(self.info, languages=languages, psm=psm, kill_grace_s=kill_grace_s)
-        self._warm.start()
-
-    @property
-    def helper_pid(self) -> int | None:
-        return self._warm.pid
-
-    @property
-    def version(self) -> str:
-        return self._warm.library_version or "?"  # tesserocr's bundled libtesseract, not the system's
-
-    def hocr(self, image: RawImage, *, dpi: int, timeout_s: float, languages: str | None = None,
-             psm: int | None = None, variables: Mapping[str, str] | None = None) -> str:
-        return self._warm.recognize(image, dpi=dpi, timeout_s=timeout_s, languages=languages, psm=psm,
-                                    variables=variables)
-
-    def close(self) -> None:
-        self._warm.close()
-
-
-def make_engine(kind: EngineKind, languages: str, psm: int) -> OcrEngine:
-    """A new engine. ``auto`` = warm when tesserocr is installed and starts, else one process per page."""
-    if kind == "subprocess":
-        return SubprocessEngine(languages, psm)
-    if kind == "tesserocr":
-        return WarmEngine(languages, psm)
-    if importlib.util.find_spec("tesserocr") is None:
-        return SubprocessEngine(languages, psm)
-    try:
-        return WarmEngine(languages, psm)
-    except MissingDependency as exc:
-        if exc.code != "tool_broken":
-            raise  # tesseract itself or a language is missing: the subprocess engine would fail too
-        log.warning("warm OCR engine unavailable, using one tesseract process per page: %s", exc)
-        return SubprocessEngine(languages, psm)
-
-
-_engines: dict[tuple[int, str, str, int], OcrEngine] = {}
-_engines_lock = threading.Lock()
-
-
-def get_engine(settings: OcrSettings) -> OcrEngine:
-    """This process's engine for these settings, created on first use (workers keep it warm).
-
-    Keyed by process id so a worker forked from a parent that already had an engine builds its own
-    instead of sharing the parent's helper pipes.
-    """
-    # ``engine`` is read defensively until OcrSettings carries it (auto | subprocess | tesserocr).
-    kind: EngineKind = getattr(settings, "engine", "auto")
-    key = (os.getpid(), kind, settings.languages, settings.psm)
-    with _engines_lock:
-        engine = _engines.get(key)
-        if engine is None:
-            if settings.reread_languages:
-                require_languages(settings.reread_languages)  # MissingDependency now, not on a page
-            engine = _engines[key] = make_engine(kind, settings.languages, settings.psm)
-    return engine
-
-
-@atexit.register
-def _close_engines() -> None:
-    for (pid, *_rest), engine in list(_engines.items()):
-        if pid == os.getpid():
-            engine.close()
-
 
 def ocr_page(page: Page, settings: OcrSettings, *, engine: OcrEngine | None = None) -> PageOcr:
     """Recognise ``page.ocr_image``; boxes come back in upright-frame pixels of ``page``.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +59,23 @@ def test_choices_spelled_in_the_cli_match_their_owners() -> None:
     assert tuple(sign.LEVELS) == tuple(LEVELS)
     assert tuple(records_cli.KINDS) == tuple(KINDS)
     assert tuple(token.ROLES) == tuple(ROLES)
+
+
+def test_the_console_script_exits_with_main_s_code_and_flushed_output(tmp_path: Path) -> None:
+    """``entry`` skips the heap teardown (os._exit): the exit code and the buffered JSON must survive it."""
+    missing = tmp_path / "khong-co.jpg"
+    done = subprocess.run([sys.executable, "-m", "sohoa.cli", "process", str(missing), "-o", str(tmp_path / "o.pdf"),
+                           "--json", "--lang", "en"], capture_output=True, text=True, timeout=120, check=False)
+    from sohoa.common.errors import InputError
+
+    assert done.returncode == InputError.exit_code, done.stderr
+    report = json.loads(done.stdout)  # printed to a pipe (block-buffered), so only there if it was flushed
+    assert report["exit_code"] == done.returncode and report["path"] == str(missing), report
+
+
+def test_the_ocr_engine_module_imports_no_image_library() -> None:
+    """The OCR helper is started first thing in a thread; importing its engine must not wait for numpy/cv2."""
+    probe = "import sys, sohoa.stages.ocr_engine; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    loaded = set(json.loads(done.stdout.replace("'", '"')))
+    assert not loaded & {"numpy", "cv2", "PIL", "pikepdf", "pydantic"}, sorted(loaded)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pikepdf
 from PIL import Image
 
@@ -61,3 +62,25 @@ def test_warming_an_inline_executor_runs_the_pages_here_after_it() -> None:
     with PageExecutor(1) as pool:
         pool.warm(settings, 1)
         assert list(pool.map(_pid, range(2))) == [os.getpid()] * 2
+
+
+def _helper_pids(settings: OcrSettings) -> tuple[int | None, int | None]:
+    """(the OCR helper this process had before a page, the one that read the page)."""
+    from sohoa.common.tesseract import RawImage
+    from sohoa.stages.ocr_engine import get_engine
+
+    engine = get_engine(settings)
+    before = getattr(engine, "helper_pid", None)
+    white = np.full((64, 64), 255, dtype=np.uint8)
+    engine.hocr(RawImage.from_array(white), dpi=300, timeout_s=60)
+    return before, getattr(engine, "helper_pid", None)
+
+
+def test_the_helper_warmed_for_inline_pages_is_the_one_that_reads_them() -> None:
+    """The kernel kills an OCR helper when the *thread* that started it ends (PR_SET_PDEATHSIG); a warming
+    thread that returned once the model was loaded took its helper along, and page 1 started another."""
+    settings = OcrSettings(languages="vie", engine="tesserocr")
+    with PageExecutor(1) as pool:
+        pool.warm(settings, 1)
+        [(before, after)] = list(pool.map(_helper_pids, [settings]))
+    assert before is not None and before == after, f"warmed helper {before}, page read by {after}"
