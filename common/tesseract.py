@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -89,8 +90,14 @@ def split_languages(languages: str) -> list[str]:
 
 
 def tesseract_info(binary: str = "tesseract") -> TesseractInfo:
-    """Probe ``binary`` once per process: path, version (≥ 4.1) and installed languages."""
-    return _tesseract_info(binary)
+    """Probe ``binary`` once per process: path, version (≥ 4.1) and installed languages.
+
+    Under a lock: two page lanes starting their helpers at once wait for one probe, not run two."""
+    with _probe_lock:
+        return _tesseract_info(binary)
+
+
+_probe_lock = threading.Lock()
 
 
 def clear_tesseract_cache() -> None:

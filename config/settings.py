@@ -62,6 +62,9 @@ class OcrSettings(_Section):
     )
     page_timeout_s: float = Field(180.0, gt=0)
     workers: int = Field(0, ge=0, description="OCR worker processes; 0 = number of CPU cores")
+    in_process_pages: int = Field(4, ge=0, description="sohoa process reads a document of at most this many "
+                                  "pages in threads of its own (one OCR helper each) instead of starting worker "
+                                  "processes; 0 = always worker processes")
     psm: int = Field(3, ge=0, le=13, description="Tesseract page segmentation mode")
     low_confidence: float = Field(60.0, ge=0, le=100, description="Mean word confidence under which a page is flagged")
     lexicon: bool = Field(True, description="Replace a word that is not a Vietnamese syllable by the syllable "

@@ -5,13 +5,15 @@ library must not take the job's process with it. Why ``forkserver``: the daemon 
 (observers, HTTP), and forking a threaded process can deadlock the child. Each worker sets
 ``OMP_THREAD_LIMIT=1`` before Tesseract loads — its OpenMP build spins and burns CPU on a busy machine —
 and keeps its engine warm across pages and documents. OpenCV is held to one thread for the same reason.
+A short document of one ``sohoa process`` call is read in lanes instead (threads of this process, one
+OCR helper each, ``pipeline.lanes``): for 1–4 pages a worker's start-up costs more than it saves.
 """
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 from sohoa.common.errors import ProcessingError
 from sohoa.common.lifeline import die_with_parent
 from sohoa.common.messages import _
+from sohoa.pipeline.lanes import Lanes
 
 if TYPE_CHECKING:
     from sohoa.config.settings import OcrSettings
@@ -31,7 +34,7 @@ R = TypeVar("R")
 
 
 def _init_worker(owner: int | None = None) -> None:
-    """One thread per worker (the pool already fills the cores), and die with the forkserver."""
+    """Die with the forkserver; OpenMP held to one thread before Tesseract or OpenCV can load it."""
     if owner is not None:
         die_with_parent()
         try:
@@ -41,9 +44,27 @@ def _init_worker(owner: int | None = None) -> None:
         except PermissionError:
             pass
     os.environ["OMP_THREAD_LIMIT"] = "1"
-    import cv2
 
-    cv2.setNumThreads(1)
+
+_prepared = False
+
+
+def prepare_process() -> None:
+    """One OpenCV thread per page worker or lane (the pool already fills the cores); once per process.
+
+    Not in the pool's initializer: importing OpenCV there (~0.1 s) would delay the OCR helper's start."""
+    global _prepared
+    if not _prepared:
+        os.environ["OMP_THREAD_LIMIT"] = "1"
+        import cv2
+
+        cv2.setNumThreads(1)
+        _prepared = True
+
+
+def _prepared_call(fn: Callable[[T], R], item: T) -> R:
+    prepare_process()
+    return fn(item)
 
 
 def warm_worker(settings: OcrSettings) -> None:
@@ -57,23 +78,10 @@ def warm_worker(settings: OcrSettings) -> None:
         from sohoa.stages.ocr_engine import get_engine
 
         get_engine(settings)  # first: the helper loads its model while this process imports the rest
+        prepare_process()
         import sohoa.pipeline.pages  # noqa: F401 - what unpickling the first page would import
     except SohoaError:
         pass
-
-
-def _warm_and_hold(settings: OcrSettings, warmed: threading.Event, release: threading.Event) -> None:
-    """``warm_worker`` for an inline executor, in a thread that lives until the executor closes.
-
-    Why: the OCR helper asks the kernel to kill it when its parent dies (``PR_SET_PDEATHSIG``), and the
-    kernel's "parent" is the *thread* that started it. A warming thread that ended once the model was
-    loaded took its helper with it, and the first page started another: the head start was lost.
-    """
-    try:
-        warm_worker(settings)
-    finally:
-        warmed.set()
-    release.wait()
 
 
 def default_workers(configured: int) -> int:
@@ -101,13 +109,24 @@ def planned_workers(inputs: Sequence[Path], configured: int) -> int:
     only the page tree or the IFD chain): a one-page PDF once started two workers, each loading the
     OCR model, for one page. A wrong plan costs speed only: an unreadable file counts as one page.
     """
-    wanted = default_workers(configured)
+    return page_workers(configured, planned_pages(inputs, up_to=default_workers(configured)))
+
+
+def executor_for(inputs: Sequence[Path], settings: OcrSettings) -> PageExecutor:
+    """The executor of one ``sohoa process`` call: lanes for a short document, else worker processes."""
+    short = settings.in_process_pages
+    pages = planned_pages(inputs, up_to=max(default_workers(settings.workers), short + 1))
+    return PageExecutor(page_workers(settings.workers, pages), threads=pages <= short)
+
+
+def planned_pages(inputs: Sequence[Path], *, up_to: int) -> int:
+    """The pages of ``inputs`` as ``planned_workers`` counts them, counting stopped once ``up_to`` is reached."""
     pages = 0
     for path in inputs:
         pages += _pages_in(path)
-        if pages >= wanted:
+        if pages >= up_to:
             break
-    return page_workers(configured, pages)
+    return pages
 
 
 def _pages_in(path: Path) -> int:
@@ -137,7 +156,7 @@ def _pages_in(path: Path) -> int:
 
 
 class PageExecutor:
-    """Runs a picklable function over items, in order, in ``workers`` processes (inline when 1).
+    """Runs a picklable function over items, in order: in ``workers`` processes, or in lanes (threads).
 
     Reuse one executor for many documents (daemon, batch): the workers and their OCR engines stay warm.
     Create it, and first use it, from a long-lived thread: the forkserver dies with the thread that
@@ -145,15 +164,18 @@ class PageExecutor:
     Even a one-page document goes to the pool then: running it inline would put OCR in the caller's
     threads, where it competes with signing and filing for the GIL (measured: daemon/process
     throughput 0.76 inline, 0.91 through the pool, bench/results/watch-a4.md).
+
+    ``threads``: ``workers`` lanes of this process instead (``pipeline.lanes``), for the short documents
+    of one ``sohoa process`` call. A one-worker executor that is warmed uses one lane too (its OCR
+    helper must outlive the warming); one that is not runs the items in the caller's thread.
     """
 
-    def __init__(self, workers: int = 0) -> None:
+    def __init__(self, workers: int = 0, *, threads: bool = False) -> None:
         self.workers = default_workers(workers)
+        self.threads = threads or self.workers == 1
         self._pool: Executor | None = None
+        self._lanes: Lanes | None = None
         self._warming: list[Future[None]] = []
-        self._warming_here: threading.Thread | None = None  # inline: the thread holding the OCR helper
-        self._warmed = threading.Event()
-        self._release = threading.Event()
 
     def warm(self, settings: OcrSettings, count: int) -> None:
         """Start ``count`` workers now, each with its OCR helper (``warm_worker``), without waiting.
@@ -162,11 +184,9 @@ class PageExecutor:
         workers start and load the model, instead of before (issue 14). ``map`` waits for these first,
         so each page goes to a warm worker rather than making the pool start one more.
         """
-        if self.workers == 1:  # pages run inline: the helper starts in a thread (it mostly waits for the model)
-            if self._warming_here is None:
-                self._warming_here = threading.Thread(target=_warm_and_hold, name="sohoa-warm", daemon=True,
-                                                      args=(settings, self._warmed, self._release))
-                self._warming_here.start()
+        if self.threads:
+            if self._lanes is None:
+                self._lanes = Lanes(self.workers, settings)
             return
         pool = self._get_pool()
         self._warming += [pool.submit(warm_worker, settings) for _ in range(min(count, self.workers))]
@@ -183,19 +203,24 @@ class PageExecutor:
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, label: str = "") -> Iterator[R]:
         items = list(items)
-        if self.workers == 1:
-            if self._warming_here is not None:
-                self._warmed.wait()
-            _init_worker()
+        if self.threads and self._lanes is None and self.workers == 1:
+            prepare_process()  # not warmed: the caller's thread (batch, page groups), nothing to close
             yield from (fn(item) for item in items)
             return
-        pool = self._get_pool()
-        warming, self._warming = self._warming, []  # documents in parallel: one of them waits
-        if warming:
-            wait(warming)
+        submit: Callable[[T], Future[R]]
+        if self.threads:
+            if self._lanes is None:
+                self._lanes = Lanes(self.workers, None)
+            submit = functools.partial(self._lanes.submit, fn)
+        else:
+            pool = self._get_pool()
+            warming, self._warming = self._warming, []  # documents in parallel: one of them waits
+            if warming:
+                wait(warming)
+            submit = functools.partial(pool.submit, _prepared_call, fn)
         # Each future leaves the queue as its result is handed out: a 1,000-page document must not keep
         # every page's text operators alive in finished futures until its last page.
-        futures = deque(pool.submit(fn, item) for item in items)
+        futures = deque(submit(item) for item in items)
         try:
             while futures:
                 yield futures.popleft().result()
@@ -208,10 +233,9 @@ class PageExecutor:
                 future.cancel()
 
     def close(self) -> None:
-        if self._warming_here is not None:  # its OCR helper goes with it (the kernel kills it)
-            self._release.set()
-            self._warming_here.join()
-            self._warming_here = None
+        if self._lanes is not None:
+            self._lanes.close()
+            self._lanes = None
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None

@@ -114,26 +114,52 @@ def make_engine(kind: EngineKind, languages: str, psm: int) -> OcrEngine:
         return SubprocessEngine(languages, psm)
 
 
-_engines: dict[tuple[int, str, str, int], OcrEngine] = {}
+_EngineKey = tuple[int, "int | None", str, str, int]  # (process, lane, kind, languages, psm)
+_engines: dict[_EngineKey, OcrEngine] = {}
 _engines_lock = threading.Lock()
+_starting: dict[_EngineKey, threading.Lock] = {}  # one start per key; other keys start meanwhile
+_lane = threading.local()
+
+
+def enter_lane(lane: int) -> None:
+    """Give the calling thread engines of its own (a ``pipeline.lanes`` thread: one OCR helper per lane)."""
+    _lane.id = lane
 
 
 def get_engine(settings: OcrSettings) -> OcrEngine:
-    """This process's engine for these settings, created on first use (workers keep it warm).
+    """This process's (or this lane's) engine for these settings, created on first use.
 
     Keyed by process id so a worker forked from a parent that already had an engine builds its own
-    instead of sharing the parent's helper pipes.
+    instead of sharing the parent's helper pipes; and by lane, so two lanes read two pages at once.
+    Two lanes starting their helpers do not wait for each other (the model loads in parallel).
     """
-    # ``engine`` is read defensively until OcrSettings carries it (auto | subprocess | tesserocr).
     kind: EngineKind = getattr(settings, "engine", "auto")
-    key = (os.getpid(), kind, settings.languages, settings.psm)
+    key: _EngineKey = (os.getpid(), getattr(_lane, "id", None), kind, settings.languages, settings.psm)
     with _engines_lock:
         engine = _engines.get(key)
+        if engine is not None:
+            return engine
+        starting = _starting.setdefault(key, threading.Lock())
+    with starting:
+        with _engines_lock:
+            engine = _engines.get(key)
         if engine is None:
             if settings.reread_languages:
                 require_languages(settings.reread_languages)  # MissingDependency now, not on a page
-            engine = _engines[key] = make_engine(kind, settings.languages, settings.psm)
+            engine = make_engine(kind, settings.languages, settings.psm)
+            with _engines_lock:
+                _engines[key] = engine
     return engine
+
+
+def close_lane_engines() -> None:
+    """Close the calling lane's engines (its helper would die with the thread anyway, less tidily)."""
+    lane = getattr(_lane, "id", None)
+    with _engines_lock:
+        mine = [k for k in _engines if k[0] == os.getpid() and k[1] == lane and lane is not None]
+        engines = [_engines.pop(k) for k in mine]
+    for engine in engines:
+        engine.close()
 
 
 @atexit.register

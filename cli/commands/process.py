@@ -44,15 +44,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from sohoa.pipeline.executor import PageExecutor, planned_workers
+    from sohoa.pipeline.executor import executor_for
 
     if args.languages:
         settings.ocr.languages = args.languages
     if args.jobs is not None:
         settings.ocr.workers = max(1, args.jobs)
     # The workers and their OCR helpers start now, while this process imports the document job and
-    # opens the records (issue 14: start-up of one `sohoa process` per document).
-    executor = PageExecutor(planned_workers(args.inputs, settings.ocr.workers))
+    # opens the records (issue 14: start-up of one `sohoa process` per document). A short document's
+    # pages are read in threads of this process ([ocr] in_process_pages), each with its own helper.
+    executor = executor_for(args.inputs, settings.ocr)
     try:
         executor.warm(settings.ocr, executor.workers)
         return _run(args, settings, executor)

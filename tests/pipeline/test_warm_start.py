@@ -7,6 +7,7 @@ then go to those workers, and a pool never grows past the workers planned for th
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import pikepdf
 from PIL import Image
 
 from sohoa.config.settings import OcrSettings
-from sohoa.pipeline.executor import PageExecutor, default_workers, planned_workers
+from sohoa.pipeline.executor import PageExecutor, default_workers, executor_for, planned_workers
 
 
 def _pid(_: int) -> int:
@@ -84,3 +85,59 @@ def test_the_helper_warmed_for_inline_pages_is_the_one_that_reads_them() -> None
         pool.warm(settings, 1)
         [(before, after)] = list(pool.map(_helper_pids, [settings]))
     assert before is not None and before == after, f"warmed helper {before}, page read by {after}"
+
+
+_BARRIER = threading.Barrier(2)
+
+
+def _meet_and_report(settings: OcrSettings) -> tuple[int, int | None]:
+    """Wait for the other lane (fails unless two items run at once), then OCR a blank patch."""
+    _BARRIER.wait(timeout=60)
+    return os.getpid(), _helper_pids(settings)[1]
+
+
+def test_lanes_read_two_pages_at_once_each_with_its_own_helper_and_close_them() -> None:
+    settings = OcrSettings(languages="vie", engine="tesserocr")
+    with PageExecutor(2, threads=True) as lanes:
+        lanes.warm(settings, 2)
+        results = list(lanes.map(_meet_and_report, [settings, settings]))
+    assert [pid for pid, _ in results] == [os.getpid()] * 2  # threads of this process, no worker processes
+    helpers = {helper for _, helper in results}
+    assert None not in helpers and len(helpers) == 2, f"helpers used: {helpers}"
+    for helper in helpers:  # closed with their lanes: no helper outlives the executor
+        assert helper is not None
+        try:
+            os.waitpid(helper, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        assert not Path(f"/proc/{helper}").exists() or "zombie" in Path(f"/proc/{helper}/status").read_text().lower()
+
+
+def test_a_lane_hands_back_a_page_s_exception_and_keeps_going() -> None:
+    with PageExecutor(1, threads=True) as lanes:
+        lanes.warm(OcrSettings(languages="vie"), 1)
+        try:
+            list(lanes.map(_fails_on_two, [1, 2]))
+        except ValueError as exc:
+            assert "page 2" in str(exc)
+        else:
+            raise AssertionError("the exception of page 2 was lost")
+        assert list(lanes.map(_pid, [3])) == [os.getpid()]
+
+
+def _fails_on_two(n: int) -> int:
+    if n == 2:
+        raise ValueError("page 2 is broken")
+    return n
+
+
+def test_a_short_document_is_read_in_lanes_and_a_long_one_in_worker_processes(tmp_path: Path) -> None:
+    pages = []
+    for n in range(6):
+        pages.append(tmp_path / f"p{n}.jpg")
+        Image.new("L", (16, 16), 255).save(pages[-1])
+    settings = OcrSettings(languages="vie", workers=2, in_process_pages=4)
+    for inputs, threads, workers in [(pages[:1], True, 1), (pages[:4], True, 2), (pages[:5], False, 2)]:
+        executor = executor_for(inputs, settings)
+        assert (executor.threads, executor.workers) == (threads, workers), f"{len(inputs)} pages"
+    assert not executor_for(pages[:2], OcrSettings(workers=2, in_process_pages=0)).threads
