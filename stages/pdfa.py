@@ -14,7 +14,7 @@ import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
-from xml.sax.saxutils import escape
+from html import escape as _html_escape
 
 import pikepdf
 from lxml.etree import QName, XMLParser, XMLSyntaxError, fromstring
@@ -24,6 +24,13 @@ from sohoa.common.errors import InternalError
 from sohoa.common.messages import _
 from sohoa.common.reasons import foreign
 from sohoa.stages.model import DocumentMeta
+
+
+def escape(text: str) -> str:
+    """XML character data: &, < and > escaped (what ``xml.sax.saxutils.escape`` does, without importing
+    ``urllib``, ``http`` and ``ssl`` behind it: 16 ms of every call, issue 14)."""
+    return _html_escape(text, quote=False)
+
 
 SOHOA_NS = "https://sohoa.vn/ns/1.0/"
 SOHOA_PREFIX = "sohoa"

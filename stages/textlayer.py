@@ -20,6 +20,7 @@ import unicodedata
 import zlib
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pikepdf
@@ -39,12 +40,27 @@ FONT_NAME = "SohoaGlyphless"
 _FIXED_TIMESTAMP = 3_786_825_600  # 2024-01-01 in seconds since 1904 (TrueType epoch): stable bytes
 
 
+GLYPHLESS_FILE = Path(__file__).with_name("glyphless.ttf")
+
+
 @lru_cache(maxsize=1)
 def glyphless_font() -> bytes:
     """TrueType program with ``.notdef`` and one empty glyph, both ``GLYPH_ADVANCE`` wide.
 
-    Built with fontTools once per process; timestamps are fixed so the bytes are identical on every
-    run (reproducible output, stable hashes in tests).
+    Read from the file shipped beside this module, which ``build_glyphless_font`` wrote: building it
+    imports fontTools' table modules, ~80 ms of every ``sohoa process`` call that does not sign
+    (issue 14). ``tests/stages/test_assemble.py`` checks the file is what the builder makes.
+    """
+    try:
+        return GLYPHLESS_FILE.read_bytes()
+    except OSError:  # an installation without its package data: build it (slower, same bytes)
+        return build_glyphless_font()
+
+
+def build_glyphless_font() -> bytes:
+    """The glyphless font built with fontTools; timestamps are fixed so the bytes are identical on
+    every run (reproducible output, stable hashes in tests). After changing it, write it again:
+    ``python -c "from sohoa.stages import textlayer as t; t.GLYPHLESS_FILE.write_bytes(t.build_glyphless_font())"``.
     """
     from fontTools.fontBuilder import FontBuilder
     from fontTools.pens.ttGlyphPen import TTGlyphPen
