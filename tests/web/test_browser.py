@@ -36,7 +36,7 @@ def server(tmp_path: Path, signing_settings: SigningSettings, case: Callable[[st
 def test_counter_in_a_real_browser(server: tuple[str, str], case: Callable[[str], Path], tmp_path: Path) -> None:
     if not CHROMIUM.exists():
         pytest.fail("Chromium missing: apt-get install -y chromium (scripts/setup.sh --test)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     base, secret = server
     ARTIFACTS.mkdir(exist_ok=True)
@@ -71,6 +71,7 @@ def test_counter_in_a_real_browser(server: tuple[str, str], case: Callable[[str]
                 page.click("#nav-dossiers")
                 page.fill("#q", query)
                 page.click("#search-button")
+                page.wait_for_url(lambda url: "q=" in url, timeout=30_000)  # the results page, not the form's
                 page.wait_for_load_state()
                 assert page.locator(f"a[href='/dossiers/{CODE}']").count() > 0, f"{query!r}: {CODE} not listed"
                 page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
@@ -88,7 +89,7 @@ def test_counter_in_a_real_browser(server: tuple[str, str], case: Callable[[str]
             page.screenshot(path=str(ARTIFACTS / "document.png"), full_page=True)
 
             page.click("#lang-switch")
-            page.wait_for_load_state()
-            assert "Document" in page.inner_text("h1"), page.inner_text("h1")
+            # The switch reloads the page: wait for the English heading instead of reading the old one.
+            expect(page.locator("h1")).to_contain_text("Document", timeout=30_000)
         finally:
             browser.close()
