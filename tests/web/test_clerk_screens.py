@@ -66,7 +66,7 @@ def server(tmp_path: Path, signing_settings: SigningSettings, case: Callable[[st
 def test_clerk_screens(server: tuple[str, str]) -> None:
     if not CHROMIUM.exists():
         pytest.fail("Chromium missing: apt-get install -y chromium (scripts/setup.sh --test)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     base, secret = server
     ARTIFACTS.mkdir(exist_ok=True)
@@ -110,7 +110,7 @@ def test_clerk_screens(server: tuple[str, str]) -> None:
             assert "tệp ảnh bị hỏng" in reason, reason
             assert "đọc bản quét" in page.locator("#failures .failure").first.inner_text()
             page.click(".note-link")
-            assert "Công đoạn: ingest" in page.inner_text("body")
+            expect(page.locator("body")).to_contain_text("Công đoạn: ingest", timeout=30_000)  # after the navigation
             page.go_back()
             page.screenshot(path=str(ARTIFACTS / "clerk-status.png"), full_page=True)
 
