@@ -99,14 +99,20 @@ class WarmTesseract:
         self.kill_grace_s = kill_grace_s
         self.library_version: str | None = None  # libtesseract's version in the helper (the wheel's own)
         self._proc: subprocess.Popen[bytes] | None = None
+        self._pending: subprocess.Popen[bytes] | None = None  # launched, hello not read yet
+        self._started = False  # a hello was ever read: later failures are a page's, not the install's
         self._owner = os.getpid()
         self._lock = threading.Lock()
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
+        proc = self._proc or self._pending
+        return proc.pid if proc is not None else None
 
     def _start(self) -> subprocess.Popen[bytes]:
+        return self._handshake(self._spawn())
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
         env = tesseract_env()
         env[_PARENT_ENV] = str(os.getpid())
         args = [sys.executable, "-m", "sohoa.common.tesseract_warm", "serve", str(self.info.tessdata or ""),
@@ -118,6 +124,10 @@ class WarmTesseract:
             raise ToolBroken(what="tesserocr", path=sys.executable, detail=_("cannot start the helper: {reason}",
                                                                                     reason=foreign(exc)),
                              fix=f"{sys.executable} -m pip install tesserocr") from None
+        return proc
+
+    def _handshake(self, proc: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+        """Wait for the helper's hello (its model is loaded); ``ToolBroken`` when it does not come."""
         assert proc.stdout is not None
         try:
             hello = _receive(proc.stdout.fileno(), time.monotonic() + self.START_TIMEOUT_S)
@@ -130,6 +140,7 @@ class WarmTesseract:
             raise ToolBroken(what="tesserocr", path=sys.executable, detail=detail,
                              fix=f"{sys.executable} -m pip install tesserocr")
         self.library_version = str(hello.get("version") or "") or None
+        self._started = True
         return proc
 
     @staticmethod
@@ -143,7 +154,11 @@ class WarmTesseract:
 
     def _ensure(self) -> subprocess.Popen[bytes]:
         if os.getpid() != self._owner:  # inherited through fork: that helper belongs to the parent
-            self._proc, self._owner = None, os.getpid()
+            self._proc, self._pending, self._owner = None, None, os.getpid()
+        if self._pending is not None:
+            proc, self._pending = self._pending, None
+            self._proc = self._handshake(proc)
+            return self._proc
         if self._proc is not None and self._proc.poll() is not None:
             self._kill(self._proc)  # died between pages (OOM killer…): reap it and close its pipes
             self._proc = None
@@ -155,6 +170,14 @@ class WarmTesseract:
         """Start the helper now (loads the model) so a broken install shows at start-up, not on page 1."""
         with self._lock:
             self._ensure()
+
+    def launch(self) -> None:
+        """Start the helper without waiting for its model: the caller reads and cleans a page meanwhile.
+
+        The first ``recognize`` reads the hello, and raises ``ToolBroken`` then, as ``start`` would have."""
+        with self._lock:
+            if self._proc is None and self._pending is None:
+                self._pending = self._spawn()
 
     def recognize(self, image: RawImage, *, dpi: int, timeout_s: float, languages: str | None = None,
                   psm: int | None = None, variables: Mapping[str, str] | None = None) -> str:
@@ -169,7 +192,10 @@ class WarmTesseract:
         with self._lock:
             try:
                 proc = self._ensure()
-            except ToolBroken as exc:  # it started before, so this is this page's bad luck, not the install
+            except ToolBroken as exc:
+                if not self._started:  # never started (a launched helper's hello): the install's problem
+                    raise
+                # it started before, so this is this page's bad luck, not the install
                 raise TesseractFailed(detail=_("cannot restart the OCR helper: {reason}",
                                                reason=foreign(exc))) from None
             assert proc.stdin is not None and proc.stdout is not None
@@ -204,9 +230,10 @@ class WarmTesseract:
 
     def close(self) -> None:
         with self._lock:
-            if self._proc is not None and os.getpid() == self._owner:
-                self._kill(self._proc)
-            self._proc = None
+            for proc in (self._proc, self._pending):
+                if proc is not None and os.getpid() == self._owner:
+                    self._kill(proc)
+            self._proc = self._pending = None
 
 
 _PARENT_ENV = "SOHOA_OCR_PARENT_PID"

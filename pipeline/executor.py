@@ -77,7 +77,8 @@ def warm_worker(settings: OcrSettings) -> None:
     try:
         from sohoa.stages.ocr_engine import get_engine
 
-        get_engine(settings)  # first: the helper loads its model while this process imports the rest
+        get_engine(settings, wait=False)  # first: the helper loads its model while this process imports
+        # the rest and reads the first page; the first OCR call waits for it (and reports a broken one)
         prepare_process()
         import sohoa.pipeline.pages  # noqa: F401 - what unpickling the first page would import
     except SohoaError:

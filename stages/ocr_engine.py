@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from sohoa.common.errors import MissingDependency
 from sohoa.common.tesseract import RawImage, require_languages, run_cli
 from sohoa.common.tesseract_warm import WarmTesseract
+from sohoa.common.tools import ToolBroken
 
 if TYPE_CHECKING:
     from sohoa.config.settings import OcrSettings
@@ -75,10 +76,18 @@ class WarmEngine(OcrEngine):
     kind = "tesserocr"
 
     def __init__(self, languages: str, psm: int, *, binary: str = "tesseract",
-                 kill_grace_s: float | None = None) -> None:
+                 kill_grace_s: float | None = None, wait: bool = True, fallback: bool = False) -> None:
+        """``wait`` False: launch the helper and return; its start is checked by the first page.
+        ``fallback``: a helper that never starts (``ToolBroken``) leaves the pages to one tesseract
+        process each (``auto``) instead of failing them."""
         super().__init__(languages, psm, binary=binary)
         self._warm = WarmTesseract(self.info, languages=languages, psm=psm, kill_grace_s=kill_grace_s)
-        self._warm.start()
+        self._binary, self._fallback_allowed = binary, fallback
+        self._fallback: SubprocessEngine | None = None
+        if wait:
+            self._warm.start()
+        else:
+            self._warm.launch()
 
     @property
     def helper_pid(self) -> int | None:
@@ -90,21 +99,35 @@ class WarmEngine(OcrEngine):
 
     def hocr(self, image: RawImage, *, dpi: int, timeout_s: float, languages: str | None = None,
              psm: int | None = None, variables: Mapping[str, str] | None = None) -> str:
-        return self._warm.recognize(image, dpi=dpi, timeout_s=timeout_s, languages=languages, psm=psm,
-                                    variables=variables)
+        if self._fallback is None:
+            try:
+                return self._warm.recognize(image, dpi=dpi, timeout_s=timeout_s, languages=languages, psm=psm,
+                                            variables=variables)
+            except ToolBroken as exc:  # only from a helper that never started
+                if not self._fallback_allowed:
+                    raise
+                log.warning("warm OCR engine unavailable, using one tesseract process per page: %s", exc)
+                self._fallback = SubprocessEngine(self.languages, self.psm, binary=self._binary)
+        return self._fallback.hocr(image, dpi=dpi, timeout_s=timeout_s, languages=languages, psm=psm,
+                                   variables=variables)
 
     def close(self) -> None:
         self._warm.close()
 
 
-def make_engine(kind: EngineKind, languages: str, psm: int) -> OcrEngine:
-    """A new engine. ``auto`` = warm when tesserocr is installed and starts, else one process per page."""
+def make_engine(kind: EngineKind, languages: str, psm: int, *, wait: bool = True) -> OcrEngine:
+    """A new engine. ``auto`` = warm when tesserocr is installed and starts, else one process per page.
+
+    ``wait`` False: the warm helper is launched, not waited for (``WarmEngine``); ``auto`` then falls
+    back on the first page instead of here."""
     if kind == "subprocess":
         return SubprocessEngine(languages, psm)
     if kind == "tesserocr":
-        return WarmEngine(languages, psm)
+        return WarmEngine(languages, psm, wait=wait)
     if importlib.util.find_spec("tesserocr") is None:
         return SubprocessEngine(languages, psm)
+    if not wait:
+        return WarmEngine(languages, psm, wait=False, fallback=True)
     try:
         return WarmEngine(languages, psm)
     except MissingDependency as exc:
@@ -126,12 +149,13 @@ def enter_lane(lane: int) -> None:
     _lane.id = lane
 
 
-def get_engine(settings: OcrSettings) -> OcrEngine:
+def get_engine(settings: OcrSettings, *, wait: bool = True) -> OcrEngine:
     """This process's (or this lane's) engine for these settings, created on first use.
 
     Keyed by process id so a worker forked from a parent that already had an engine builds its own
     instead of sharing the parent's helper pipes; and by lane, so two lanes read two pages at once.
     Two lanes starting their helpers do not wait for each other (the model loads in parallel).
+    ``wait`` False (warming): a warm helper is launched and checked on the first page (``make_engine``).
     """
     kind: EngineKind = getattr(settings, "engine", "auto")
     key: _EngineKey = (os.getpid(), getattr(_lane, "id", None), kind, settings.languages, settings.psm)
@@ -146,7 +170,7 @@ def get_engine(settings: OcrSettings) -> OcrEngine:
         if engine is None:
             if settings.reread_languages:
                 require_languages(settings.reread_languages)  # MissingDependency now, not on a page
-            engine = make_engine(kind, settings.languages, settings.psm)
+            engine = make_engine(kind, settings.languages, settings.psm, wait=wait)
             with _engines_lock:
                 _engines[key] = engine
     return engine
