@@ -45,6 +45,7 @@ from sohoa.records.errors import DossierNotFound
 from sohoa.records.service import Records
 from sohoa.runners.batch.journal import FINAL, BatchJournal, ItemInfo, ItemSpec, RunInfo
 from sohoa.runners.batch.manifest import Plan, PlannedDoc
+from sohoa.runners.batch.stop import StopFlag  # noqa: F401 - part of the runner's interface
 from sohoa.stages.ingest import scan_inputs
 
 if TYPE_CHECKING:
@@ -219,7 +220,11 @@ def process_item(item_id: int, settings: Settings, *, worker: str, executor: Pag
     if run is None or run.status != "running":
         return ItemOutcome(item_id, "stopped")
     if current.state == "split":  # its page groups are out: join them when all are done, else wait for them
-        return split.resume(current) if split is not None else ItemOutcome(item_id, "busy")
+        if split is None:  # a local rerun of a document a cluster split: its groups are done here
+            from sohoa.runners.batch.split import finish_split_here
+
+            return finish_split_here(current, settings, worker=worker)
+        return split.resume(current)
     item = journal.claim(item_id, worker, stale_after_s=STALE_HEARTBEATS * batch.heartbeat_s)
     if item is None:
         return ItemOutcome(item_id, "busy")
@@ -305,26 +310,6 @@ def remove_split_dir(item: ItemInfo) -> None:
     """The private folder of a split document's page groups, once nothing needs them any more."""
     if item.split_dir:
         shutil.rmtree(item.split_dir, ignore_errors=True)
-
-
-# --- stopping --------------------------------------------------------------------------------------
-
-
-class StopFlag:
-    """Set by the first SIGINT (finish what runs, start nothing new); ``force`` by the second."""
-
-    def __init__(self) -> None:
-        self.requested = threading.Event()
-        self.forced = threading.Event()
-        self.on_request: list[Callable[[], None]] = []
-
-    def signal(self) -> None:
-        if self.requested.is_set():
-            self.forced.set()
-            return
-        self.requested.set()
-        for callback in self.on_request:
-            callback()
 
 
 # --- the local executor: documents in parallel worker processes --------------------------------------

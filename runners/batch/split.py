@@ -123,6 +123,23 @@ class ClusterSplit:
                            spent_s=spent)
 
 
+def finish_split_here(item: ItemInfo, settings: Settings, *, worker: str) -> ItemOutcome:
+    """A document a Celery run split, met again by a local run (``sohoa batch`` without ``--executor
+    celery``): its groups nobody holds are processed here, one after the other, then it is joined, signed
+    and attached as on the cluster. The groups already done are kept; a group a live cluster worker still
+    holds leaves the document "busy", and the next run looks again. It used to stay "busy" for ever.
+    """
+    journal = SplitJournal(worker_records(settings))
+    for group in journal.groups(item.id):
+        if group.state != "done":
+            outcome = process_group_task(group.id, settings, worker=worker)
+            if outcome.state in ("failed", "gone"):  # the document failed with it, or was reset meanwhile
+                again = journal.item(item.id)
+                return ItemOutcome(item.id, again.state if again is not None else "gone")
+    outcome = ClusterSplit(settings, worker, send=lambda _groups: None).resume(item)
+    return outcome if outcome.state != "split" else ItemOutcome(item.id, "busy")
+
+
 def process_group_task(group_id: int, settings: Settings, *, worker: str,
                        run_key: str | None = None) -> GroupTaskOutcome:
     """Claim one page group and process it into its document's split folder; safe to call twice."""

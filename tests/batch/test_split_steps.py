@@ -119,3 +119,23 @@ def test_a_stopped_run_drops_its_group_tasks_and_the_rerun_sends_them_again(tmp_
     assert [process_group_task(g.id, settings, worker="w3").join for g in resent] == [False, True]
     assert _split(settings, again, "w4", resent) == "done"
     assert len(_documents(worker_records(settings))) == 1
+
+
+def test_a_local_rerun_finishes_a_document_a_cluster_split(tmp_path: Path) -> None:
+    """Split by a Celery run, one group done there, then `sohoa batch` without Celery on the same folder:
+    the local run does the other groups and the join (the document used to stay "busy" for ever)."""
+    settings, item = _setup(tmp_path)
+    journal = SplitJournal(worker_records(settings))
+    sent: list[GroupInfo] = []
+    assert _split(settings, item, "w1", sent) == "split"
+    assert process_group_task(sent[0].id, settings, worker="w2").state == "done"
+    done_file = Path(journal.item(item.id).split_dir or "") / "group-000000.pdf"  # type: ignore[union-attr]
+    written = done_file.stat().st_mtime_ns
+    journal.claim_group(sent[1].id, "w-alive", stale_after_s=3600)  # a cluster worker still holds group 2
+    held = process_item(item.id, settings, worker="local")
+    assert held.state == "busy" and done_file.stat().st_mtime_ns == written, "a held group must be left to its owner"
+    assert [g.state for g in journal.groups(item.id)] == ["done", "running", "done"]
+    journal.finish_group(sent[1].id, "w-alive", "queued")  # its owner gave it back (stopped)
+    local = process_item(item.id, settings, worker="local")
+    assert (local.state, local.pages) == ("done", PAGES), local
+    assert len(_documents(worker_records(settings))) == 1 and not done_file.parent.exists()
