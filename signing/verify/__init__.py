@@ -36,6 +36,7 @@ from sohoa.config.signing import SigningSettings
 from sohoa.signing.keys import load_certs
 from sohoa.signing.pdfinput import LIBRARY_FAILURES, read_pdf
 from sohoa.signing.pyhanko_compat import require_tested_pyhanko
+from sohoa.signing.verify.ambiguity import repeated_keys
 from sohoa.signing.verify.checks import Checker, Embedded, Trust
 from sohoa.signing.verify.legacy import judge_skipped, orphan_signatures, skipped_fields
 from sohoa.signing.verify.model import (
@@ -197,6 +198,19 @@ async def _isolated(checker: Checker, sig: EmbeddedPdfSignature, check: Awaitabl
         return result
 
 
+def _judge_repeated_keys(reader: PdfFileReader, results: list[SignatureResult]) -> None:
+    """A catalog or form with a repeated key fails every signature as malformed (``verify.ambiguity``):
+    what each one proves depends on which reader looks. Their own findings stay in their fields."""
+    repeated = repeated_keys(reader)
+    if not repeated:
+        return
+    key, offset, _revision = repeated[0]
+    ambiguous = reason("repeated_key", key=key, offset=offset)
+    for result in results:
+        result.indication, result.sub_indication = "TOTAL-FAILED", "FORMAT_FAILURE"
+        result.reasons.insert(0, ambiguous)
+
+
 def verify(path: Path, settings: SigningSettings, *, lookup: IssuedDocumentLookup | None = None,
            offline: bool = False, lang: Lang = "vi", trust: list[Path] | None = None) -> VerificationReport:
     """Verify every signature and document timestamp in ``path``; see the module docstring.
@@ -218,6 +232,7 @@ def verify(path: Path, settings: SigningSettings, *, lookup: IssuedDocumentLooku
         results, revisions = asyncio.run(_verify(data, reader, signing, anchors, offline=offline, tz=tz))
     except LIBRARY_FAILURES as exc:
         raise InputCorrupt(path=path, detail=foreign(f"{type(exc).__name__}: {exc}"[:300])) from None
+    _judge_repeated_keys(reader, results)
     indication = worst([r.indication for r in results])
     if not results:
         sub, reasons = NO_SIGNATURE, [no_signature_reason()]

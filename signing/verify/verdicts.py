@@ -92,6 +92,8 @@ SENTENCES: dict[str, str] = {
     "legacy_pkcs7_sha1": N_("The signature uses the legacy adbe.pkcs7.sha1 format: the document is protected only "
                             "by a SHA-1 digest, which is no longer secure; the signature value and the certificate "
                             "were checked."),
+    "repeated_key": N_("The file defines {key} twice in one dictionary (byte {offset}): PDF readers disagree on "
+                       "which one counts and so show different signatures; it cannot be judged as one document."),
     "orphan_field": N_("The signature field {field} is not listed in the document's form: some readers do not "
                        "show this signature."),
     # --- further reasons (details, warnings) ---

@@ -126,11 +126,6 @@ def _plain(producer: str, online: Verdict = (PASSED, None), split: str = "tuning
     return Case(producer, producer, "-", online, split, lambda c: c.signed(producer), **kw)  # type: ignore[arg-type]
 
 
-DUPLICATE_KEY_BUG = ("the catalog holds /AcroForm twice; pyHanko keeps the first form, and the @signpdf signature "
-                     "is found only as a widget the form does not list: both signatures verify and the file comes "
-                     "out TOTAL-PASSED online (TRY_LATER offline), with no word about the duplicate key; readers "
-                     "disagree on what the form is, so it should be judged malformed (TOTAL-FAILED/FORMAT_FAILURE)")
-
 CASES: list[Case] = [
     # --- signers, nothing done after ---
     _plain("hanko-sha384-bt"),
@@ -226,7 +221,7 @@ CASES: list[Case] = [
     # the first, qpdf/pikepdf the last; pdfsig lists both signatures). A parser differential: malformed.
     Case("pdfsignerpy-visible+signpdf", "pdfsignerpy-visible", "second signature by @signpdf (duplicate /AcroForm)",
          MODIFIED, "held-out", lambda c: c.signed("signpdf", c.signed("pdfsignerpy-visible"), "second"),
-         needs=("node",), bug=DUPLICATE_KEY_BUG),
+         needs=("node",)),
     Case("pdfsignerpy+page-added", "pdfsignerpy", "page added (pyHanko writer)", MODIFIED, "held-out",
          lambda c: makers.add_page(c.signed("pdfsignerpy"))),
 ]
