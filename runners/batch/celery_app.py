@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 
 from sohoa.common.errors import SohoaError
 from sohoa.common.messages import N_
+from sohoa.config.batch import BatchSettings
 from sohoa.config.settings import Settings
 from sohoa.database.base import utcnow
 from sohoa.runners.batch.journal import FINAL, ItemInfo, RunInfo
@@ -62,6 +63,34 @@ def _describe(url: str) -> str:
     return str(maybe_sanitize_url(url))
 
 
+SPLIT_POLL_MAX_S = 1800.0
+
+
+def retry_countdown(state: str, batch: BatchSettings, *, retries: int = 0) -> float | None:
+    """Seconds after which a task with this outcome runs again; None: it is finished.
+
+    - ``foreign``: this worker reads another database; leave the task to the right ones.
+    - ``retry``: a transient failure.
+    - ``busy``: someone holds the claim (a duplicate delivery, or a worker that just died): look again
+      once a silent claim would count as stale, so a dead worker's document is never dropped.
+    - ``split``: the document waits for its page groups. Its task looks again, sends the groups nobody
+      holds once more and joins them when all are done: a group task that died outside its own error
+      handling (Celery acknowledges a failed task) once left the document waiting until the batch was
+      rerun. The wait doubles from the stale interval up to ``SPLIT_POLL_MAX_S`` (``retries``: the
+      task's retries so far), so groups waiting in a long queue are not sent again and again. The last
+      group's join task and this one claim the join once between them (``SplitJournal.claim_join``).
+    """
+    if state == "foreign":
+        return max(batch.retry_delay_s, 5.0)
+    if state == "retry":
+        return batch.retry_delay_s
+    if state == "busy":
+        return STALE_HEARTBEATS * batch.heartbeat_s
+    if state == "split":
+        return min(STALE_HEARTBEATS * batch.heartbeat_s * 2 ** min(retries, 16), SPLIT_POLL_MAX_S)
+    return None
+
+
 def make_app(settings: Settings) -> Celery:
     """A Celery app for these settings, with the batch task registered."""
     batch = settings.batch
@@ -87,14 +116,9 @@ def make_app(settings: Settings) -> Celery:
     )
 
     def retry_for(task: Any, state: str) -> None:
-        if state == "foreign":  # this worker reads another database: leave the task to the right ones
-            raise task.retry(countdown=max(batch.retry_delay_s, 5.0), max_retries=None)
-        if state == "retry":
-            raise task.retry(countdown=batch.retry_delay_s, max_retries=None)
-        if state == "busy":
-            # Someone holds the claim: a duplicate delivery, or a worker that just died. Look again once a
-            # silent claim would count as stale, so a dead worker's document is never dropped.
-            raise task.retry(countdown=STALE_HEARTBEATS * batch.heartbeat_s, max_retries=None)
+        countdown = retry_countdown(state, batch, retries=int(getattr(task.request, "retries", 0) or 0))
+        if countdown is not None:
+            raise task.retry(countdown=countdown, max_retries=None)
 
     @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True)
     def process(self: Any, item_id: int, run_key: str | None = None) -> dict[str, Any]:

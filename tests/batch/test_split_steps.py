@@ -139,3 +139,17 @@ def test_a_local_rerun_finishes_a_document_a_cluster_split(tmp_path: Path) -> No
     local = process_item(item.id, settings, worker="local")
     assert (local.state, local.pages) == ("done", PAGES), local
     assert len(_documents(worker_records(settings))) == 1 and not done_file.parent.exists()
+
+
+def test_a_split_document_s_task_keeps_looking_with_a_doubling_wait_and_a_finished_one_stops() -> None:
+    """The policy ``sohoa worker`` applies to each outcome (``celery_app.retry_countdown``): a split document's
+    task comes back to send lost groups again and join (it used to end, and a group task that died outside
+    its error handling left the document waiting until a rerun), less and less often; finished ones stop."""
+    from sohoa.config.batch import BatchSettings
+    from sohoa.runners.batch.celery_app import SPLIT_POLL_MAX_S, retry_countdown
+
+    batch = BatchSettings(heartbeat_s=15.0)
+    waits = [retry_countdown("split", batch, retries=n) for n in range(8)]
+    assert waits[:4] == [60.0, 120.0, 240.0, 480.0] and waits[-1] == SPLIT_POLL_MAX_S
+    assert retry_countdown("busy", batch, retries=5) == 60.0
+    assert all(retry_countdown(state, batch) is None for state in ("done", "failed", "skipped", "stopped", "gone"))
