@@ -71,6 +71,9 @@ class OcrSettings(_Section):
     reread_below: float = Field(95.0, ge=0, le=100, description="Word confidence under which the re-read is tried")
     antialias_bitonal: bool = Field(True, description="OCR a bitonal page from a softened grey copy: thin "
                                     "strokes and printer halftone dots become solid for Tesseract")
+    block_order: bool = Field(True, description="Lines Tesseract read across a white gutter (a Decree-30 "
+                              "header's two blocks, two short columns) are split there and read left block, "
+                              "then right block")
     upscale_to_dpi: float = Field(0.0, ge=0, description="Pages scanned below this DPI are enlarged to it "
                                   "for OCR (small text); 0 = never (the default: it helped the tuning pages "
                                   "but not the held-out ones)")
