@@ -51,6 +51,8 @@ class CleanSettings(_Section):
     remove_borders: bool = True
     despeckle: bool = True
     normalize_background: bool = True
+    colour_dropout: bool = Field(True, description="The OCR copy of a colour page turns bright coloured "
+                                 "strokes (red seal, blue signature) light; black text stays dark")
     blank_pages: Literal["keep", "drop", "mark"] = "keep"
 
 
