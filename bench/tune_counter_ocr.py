@@ -15,6 +15,7 @@ overrides, ``ocr.engine = "subprocess"`` by default (the system tesseract, the o
     .venv/bin/python -m bench.tune_counter_ocr run --seed 77 --label no-aa --set ocr.antialias_bitonal=false
     .venv/bin/python -m bench.tune_counter_ocr raw --seed 77
     .venv/bin/python -m bench.tune_counter_ocr report --seed 77 base no-aa raw
+    .venv/bin/python -m bench.tune_counter_ocr others   # the other benchmarks' tuning pages, as --seed 0
 """
 
 from __future__ import annotations
@@ -60,6 +61,36 @@ def generate(seed: int, count: int) -> None:
                           "tags": page.tags, "dpi": page.dpi, "truth": page.text})
     (folder / "pages.json").write_text(json.dumps(pages, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"{len(docs)} documents, {len(pages)} pages in {folder}")
+
+
+def generate_others(count: int) -> None:
+    """The other benchmarks' tuning pages under WORK/seed0 in the same layout, to check a change does not
+    hurt them: ``bench.vietnamese_corpus`` tuning split (PIL + Liberation, seed 11) and ``bench.corpus``
+    (seed 2026). Family = which corpus, face = the font, tags = the damage."""
+    from bench.corpus import corpus
+    from bench.vietnamese_corpus import vietnamese_corpus
+
+    folder = WORK / "seed0"
+    (folder / "pages").mkdir(parents=True, exist_ok=True)
+    pages = []
+    for n, page in enumerate(vietnamese_corpus(count, held_out=False, work=folder)):
+        path = folder / "pages" / f"vi-{n:03d}{'.tif' if page.image.mode == '1' else '.png'}"
+        if page.image.mode == "1":
+            page.image.save(path, compression="group4", dpi=(page.dpi, page.dpi))
+        else:
+            page.image.save(path, dpi=(page.dpi, page.dpi))
+        pages.append({"doc": f"vi-{n:03d}", "fmt": path.suffix, "n": 0, "files": [str(path)], "single": str(path),
+                      "family": "vietnamese tuning", "face": page.font, "tags": [page.degradation],
+                      "dpi": page.dpi, "truth": page.text})
+    for n, synthetic in enumerate(corpus(count)):
+        data, suffix = synthetic.encode()
+        path = folder / "pages" / f"corpus-{n:03d}{suffix}"
+        path.write_bytes(data)
+        pages.append({"doc": f"corpus-{n:03d}", "fmt": suffix, "n": 0, "files": [str(path)], "single": str(path),
+                      "family": "corpus 2026", "face": synthetic.font.name, "tags": [], "dpi": synthetic.dpi,
+                      "truth": synthetic.text})
+    (folder / "pages.json").write_text(json.dumps(pages, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"{len(pages)} pages in {folder}")
 
 
 def _settings(overrides: list[str]) -> object:
@@ -215,6 +246,8 @@ def main() -> None:
     g = sub.add_parser("generate")
     g.add_argument("--seed", type=int, default=77)
     g.add_argument("--count", type=int, default=40)
+    sub.add_parser("others", help="the other benchmarks' tuning pages, as seed 0").add_argument(
+        "--count", type=int, default=15)
     r = sub.add_parser("run")
     r.add_argument("--seed", type=int, default=77)
     r.add_argument("--label", required=True)
@@ -234,6 +267,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.cmd == "generate":
         generate(args.seed, args.count)
+    elif args.cmd == "others":
+        generate_others(args.count)
     elif args.cmd == "run":
         run(args.seed, args.label, args.set, args.only)
     elif args.cmd in ("raw", "ocrmypdf"):

@@ -91,15 +91,23 @@ def _gutter(words: list[OcrWord], height: float) -> tuple[int, int] | None:
 
 
 def _aligned(row: _Row, gutter: tuple[int, int]) -> tuple[int, int] | None:
-    """Inside a run, a row whose columns nearly touch: a word boundary where the right block starts
-    (the right block is left-aligned on ``gutter[1]``, the left one ends before it)."""
-    words = row.words
-    tolerance = max(row.height, 1.0) / 2
+    """Next to a run, a row whose blocks nearly touch: a word starts where the right block starts (it is
+    left-aligned on ``gutter[1]``) and the word before it ends short of that. Specks of punctuation
+    Tesseract reads in a gutter ("_", "-") are skipped."""
+    words = [w for w in row.words if any(ch.isalnum() for ch in w.text) or w.box[2] - w.box[0] > row.height]
+    height = max(row.height, 1.0)
     for before, after in zip(words, words[1:], strict=False):
-        if before.box[2] < after.box[0] and abs(after.box[0] - gutter[1]) <= tolerance \
-                and before.box[2] <= gutter[1] - tolerance:
+        if abs(after.box[0] - gutter[1]) <= height / 3 and before.box[2] <= gutter[1] - height / 4:
             return before.box[2], after.box[0]
     return None
+
+
+def _joins(row: _Row, gutter: tuple[int, int], height: float) -> str | None:
+    """The side a row that has no gutter of its own takes next to a run, or None: it ends the run."""
+    side = _side(row, gutter, height)
+    if side is None and (touching := _aligned(row, gutter)) is not None:
+        row.gap, side = touching, "split"  # split at its own boundary; the run's gutter stays
+    return side
 
 
 def _part(line: OcrLine, words: list[OcrWord]) -> OcrLine:
@@ -130,9 +138,9 @@ def _close(a: _Row, b: _Row, height: float) -> bool:
     return similar and b.top - a.bottom <= MAX_LINE_GAP_HEIGHTS * max(height, 1.0)
 
 
-def _run_from(rows: list[_Row], start: int) -> list[str] | None:
+def _run_from(rows: list[_Row], start: int) -> tuple[list[str], tuple[int, int]] | None:
     """The side ("split", "left", "right") of each row of the run of side-by-side blocks that starts at
-    split row ``start``, or None when there is no such run."""
+    split row ``start``, and the run's gutter; None when there is no such run."""
     first = rows[start]
     assert first.gap is not None
     gutter, sides = first.gap, ["split"]
@@ -147,14 +155,11 @@ def _run_from(rows: list[_Row], start: int) -> list[str] | None:
             gutter = shared
             sides.append("split")
             continue
-        side = _side(row, gutter, first.height)
+        side = _joins(row, gutter, first.height)
         if side is None:
-            touching = _aligned(row, gutter)
-            if touching is None:
-                break
-            row.gap, side = touching, "split"  # split at its own boundary; the run's gutter stays
+            break
         sides.append(side)
-    return sides if sides.count("split") >= MIN_SPLIT_LINES else None
+    return (sides, gutter) if sides.count("split") >= MIN_SPLIT_LINES else None
 
 
 def _split(row: _Row) -> tuple[list[OcrLine], list[OcrLine]]:
@@ -174,6 +179,27 @@ def _split(row: _Row) -> tuple[list[OcrLine], list[OcrLine]]:
     return left, right
 
 
+def _runs(rows: list[_Row]) -> list[tuple[int, list[str]]]:
+    """(first row, sides) of every run; a run also takes the rows just above it that join it (its first
+    row may have had its gutter closed by a speck or by a long word)."""
+    runs: list[tuple[int, list[str]]] = []
+    i, done = 0, 0
+    while i < len(rows):
+        found = _run_from(rows, i) if rows[i].gap is not None else None
+        if found is None:
+            i += 1
+            continue
+        sides, gutter = found
+        start = i
+        while start - 1 >= done and _close(rows[start - 1], rows[start], rows[i].height) \
+                and rows[start - 1].gap is None and (side := _joins(rows[start - 1], gutter, rows[i].height)):
+            sides.insert(0, side)
+            start -= 1
+        runs.append((start, sides))
+        i = done = start + len(sides)
+    return runs
+
+
 def reading_order(lines: list[OcrLine]) -> list[OcrLine]:
     """``lines`` in reading order: rows top to bottom, the lines of a row left to right, and a run of
     rows read across a gutter as its left block, then its right block (a line across the gutter
@@ -181,15 +207,12 @@ def reading_order(lines: list[OcrLine]) -> list[OcrLine]:
     rows = _rows(lines)
     out: list[OcrLine] = []
     i = 0
-    while i < len(rows):
-        sides = _run_from(rows, i) if rows[i].gap is not None else None
-        if sides is None:
-            out += rows[i].lines
-            i += 1
-            continue
+    for start, sides in _runs(rows):
+        for row in rows[i:start]:
+            out += row.lines
         left: list[OcrLine] = []
         right: list[OcrLine] = []
-        for row, side in zip(rows[i:i + len(sides)], sides, strict=True):
+        for row, side in zip(rows[start:start + len(sides)], sides, strict=True):
             if side == "split":
                 parts = _split(row)
                 left += parts[0]
@@ -197,5 +220,7 @@ def reading_order(lines: list[OcrLine]) -> list[OcrLine]:
             else:
                 (left if side == "left" else right).extend(row.lines)
         out += left + right
-        i += len(sides)
+        i = start + len(sides)
+    for row in rows[i:]:
+        out += row.lines
     return out

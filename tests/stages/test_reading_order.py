@@ -73,6 +73,14 @@ def test_columns_that_nearly_touch_on_one_row_are_still_split_where_the_right_bl
                                            "Thư ký", "gửi văn", "Anh Hồ"]
 
 
+def test_a_run_takes_the_row_above_it_whose_gutter_a_speck_closed() -> None:
+    first = _line(100, (100, "Thư ký trung"), (390, "_"), (600, "Bản chụp"))  # "_" read in the gutter
+    lines = [_line(40, (300, "TIÊU ĐỀ")), first,
+             _line(140, (100, "gửi văn"), (600, "thứ tự")), _line(180, (100, "Người cao"), (600, "tuổi già"))]
+    assert _text(reading_order(lines)) == ["TIÊU ĐỀ", "Thư ký trung _", "gửi văn", "Người cao",
+                                           "Bản chụp", "thứ tự", "tuổi già"]
+
+
 def test_table_rows_a_single_wide_gap_and_a_title_below_keep_their_order() -> None:
     table = [_line(100 + 40 * n, (100, "1"), (200, "Tờ khai"), (700, "01"), (900, "bản")) for n in range(3)]
     form = [_line(400, (100, "Họ tên:"), (900, "Ký")), _line(440, (100, "Ngày sinh:"))]
