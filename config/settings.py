@@ -71,8 +71,8 @@ class OcrSettings(_Section):
     reread_languages: str = Field("eng", description="Languages that re-read a low-confidence word that is "
                                   "not a Vietnamese syllable (English words inside Vietnamese text); empty = off")
     reread_below: float = Field(95.0, ge=0, le=100, description="Word confidence under which the re-read is tried")
-    antialias_bitonal: bool = Field(True, description="OCR a bitonal page from a softened grey copy: thin "
-                                    "strokes and printer halftone dots become solid for Tesseract")
+    antialias_bitonal: bool = Field(True, description="OCR a bitonal page from a softened grey copy: printer "
+                                    "halftone dots become solid strokes (1.2 px), a solid page's edges soft (0.4 px)")
     block_order: bool = Field(True, description="Lines Tesseract read across a white gutter (a Decree-30 "
                               "header's two blocks, two short columns) are split there and read left block, "
                               "then right block")
