@@ -1,5 +1,5 @@
 """Reading order of side-by-side blocks: lines Tesseract read across a white gutter are split there, and
-the run of lines they belong to is read left block first, then right block.
+the run of rows they belong to is read left block first, then right block.
 
 Why: Tesseract's column finder needs long columns to find its tab stops. A Decree-30 header (agency
 name on the left, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" on the right, three lines each) and a page of
@@ -8,12 +8,15 @@ two short columns come back as single lines running across both ("UBND TỈNH QU
 the agency block, then the national motto block. The fix works on the word boxes Tesseract already
 gave (no second recognition, every word keeps its page box, so the text layer still lines up):
 
-- a *split line* has exactly one gap between words wider than ``GUTTER_LINE_HEIGHTS`` times the
-  line's height (ordinary word spaces are a third of it); a table row has a gap at every ruled
-  column, so it has two or more and is left as it is (tables read row by row);
-- a *run* is consecutive lines, at least ``MIN_SPLIT_LINES`` of them split, whose gaps share one
-  x-interval (the gutter), with lines that sit wholly on one side of it (a column's last, short
-  line) in between; a line crossing the gutter (a centred title, a full-width paragraph) ends it;
+- *rows*: lines side by side at one height are one row (Tesseract may have put the two blocks' lines
+  in blocks of their own), rows top to bottom;
+- a *split row* has exactly one gap wider than ``GUTTER_LINE_HEIGHTS`` line heights and
+  ``GUTTER_WORD_SPACES`` times its other word spaces; a table row has a gap at every ruled column, so
+  it has two or more and keeps its order (tables read row by row);
+- a *run* is at least ``MIN_SPLIT_LINES`` split rows whose gaps share one x-interval (the gutter), close
+  together and of one text size, with the rows next to them that sit on one side of the gutter (a
+  column's last, short line) or whose right block starts on it (columns that nearly touch, a speck
+  read in the gutter); a row crossing the gutter (a centred title, a full-width paragraph) ends it;
 - the run is emitted as its left parts in order, then its right parts.
 Measured on the counter corpus's tuning split (``bench/tune_counter_ocr.py``,
 ``bench/results/counter-tuning.md``).
