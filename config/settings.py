@@ -51,6 +51,8 @@ class CleanSettings(_Section):
     remove_borders: bool = True
     despeckle: bool = True
     normalize_background: bool = True
+    colour_dropout: bool = Field(True, description="The OCR copy of a colour page turns bright coloured "
+                                 "strokes (red seal, blue signature) light; black text stays dark")
     blank_pages: Literal["keep", "drop", "mark"] = "keep"
 
 
@@ -72,8 +74,11 @@ class OcrSettings(_Section):
     reread_languages: str = Field("eng", description="Languages that re-read a low-confidence word that is "
                                   "not a Vietnamese syllable (English words inside Vietnamese text); empty = off")
     reread_below: float = Field(95.0, ge=0, le=100, description="Word confidence under which the re-read is tried")
-    antialias_bitonal: bool = Field(True, description="OCR a bitonal page from a softened grey copy: thin "
-                                    "strokes and printer halftone dots become solid for Tesseract")
+    antialias_bitonal: bool = Field(True, description="OCR a bitonal page from a softened grey copy: printer "
+                                    "halftone dots become solid strokes (1.2 px), a solid page's edges soft (0.4 px)")
+    block_order: bool = Field(True, description="Lines Tesseract read across a white gutter (a Decree-30 "
+                              "header's two blocks, two short columns) are split there and read left block, "
+                              "then right block")
     upscale_to_dpi: float = Field(0.0, ge=0, description="Pages scanned below this DPI are enlarged to it "
                                   "for OCR (small text); 0 = never (the default: it helped the tuning pages "
                                   "but not the held-out ones)")

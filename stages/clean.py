@@ -82,6 +82,9 @@ def clean_page(page: Page, settings: CleanSettings) -> Page:
             and int(np.count_nonzero(ink)) >= 200):
         _measure_geometry(page, grey, ink, settings, dpi)
     del ink
+    if settings.colour_dropout and page.image.ndim == 3 and page.image.shape[2] == 3 and not page.blank:
+        # the OCR copy only: orientation and the blank judgement above saw the seal and the signature
+        grey = colour_dropout(page.image, dpi)
 
     matrix = page.upright_matrix()
     uw, uh = page.upright_size()
@@ -125,6 +128,52 @@ def _to_grey(page: Page) -> np.ndarray:
     if img.ndim == 3 and img.shape[2] == 4:
         return cv2.cvtColor(img, cv2.COLOR_RGBA2GRAY)
     raise ProcessingError(path=page.label, stage="clean", detail=_("unsupported image shape {shape}", shape=img.shape))
+
+
+# Colour dropout: a pixel is a coloured stroke when it is red (CIELAB a* over DROPOUT_CHROMA: seal ink)
+# or blue / violet (b* under -DROPOUT_CHROMA: ballpoint), and darker than paper (L* under DROPOUT_MAX_L).
+# Black toner with JPEG colour noise stays within +-15; cream and yellowed paper, even where a scanner's
+# uneven light darkens it, is yellow (b* > 0, a* near 0), so it is never taken for a stroke.
+DROPOUT_CHROMA = 20.0
+DROPOUT_MAX_L = 80.0  # percent
+DROPOUT_EDGE_MM = 0.35  # the stroke's blended edge, taken with it ...
+DROPOUT_EDGE_CHROMA = 8.0  # ... where it still leans red or blue this much, or is lighter than text
+DROPOUT_KEEP_DARK = 110  # neutral pixels darker than this are black text (under the seal too): kept
+
+
+def colour_dropout(rgb: np.ndarray, dpi: float) -> np.ndarray:
+    """Grey copy of an RGB page in which coloured strokes and their edges take the grey of the paper
+    around them and neutral ink keeps its grey (a colour page only; for a while it holds a few more
+    full-resolution planes than the rest of the stage).
+
+    Why: Tesseract reads the text under a red seal and a blue signature (the signer's title on a
+    Decree-30 page) as part of the seal's strokes, and drops it; scanners' "colour dropout" does this
+    in hardware. Only the copy Tesseract reads changes. Edges go too: a faded stroke left as a grey
+    outline is read as junk letters, while the whole dark stroke was ignored as a picture.
+    """
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
+    a = lab[..., 1].astype(np.int16) - 128
+    b = lab[..., 2].astype(np.int16) - 128
+    stroke = ((a > DROPOUT_CHROMA) | (b < -DROPOUT_CHROMA)) & (lab[..., 0] < round(DROPOUT_MAX_L * 255 / 100))
+    tinged = (a > DROPOUT_EDGE_CHROMA) | (b < -DROPOUT_EDGE_CHROMA)
+    del lab, a, b
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    if not stroke.any():
+        return grey
+    r = max(1, round(DROPOUT_EDGE_MM / 25.4 * dpi))
+    near = cv2.dilate(stroke.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    drop = (near > 0) & (stroke | tinged | (grey >= DROPOUT_KEEP_DARK))
+    del near, stroke, tinged
+    # filled with the paper around them, not white: on paper a scanner's uneven light made grey, a white
+    # stroke would be an outline Tesseract reads (and the background normalisation would take it for paper)
+    grey[drop] = 0
+    f = min(1.0, ANALYSIS_DPI / dpi)
+    h, w = grey.shape
+    small = cv2.resize(grey, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    paper = cv2.resize(paper_level(small, BACKGROUND_WINDOW_MM / 25.4 * f * dpi), (w, h),
+                       interpolation=cv2.INTER_LINEAR)
+    grey[drop] = paper[drop]
+    return grey
 
 
 def _odd(n: float) -> int:

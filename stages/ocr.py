@@ -40,6 +40,7 @@ from sohoa.stages.ocr_engine import (  # noqa: F401 - the engines are part of th
 )
 from sohoa.stages.ocr_lexicon import correct_word
 from sohoa.stages.ocr_prepare import CHOICE_VARIABLES, prepare_ocr_image
+from sohoa.stages.reading_order import reading_order
 from sohoa.stages.vietnamese import is_valid_syllable
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ def ocr_page(page: Page, settings: OcrSettings, *, engine: OcrEngine | None = No
                            variables=CHOICE_VARIABLES if settings.lexicon else None)
         lines = parse_hocr(text, scale=(scale[0] / factor, scale[1] / factor),
                            origin=(left * factor, top * factor), on_word=fixer)
+        if settings.block_order:
+            lines = reading_order(lines)
     except TesseractTimeout:
         failed = f"timeout: OCR took longer than {settings.page_timeout_s:g} s"
     except TesseractFailed as exc:

@@ -15,7 +15,7 @@ from sohoa.config.settings import OcrSettings
 from sohoa.stages.model import Page
 from sohoa.stages.ocr import make_engine, ocr_page, parse_hocr
 from sohoa.stages.ocr_lexicon import correct_word
-from sohoa.stages.ocr_prepare import prepare_ocr_image
+from sohoa.stages.ocr_prepare import halftoned, prepare_ocr_image
 from sohoa.stages.vietnamese import dictionary, is_valid_syllable, known, split_tone, strip_marks
 
 NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
@@ -103,13 +103,32 @@ def test_choices_are_parsed_from_hocr_and_not_glued_to_the_word() -> None:
     assert lines[0].words[0].box == (2, 4, 60, 80)
 
 
-def test_prepared_copy_of_a_bitonal_page_is_grey_and_upscaled_boxes_line_up() -> None:
+def _dotted(solid: np.ndarray) -> np.ndarray:
+    """``solid`` as a printer's halftone prints it: 2x2 px dots one pixel apart."""
+    yy, xx = np.indices(solid.shape)
+    return solid & (xx % 3 != 2) & (yy % 3 != 2)
+
+
+def test_prepared_copy_of_a_halftoned_bitonal_page_is_grey_and_upscaled_boxes_line_up() -> None:
     bitonal = np.zeros((100, 200), dtype=bool)
     bitonal[40:60, 50:150] = True
-    soft, factor = prepare_ocr_image(bitonal, dpi=300, antialias=True, upscale_to_dpi=300)
+    soft, factor = prepare_ocr_image(_dotted(bitonal), dpi=300, antialias=True, upscale_to_dpi=300)
     assert soft.dtype == np.uint8 and factor == 1.0 and 0 < soft[39, 100] < 255
+    assert np.ptp(soft[45:55, 60:140]) < 128, "the dots were not closed into a grey stroke"
     big, factor = prepare_ocr_image(bitonal, dpi=200, antialias=False, upscale_to_dpi=300)
     assert big.shape == (150, 300) and factor == pytest.approx(1.5)
+
+
+def test_a_solid_bitonal_page_is_only_lightly_softened_and_halftone_is_told_from_dotted_leaders() -> None:
+    solid = np.zeros((100, 300), dtype=bool)
+    solid[40:60, 20:120] = True  # a stroke
+    solid[50, 140:290:19] = True  # a form's dotted leader, 1.6 mm apart at 300 dpi
+    soft, _factor = prepare_ocr_image(solid, dpi=300, antialias=True, upscale_to_dpi=0)
+    assert 0 < soft[39, 70] < 255, "the stroke's edge is not softened"
+    assert soft[37, 70] == 255 and soft[45, 70] == 0, "a solid page was blurred like a halftone one"
+    assert not halftoned(solid, dpi=300)
+    assert halftoned(_dotted(solid), dpi=300)
+    assert halftoned(np.where(_dotted(solid), 0, 255).astype(np.uint8) < 128, dpi=300)
 
 
 # --- through the real Tesseract --------------------------------------------------------------------
