@@ -52,7 +52,8 @@ class CleanSettings(_Section):
     despeckle: bool = True
     normalize_background: bool = True
     colour_dropout: bool = Field(True, description="The OCR copy of a colour page turns bright coloured "
-                                 "strokes (red seal, blue signature) light; black text stays dark")
+                                 "marks (red seal, blue signature: strokes >= 7 mm) light; black text and "
+                                 "coloured print stay")
     blank_pages: Literal["keep", "drop", "mark"] = "keep"
 
 

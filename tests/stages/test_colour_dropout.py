@@ -33,6 +33,16 @@ def _overprint(page: Image.Image, paint: object) -> Image.Image:
     return ImageChops.multiply(page, layer)
 
 
+def _read(page: Page) -> str:
+    """The page's OCR text with the system tesseract (as the benchmark's equal-version comparison)."""
+    settings = OcrSettings(engine="subprocess", reread_languages="")
+    engine = make_engine("subprocess", settings.languages, settings.psm)
+    try:
+        return ocr_page(page, settings, engine=engine).text()
+    finally:
+        engine.close()
+
+
 def _signer_block(dpi: int) -> Image.Image:
     """A signer's title with a red seal ring and a blue signature loop drawn over it."""
     mm = dpi / 25.4
@@ -83,12 +93,7 @@ def test_the_signer_title_under_a_red_seal_is_read_and_the_page_image_is_kept(dr
                       CleanSettings(orientation=False, colour_dropout=dropout))
     assert np.array_equal(page.image, rgb), "the page image itself must not change"
     assert not page.blank
-    settings = OcrSettings(engine="subprocess", reread_languages="")
-    engine = make_engine("subprocess", settings.languages, settings.psm)
-    try:
-        text = ocr_page(page, settings, engine=engine).text()
-    finally:
-        engine.close()
+    text = _read(page)
     lines = text.splitlines()
     assert lines[0].startswith("PH") and lines[0].endswith("GIÁM ĐỐC"), text  # the star's arm crosses "PHÓ"
     assert "Nguyễn Hữu Thắng" in text, text
@@ -101,3 +106,24 @@ def test_a_page_with_only_a_seal_is_not_blank() -> None:
     ImageDraw.Draw(image).ellipse((80 * mm, 120 * mm, 120 * mm, 160 * mm), outline=RED, width=round(1.2 * mm))
     page = clean_page(Page(image=np.asarray(image), dpi=(dpi, dpi), source=Path("seal.png")), CleanSettings())
     assert not page.blank
+
+
+def test_coloured_print_stays_for_ocr_and_only_marks_go() -> None:
+    """Red or blue *printed* text (a "KHẨN" stamp line, a form's blue labels) is text: only marks at least
+    ``DROPOUT_MARK_MM`` long (a seal's ring, a signature's strokes, a ruled line) and what lies in them go."""
+    dpi = 300
+    mm = dpi / 25.4
+    image = Image.new("RGB", (round(150 * mm), round(50 * mm)), PAPER)
+    draw = ImageDraw.Draw(image)
+    font = _font(round(12 / 72 * dpi))
+    draw.text((5 * mm, 8 * mm), "KHẨN", font=font, fill=RED)
+    draw.text((5 * mm, 28 * mm), "Số: 123/QĐ-UBND", font=font, fill=BLUE)
+    draw.ellipse((100 * mm, 5 * mm, 140 * mm, 45 * mm), outline=RED, width=round(1.0 * mm))
+    grey = colour_dropout(np.asarray(image), dpi)
+    paper = float(np.dot(PAPER, (0.299, 0.587, 0.114)))
+    ring = grey[round(24 * mm):round(26 * mm), round(100.2 * mm):round(100.8 * mm)]
+    assert abs(float(ring.mean()) - paper) < 8, f"the seal's ring is left at {ring.mean():.0f}"
+    page = clean_page(Page(image=np.asarray(image), dpi=(dpi, dpi), source=Path("in-mau.png")),
+                      CleanSettings(orientation=False))
+    text = _read(page)
+    assert "KHẨN" in text and "123/QĐ-UBND" in text, text
