@@ -48,17 +48,30 @@ def as_grey(pixels: np.ndarray) -> np.ndarray:
 
 
 def palette_of(pixels: np.ndarray, limit: int = 256) -> tuple[np.ndarray, np.ndarray] | None:
-    """(indices HxW uint8, palette Nx1 or Nx3 uint8) when the image has at most ``limit`` distinct values."""
-    flat = pixels.reshape(-1, 1) if pixels.ndim == 2 else pixels.reshape(-1, 3)
-    if pixels.ndim == 3:
-        keys = (flat[:, 0].astype(np.uint32) << 16) | (flat[:, 1].astype(np.uint32) << 8) | flat[:, 2]
-    else:
-        keys = flat[:, 0].astype(np.uint32)
-    values, inverse = np.unique(keys, return_inverse=True)
+    """(indices HxW uint8, palette Nx1 or Nx3 uint8) when the image has at most ``limit`` distinct values.
+
+    Why not one ``np.unique`` over the page: sorting 8.7 million RGB keys of a 300-dpi A4 page took
+    1.5 s, paid by every lossless colour page. Grey pages are counted (256 bins); colour pages are
+    looked up among the colours of a sample, and only the pixels of colours it missed are sorted."""
+    if pixels.ndim == 2:
+        counts = np.bincount(pixels.reshape(-1), minlength=256)
+        values = np.flatnonzero(counts)
+        if values.size > limit:
+            return None
+        lut = np.zeros(256, dtype=np.uint8)
+        lut[values] = np.arange(values.size, dtype=np.uint8)
+        return lut[pixels], values.astype(np.uint8).reshape(-1, 1)
+    flat = pixels.reshape(-1, 3)
+    keys = (flat[:, 0].astype(np.uint32) << 16) | (flat[:, 1].astype(np.uint32) << 8) | flat[:, 2]
+    values = np.unique(keys[:: max(1, keys.size // 65536)])
     if values.size > limit:
         return None
-    if pixels.ndim == 3:
-        palette = np.stack([(values >> 16) & 255, (values >> 8) & 255, values & 255], axis=1).astype(np.uint8)
-    else:
-        palette = values.astype(np.uint8).reshape(-1, 1)
+    inverse = np.minimum(np.searchsorted(values, keys), values.size - 1)
+    missed = values[inverse] != keys
+    if missed.any():  # rare colours the sample missed: only their pixels are sorted
+        values = np.union1d(values, np.unique(keys[missed]))
+        if values.size > limit:
+            return None
+        inverse = np.searchsorted(values, keys)
+    palette = np.stack([(values >> 16) & 255, (values >> 8) & 255, values & 255], axis=1).astype(np.uint8)
     return inverse.reshape(pixels.shape[:2]).astype(np.uint8), palette
