@@ -179,9 +179,10 @@ def get_engine(settings: OcrSettings, *, wait: bool = True) -> OcrEngine:
 def close_lane_engines() -> None:
     """Close the calling lane's engines (its helper would die with the thread anyway, less tidily)."""
     lane = getattr(_lane, "id", None)
+    if lane is None:
+        return
     with _engines_lock:
-        mine = [k for k in _engines if k[0] == os.getpid() and k[1] == lane and lane is not None]
-        engines = [_engines.pop(k) for k in mine]
+        engines = [_engines.pop(k) for k in list(_engines) if k[:2] == (os.getpid(), lane)]
     for engine in engines:
         engine.close()
 

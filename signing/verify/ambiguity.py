@@ -35,6 +35,7 @@ def repeated_keys(reader: PdfFileReader) -> list[tuple[str, int, int]]:
     if isinstance(form, generic.IndirectObject):
         refs.append(form)
     found: list[tuple[str, int, int]] = []
+    seen: set[tuple[str, int]] = set()  # the same object unchanged in a later revision: reported once
     lenient = reader.strict
     reader.strict = True
     try:
@@ -48,7 +49,8 @@ def repeated_keys(reader: PdfFileReader) -> list[tuple[str, int, int]]:
                     reader.get_object(ref.reference, revision=revision)  # historical: never from the cache
                 except PdfStrictReadError as exc:
                     match = _REPEATED.search(str(exc))
-                    if match and (match.group(2), int(match.group(1), 16)) not in [(k, o) for k, o, _ in found]:
+                    if match and (match.group(2), int(match.group(1), 16)) not in seen:
+                        seen.add((match.group(2), int(match.group(1), 16)))
                         found.append((match.group(2), int(match.group(1), 16), revision))
                 except LIBRARY_FAILURES:
                     continue  # that revision's object is judged elsewhere, if it matters

@@ -75,7 +75,7 @@ def test_the_console_script_exits_with_main_s_code_and_flushed_output(tmp_path: 
 
 def test_the_ocr_engine_module_imports_no_image_library() -> None:
     """The OCR helper is started first thing in a thread; importing its engine must not wait for numpy/cv2."""
-    probe = "import sys, sohoa.stages.ocr_engine; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    probe = "import json, sys, sohoa.stages.ocr_engine; print(json.dumps(sorted(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
-    loaded = set(json.loads(done.stdout.replace("'", '"')))
+    loaded = {name.split(".")[0] for name in json.loads(done.stdout)}
     assert not loaded & {"numpy", "cv2", "PIL", "pikepdf", "pydantic"}, sorted(loaded)
